@@ -1,0 +1,28 @@
+# Two entry points: `make showcase` and `make test`. Both build a virtual
+# environment inside the checkout on first use and install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: showcase test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+showcase: $(STAMP)
+	$(BIN)/python -m examples.showcase
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check autodiff nn tests benchmarks examples
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

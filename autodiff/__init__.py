@@ -1,0 +1,43 @@
+"""autodiff: reverse-mode automatic differentiation for Python scalars and numpy arrays.
+
+    >>> from autodiff import Value
+    >>> a, b = Value(-4.0), Value(2.0)
+    >>> d = a * b + b ** 3
+    >>> d.backward()
+    >>> a.grad, b.grad
+    (2.0, 8.0)
+"""
+
+from .engine import Primitive, Value, backprop, is_grad_enabled, no_grad, primitive
+from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .ops import (
+                  absolute,
+                  clip,
+                  concatenate,
+                  cos,
+                  exp,
+                  log,
+                  log_softmax,
+                  logsumexp,
+                  matmul,
+                  maximum,
+                  mean,
+                  minimum,
+                  relu,
+                  sigmoid,
+                  sin,
+                  softmax,
+                  sqrt,
+                  stack,
+                  tanh,
+                  where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Primitive", "Value", "absolute", "backprop", "clip", "concatenate", "cos", "exp", "grad",
+    "hessian", "is_grad_enabled", "jacobian", "jvp", "log", "log_softmax", "logsumexp",
+    "matmul", "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "sigmoid", "sin",
+    "softmax", "sqrt", "stack", "tanh", "value_and_grad", "vjp", "where",
+]

@@ -1,0 +1,152 @@
+"""Elementwise functions. A float64 scalar takes the `math` module's path (much faster than
+numpy on one number); where `math` refuses (overflow, domain), numpy's answer is used, so
+results match numpy's: inf, nan, −inf.
+
+Conventions at kinks: relu'(0) = 0, abs'(0) = 0, and clip passes the gradient on the
+closed interval [lo, hi].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..engine import _data, primitive
+
+
+def _scalar_or_array(math_function, numpy_function, x):
+    if type(x) is float:
+        try:
+            return math_function(x)
+        except (ValueError, OverflowError):
+            pass
+        with np.errstate(all="ignore"):
+            return float(numpy_function(x))
+    return numpy_function(x)
+
+
+@primitive(name="relu")
+def relu(x):
+    """max(x, 0)  ·  d/dx = 1 if x > 0 else 0 (0 at the kink)"""
+    if type(x) is float:
+        return 0.0 if x <= 0.0 else x
+    return np.maximum(x, 0)
+
+
+relu.defvjp(lambda g, out, x: g * (_data(x) > 0))
+
+
+@primitive(name="tanh")
+def tanh(x):
+    """tanh x  ·  d/dx = 1 − tanh² x"""
+    return math.tanh(x) if type(x) is float else np.tanh(x)
+
+
+tanh.defvjp(lambda g, out, x: g * (1 - out * out))
+
+
+def _sigmoid_array(x):
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@primitive(name="sigmoid")
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^−x)  ·  d/dx = σ(x)(1 − σ(x))  (stable for large |x|)"""
+    if type(x) is float:
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    return _sigmoid_array(x)
+
+
+sigmoid.defvjp(lambda g, out, x: g * out * (1 - out))
+
+
+@primitive(name="exp")
+def exp(x):
+    """e^x  ·  d/dx = e^x"""
+    return _scalar_or_array(math.exp, np.exp, x)
+
+
+exp.defvjp(lambda g, out, x: g * out)
+
+
+@primitive(name="log")
+def log(x):
+    """ln x  ·  d/dx = 1/x"""
+    return _scalar_or_array(math.log, np.log, x)
+
+
+log.defvjp(lambda g, out, x: g / x)
+
+
+@primitive(name="sqrt")
+def sqrt(x):
+    """√x  ·  d/dx = 1 / (2√x)"""
+    return _scalar_or_array(math.sqrt, np.sqrt, x)
+
+
+sqrt.defvjp(lambda g, out, x: g / (2 * out))
+
+
+@primitive(name="abs")
+def absolute(x):
+    """|x|  ·  d/dx = sign x (0 at the kink)"""
+    return abs(x) if type(x) is float else np.abs(x)
+
+
+absolute.defvjp(lambda g, out, x: g * np.sign(_data(x)))
+
+
+@primitive(name="sin")
+def sin(x):
+    """sin x  ·  d/dx = cos x"""
+    return _scalar_or_array(math.sin, np.sin, x)
+
+
+sin.defvjp(lambda g, out, x: g * cos(x))
+
+
+@primitive(name="cos")
+def cos(x):
+    """cos x  ·  d/dx = −sin x"""
+    return _scalar_or_array(math.cos, np.cos, x)
+
+
+cos.defvjp(lambda g, out, x: -g * sin(x))
+
+
+def _inside(x, lo, hi):
+    x = _data(x)
+    mask = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x <= hi
+    return mask
+
+
+@primitive(name="clip")
+def clip(x, lo=None, hi=None):
+    """min(max(x, lo), hi)  ·  d/dx = 1 on [lo, hi], 0 outside"""
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of lo and hi")
+    return np.clip(x, lo, hi)
+
+
+clip.defvjp(lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi))
+
+
+@primitive(name="astype")
+def astype(x, dtype):
+    """x converted to another floating dtype  ·  the gradient converts back"""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"astype: Values hold floating data; cannot convert to {dtype}")
+    return np.asarray(x, dtype=dtype)
+
+
+astype.defvjp(lambda g, out, x, dtype: astype(g, np.result_type(_data(x))))

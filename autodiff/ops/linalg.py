@@ -1,0 +1,41 @@
+"""Matrix products (numpy.matmul semantics: 1-D, 2-D and batched)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import _data, primitive
+
+
+def _mT(x):
+    """Swap the last two axes (the matrix transpose of every matrix in a batch)."""
+    return x.T if np.ndim(_data(x)) == 2 else x.swapaxes(-1, -2)
+
+
+def _matmul_vjp_left(g, out, a, b):
+    a_ndim, b_ndim = np.ndim(_data(a)), np.ndim(_data(b))
+    if b_ndim == 1:
+        return g * b if a_ndim == 1 else g[..., None] * b      # outer product with b
+    if a_ndim == 1:
+        return (b @ g[..., None])[..., 0]                     # (..., k, m) @ (..., m, 1)
+    return g @ _mT(b)
+
+
+def _matmul_vjp_right(g, out, a, b):
+    a_ndim, b_ndim = np.ndim(_data(a)), np.ndim(_data(b))
+    if a_ndim == 1:
+        return g * a if b_ndim == 1 else a[:, None] * g[..., None, :]
+    if b_ndim == 1:
+        return g[..., None] * a                                # summed to (k,) by the engine
+    return _mT(a) @ g
+
+
+@primitive(name="matmul")
+def matmul(a, b):
+    """a @ b  ·  ∂/∂a = g bᵀ, ∂/∂b = aᵀ g"""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError("matmul needs at least one dimension on each side (use * for scalars)")
+    return np.matmul(a, b)
+
+
+matmul.defvjp(_matmul_vjp_left, _matmul_vjp_right)

@@ -1,0 +1,135 @@
+"""Reductions over axes (numpy's `axis`/`keepdims`) and the softmax family.
+
+The gradient of a reduction is the output cotangent put back on the reduced axes
+(`_restore`) and broadcast over them. `max`/`min` share the gradient evenly among tied
+maxima. softmax, log_softmax and logsumexp subtract the maximum first, so inputs of ±1000
+stay finite and raise no warnings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import _data, primitive
+from .elementwise import exp
+from .shape import broadcast_to, reshape
+
+
+def _kept_shape(shape, axis):
+    """`shape` with the reduced axes kept as length 1 (numpy's keepdims=True shape)."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = {a % len(shape) for a in axes} if shape else set()
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _restore(g, x, axis, keepdims):
+    """Give a reduction's cotangent back its reduced axes, as length-1 axes."""
+    shape = np.shape(_data(x))
+    if keepdims or not shape:
+        return g
+    return reshape(g, _kept_shape(shape, axis))
+
+
+def _spread(g, x, axis, keepdims):
+    """The cotangent of a sum: g copied to every element that was summed."""
+    return broadcast_to(_restore(g, x, axis, keepdims), np.shape(_data(x)))
+
+
+@primitive(name="sum")
+def sum_(x, axis=None, keepdims=False):
+    """Σ x over `axis`  ·  ∂/∂xᵢ = 1"""
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum_.defvjp(lambda g, out, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
+
+
+def _count(x, axis):
+    shape = np.shape(_data(x))
+    if axis is None:
+        return int(np.prod(shape))
+    axes = (axis,) if isinstance(axis, int) else axis
+    return int(np.prod([shape[a] for a in axes]))
+
+
+@primitive(name="mean")
+def mean(x, axis=None, keepdims=False):
+    """(1/n) Σ x over `axis`  ·  ∂/∂xᵢ = 1/n"""
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+mean.defvjp(lambda g, out, x, axis=None, keepdims=False:
+            _spread(g / _count(x, axis), x, axis, keepdims))
+
+
+def _tie_share(out, x, axis, keepdims):
+    """1/k at each of the k elements equal to the extremum, 0 elsewhere (a constant)."""
+    x = _data(x)
+    hit = np.equal(x, _restore(_data(out), x, axis, keepdims))
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+@primitive(name="max")
+def max_(x, axis=None, keepdims=False):
+    """max x over `axis`  ·  the gradient goes to the maximum, shared evenly among ties"""
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+max_.defvjp(lambda g, out, x, axis=None, keepdims=False:
+            _restore(g, x, axis, keepdims) * _tie_share(out, x, axis, keepdims))
+
+
+@primitive(name="min")
+def min_(x, axis=None, keepdims=False):
+    """min x over `axis`  ·  the gradient goes to the minimum, shared evenly among ties"""
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+min_.defvjp(lambda g, out, x, axis=None, keepdims=False:
+            _restore(g, x, axis, keepdims) * _tie_share(out, x, axis, keepdims))
+
+
+def _stable_shift(x, axis):
+    """The maximum along `axis` (kept), with infinities replaced by 0 so x − m is safe."""
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)
+
+
+@primitive(name="logsumexp")
+def logsumexp(x, axis=None, keepdims=False):
+    """log Σ eˣ over `axis`  ·  ∂/∂xᵢ = softmax(x)ᵢ"""
+    x = np.asarray(x)
+    m = _stable_shift(x, axis)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+
+
+logsumexp.defvjp(lambda g, out, x, axis=None, keepdims=False:
+                 _restore(g, x, axis, keepdims) * exp(x - _restore(out, x, axis, keepdims)))
+
+
+@primitive(name="softmax")
+def softmax(x, axis=-1):
+    """eˣ / Σ eˣ along `axis`  ·  vjp: s ⊙ (g − Σ g⊙s)"""
+    e = np.exp(x - _stable_shift(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+softmax.defvjp(lambda g, out, x, axis=-1:
+               out * (g - (g * out).sum(axis=axis, keepdims=True)))
+
+
+@primitive(name="log_softmax")
+def log_softmax(x, axis=-1):
+    """x − log Σ eˣ along `axis`  ·  vjp: g − softmax(x) Σ g"""
+    shifted = x - _stable_shift(x, axis)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+log_softmax.defvjp(lambda g, out, x, axis=-1:
+                   g - exp(out) * g.sum(axis=axis, keepdims=True))
