@@ -102,7 +102,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    for i, (p, t) in enumerate(zip(primals, tangents)):
+    for i, (p, t) in enumerate(zip(primals, tangents, strict=True)):
         if np.shape(_data(p)) != np.shape(_data(t)):
             raise ValueError(
                 f"jvp: tangent {i} has shape {np.shape(_data(t))} but its primal has shape "
@@ -110,8 +110,11 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
             )
     out, _, nested, vjp_fn = _vjp(f, primals, create_graph=True)
     u = Value(_zeros_like(out))
-    pairing = sum(((c * t).sum() for c, t in zip(vjp_fn(u), tangents) if isinstance(c, Value)),
-                  start=Value(0.0, requires_grad=False))
+    cotangents = vjp_fn(u)
+    pairing = sum(
+        ((c * t).sum() for c, t in zip(cotangents, tangents, strict=True) if isinstance(c, Value)),
+        start=Value(0.0, requires_grad=False),
+    )
     (tangent_out,) = _cotangents(pairing, [u], None, create_graph=nested)
     return _as_result(out, nested), _as_result(tangent_out, nested)
 
