@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,6 +30,8 @@ import numpy as np
 __all__ = ["Primitive", "Value", "backprop", "is_grad_enabled", "no_grad", "primitive"]
 
 _node_ids = itertools.count()  # creation order; a node's id is larger than its inputs'
+_next_id = _node_ids.__next__
+_new_value = object.__new__
 
 
 # --------------------------------------------------------------------------- grad mode
@@ -142,8 +145,8 @@ class Value:
     floating arrays keep their dtype; integer and bool arrays become float64.
     """
 
-    __slots__ = ("__weakref__", "_args", "_id", "_op", "_params", "_raw", "data", "grad",
-                 "name", "requires_grad")
+    __slots__ = ("__weakref__", "_args", "_id", "_op", "_params", "data", "grad", "name",
+                 "requires_grad")
 
     # numpy defers to Value for `array + v`, `array @ v`, ... (reflected operators).
     __array_ufunc__ = None
@@ -155,7 +158,6 @@ class Value:
         self.name = name
         self._op = None
         self._args = ()
-        self._raw = ()
         self._params = None
         self._id = next(_node_ids)
 
@@ -194,6 +196,11 @@ class Value:
     def inputs(self) -> tuple[Value, ...]:
         """The Values this one was computed from (constants left out)."""
         return tuple(a for a in self._args if isinstance(a, Value))
+
+    @property
+    def _raw(self) -> tuple:
+        """The raw data of this node's inputs, constants included (what VJP rules receive)."""
+        return tuple(_data(a) for a in self._args)
 
     def item(self) -> float:
         """The single element as a Python float."""
@@ -428,30 +435,7 @@ def _short(x: Any) -> str:
     return np.array2string(np.asarray(x), precision=4, separator=", ", threshold=8)
 
 
-def _new_node(data: Any, op: Primitive | None, args: tuple, raw: tuple, params: dict | None):
-    node = object.__new__(Value)
-    node.data = data
-    node.grad = None
-    node.name = None
-    node._id = next(_node_ids)
-    if op is None:
-        node.requires_grad = False
-        node._op = None
-        node._args = node._raw = ()
-        node._params = None
-    else:
-        node.requires_grad = True
-        node._op = op
-        node._args = args
-        node._raw = raw
-        node._params = params
-    return node
-
-
 # --------------------------------------------------------------------------- primitives
-
-
-_NO_PARAMS: dict = {}
 
 
 class Primitive:
@@ -491,14 +475,12 @@ class Primitive:
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         raw = []
-        found_value = False
-        tracked = False
+        found_value = tracked = False
         for a in args:
             if isinstance(a, Value):
                 raw.append(a.data)
                 found_value = True
-                if a.requires_grad:
-                    tracked = True
+                tracked = tracked or a.requires_grad
             else:
                 raw.append(a)
         try:
@@ -507,13 +489,27 @@ class Primitive:
             raise _shape_error(self.name, args, error) from None
         if not found_value:
             return out  # plain numpy in, plain numpy out
-        out = _wrap_output(out)
+        kind = type(out)
+        if kind is not float and (kind is not np.ndarray or out.ndim == 0):
+            out = _wrap_output(out)
+        node = _new_value(Value)
+        node.data = out
+        node.grad = node.name = None
+        node._id = _next_id()
         if tracked and _grad_mode.enabled:
-            return _new_node(out, self, args, tuple(raw), params or _NO_PARAMS)
-        return _new_node(out, None, (), (), None)
+            node.requires_grad = True
+            node._op = self
+            node._args = args
+            node._params = params or None
+        else:
+            node.requires_grad = False
+            node._op = node._params = None
+            node._args = ()
+        return node
 
-    def vjp(self, argnum: int, g: Any, out: Any, args: tuple, params: dict) -> Any:
+    def vjp(self, argnum: int, g: Any, out: Any, args: tuple, params: dict | None) -> Any:
         """Cotangent for argument `argnum`, by this primitive's rule."""
+        params = params or {}
         rules = self.vjps
         if rules is not None:
             rule = rules[argnum] if argnum < len(rules) else None
@@ -615,16 +611,14 @@ def reachable_nodes(root: Value) -> list[Value]:
     seen = {root}
     stack = [root]
     while stack:
-        node = stack.pop()
-        for parent in node._args:
+        for parent in stack.pop()._args:
             if isinstance(parent, Value) and parent.requires_grad and parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
     return sorted(seen, key=_creation_order, reverse=True)
 
 
-def _creation_order(node: Value) -> int:
-    return node._id
+_creation_order = operator.attrgetter("_id")
 
 
 def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[Value, Any]:
@@ -634,25 +628,37 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
     written to `.grad`; `Value.backward` does that.
     """
     grads: dict[Value, Any] = {root: _seed(root, grad, create_graph)}
-    recording = _enable_grad() if create_graph else no_grad()
-    with recording:
+    with _enable_grad() if create_graph else no_grad():
         for node in reachable_nodes(root):
             op = node._op
-            g = grads.get(node)
-            if op is None or g is None:
-                continue
+            if op is None:
+                continue  # a leaf: nothing further back
+            g = grads[node]
+            args = node._args
             if create_graph:
-                out, inputs = node, node._args
+                out, inputs = node, args
             else:
-                out, inputs = node.data, node._raw
+                out = node.data
+                inputs = [a.data if isinstance(a, Value) else a for a in args]
             params = node._params
-            for argnum, parent in enumerate(node._args):
+            rules = op.vjps
+            for argnum, parent in enumerate(args):
                 if not (isinstance(parent, Value) and parent.requires_grad):
                     continue
-                cotangent = op.vjp(argnum, g, out, inputs, params)
+                if rules is None or params:
+                    cotangent = op.vjp(argnum, g, out, inputs, params)
+                else:  # the common case, without the indirection
+                    rule = rules[argnum] if argnum < len(rules) else None
+                    cotangent = None if rule is None else rule(g, out, *inputs)
                 if cotangent is None:
                     continue
-                cotangent = _fit(cotangent, parent.data)
+                data = parent.data
+                kind = type(cotangent)
+                if not (kind is float and type(data) is float) and not (
+                    kind is np.ndarray and type(data) is np.ndarray
+                    and cotangent.shape == data.shape and cotangent.dtype == data.dtype
+                ):
+                    cotangent = _fit(cotangent, data)
                 previous = grads.get(parent)
                 grads[parent] = cotangent if previous is None else previous + cotangent
     return grads
