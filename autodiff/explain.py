@@ -1,0 +1,337 @@
+"""`explain(root)`: the backward pass written out step by step, like a hand-worked example.
+
+For every Value the output depends on, from the output back to the inputs (reverse
+topological order), the report gives the chain-rule product that produced its gradient:
+
+    ∂E_total/∂w5 = ∂E_total/∂net_o1 × ∂net_o1/∂w5 = 0.138498562 × 0.593269992 = 0.082167041
+
+i.e. upstream gradient × local derivative = gradient, summed over every Value that used it.
+Local derivatives come from each primitive's own VJP rule. When some Values carry names,
+the report speaks of named Values only: a run of unnamed intermediate operations between
+two named Values (`0.5 * (target - out) ** 2`) is one step, whose local derivative is the
+product along that run. With no names at all every operation is a step, its Values called
+v1, v2, ... in creation order.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .engine import Value, backprop, reachable_nodes
+
+__all__ = ["Explanation", "explain", "format_number"]
+
+
+class Explanation(str):
+    """The text of `explain`: a str that a notebook shows as Markdown (a text block)."""
+
+    def _repr_markdown_(self) -> str:
+        return f"```text\n{self}\n```"
+
+    def __repr__(self) -> str:  # the REPL shows the report itself, not a quoted string
+        return str(self)
+
+
+def format_number(x: Any, digits: int = 9) -> str:
+    """x as hand-worked examples print it: `digits` decimal places from 0.01 up to 1e6
+    (0.082167041), `digits` significant digits below 0.01 (0.000438567734) and scientific
+    notation below 1e-6 or from 1e6 up (1.23456789e-07); trailing zeros dropped."""
+    x = float(x)
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return str(x)
+    size = abs(x)
+    if 1e-6 <= size < 1e6:
+        decimals = digits if size >= 1e-2 else digits - 1 - math.floor(math.log10(size))
+        text = f"{x:.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text
+    mantissa, exponent = f"{x:.{max(digits - 1, 0)}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{exponent}"
+
+
+def _sum_to(g: Any, data: Any) -> Any:
+    """A cotangent summed back to the shape of `data` (undoing broadcasting)."""
+    if type(data) is float:
+        return float(np.sum(g))
+    g = np.asarray(g)
+    shape = data.shape
+    if g.shape != shape:
+        lead = g.ndim - len(shape)
+        if lead > 0:
+            g = g.sum(axis=tuple(range(lead)))
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+        g = np.broadcast_to(g, shape)
+    return g.astype(data.dtype, copy=False)
+
+
+def _ones_like(data: Any) -> Any:
+    return 1.0 if type(data) is float else np.ones_like(data)
+
+
+def _is_scalar(x: Any) -> bool:
+    return np.size(x) == 1
+
+
+class _Step:
+    """One term of an input's chain rule: the shown Value `consumer` that used it, the
+    consumer's gradient (upstream), the local derivative (None for an array consumer: then
+    only its vector-Jacobian product is meant) and the operations in between."""
+
+    __slots__ = ("consumer", "local", "ops", "upstream")
+
+    def __init__(self, consumer: Value, upstream: Any, local: Any, ops: list[str]) -> None:
+        self.consumer = consumer
+        self.upstream = upstream
+        self.local = local
+        self.ops = ops
+
+
+def _push(consumer: Value, seed: Any, shown: set[Value]) -> dict[Value, tuple[Any, list[str]]]:
+    """Push the cotangent `seed` of `consumer` back through its operation and any unshown
+    intermediate Values, until shown Values are reached. Returns shown input → (cotangent,
+    names of the operations on the way, in data-flow order)."""
+    cotangents: dict[Value, Any] = {consumer: seed}
+    ops_on_the_way: dict[Value, set[Value]] = {consumer: {consumer}}
+    pending = {consumer}
+    reached: dict[Value, tuple[Any, set[Value]]] = {}
+    while pending:
+        node = max(pending, key=lambda n: n._id)  # latest first: a reverse topological order
+        pending.discard(node)
+        g = cotangents.pop(node)
+        path = ops_on_the_way.pop(node)
+        op = node._op
+        for argnum, parent in enumerate(node._args):
+            if not (isinstance(parent, Value) and parent.requires_grad):
+                continue
+            cotangent = op.vjp(argnum, g, node.data, node._raw, node._params)
+            if cotangent is None:
+                continue
+            cotangent = _sum_to(cotangent, parent.data)
+            if parent in shown or parent._op is None:
+                previous = reached.get(parent)
+                if previous is None:
+                    reached[parent] = (cotangent, set(path))
+                else:
+                    reached[parent] = (previous[0] + cotangent, previous[1] | path)
+            else:
+                if parent in cotangents:
+                    cotangents[parent] = cotangents[parent] + cotangent
+                    ops_on_the_way[parent] |= path | {parent}
+                else:
+                    cotangents[parent] = cotangent
+                    ops_on_the_way[parent] = path | {parent}
+                    pending.add(parent)
+    return {
+        parent: (cotangent, [n._op.name for n in sorted(path, key=lambda n: n._id)])
+        for parent, (cotangent, path) in reached.items()
+    }
+
+
+def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
+    """The backward pass from `root` as a step-by-step report (a str; Markdown in notebooks).
+
+    For each Value, from `root` back to the inputs (reverse topological order): the chain
+    rule ∂root/∂x = Σ_c ∂root/∂c × ∂c/∂x over the Values c that used x, first in symbols,
+    then with numbers, then the result. Local derivatives ∂c/∂x come from each primitive's
+    VJP rule (seeded with 1). Runs of unnamed intermediate operations between named Values
+    are collapsed into one step (its local derivative is their product, and the operations
+    are listed); if no Value is named, every operation is a step.
+
+    Scalars print with `digits` decimal places (9: 0.082167041) or, below 0.01 and from 1e6
+    up, `digits` significant digits (see `format_number`). For array Values the report gives
+    shape and Frobenius norm ‖·‖ instead of the elements, and `×` stands for the vector-
+    Jacobian product of the operations between.
+
+    The gradients are computed for the report by `autodiff.engine.backprop`: it neither
+    needs `root.backward()` nor reads or writes any `.grad`. `wrt` (a name, a Value, or a
+    list of them) restricts the report to the Values on the paths from `root` down to
+    those Values. `root` must have a single element.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"explain(root): root must be an autodiff Value, got "
+                        f"{type(root).__name__}")
+    if root.size != 1:
+        raise ValueError(f"explain: the output must have one element (a loss); this one has "
+                         f"shape {root.shape}. Reduce it first, e.g. with .sum().")
+    if not root.requires_grad:
+        raise ValueError("explain: the output does not require grad (a constant, or computed "
+                         "under no_grad()), so there is no backward pass to explain.")
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"explain: digits must be a positive integer, got {digits!r}")
+
+    nodes = reachable_nodes(root)  # root first, every Value before its inputs
+    gradients = backprop(root)
+
+    named = any(node.name for node in nodes)
+    if named:
+        shown = {node for node in nodes if node.name or node is root or node._op is None}
+    else:
+        shown = set(nodes)
+    labels = _labels(nodes, root, named)
+
+    on_path = _on_paths(nodes, wrt) if wrt is not None else None
+
+    steps: dict[Value, list[_Step]] = {}
+    for consumer in nodes:
+        if consumer not in shown or consumer._op is None:
+            continue
+        if on_path is not None and consumer not in on_path:
+            continue
+        upstream = gradients.get(consumer)
+        if upstream is None:
+            continue
+        # A one-element consumer gets its local derivative (seed 1); an array consumer
+        # only a vector-Jacobian product of its upstream gradient.
+        local_wanted = _is_scalar(consumer.data)
+        seed = _ones_like(consumer.data) if local_wanted else upstream
+        for parent, (pushed, ops) in _push(consumer, seed, shown).items():
+            local = pushed if local_wanted else None
+            steps.setdefault(parent, []).append(_Step(consumer, upstream, local, ops))
+
+    lines = [_title(root, labels, wrt, digits, named), ""]
+    for node in nodes:
+        if node not in shown or (on_path is not None and node not in on_path):
+            continue
+        lines.extend(_block(node, root, labels, gradients.get(node), steps.get(node, []),
+                            digits))
+        lines.append("")
+    return Explanation("\n".join(lines).rstrip() + "\n")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _labels(nodes: list[Value], root: Value, named: bool) -> dict[Value, str]:
+    """What each Value is called in the report."""
+    labels = {}
+    for number, node in enumerate(reversed(nodes), start=1):
+        if node.name:
+            labels[node] = node.name
+        elif named and node is root:
+            labels[node] = "output"
+        else:
+            labels[node] = f"v{number}"
+    return labels
+
+
+def _on_paths(nodes: list[Value], wrt: Any) -> set[Value]:
+    """The Values on some path from the root down to one of `wrt`."""
+    wanted = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
+    targets: set[Value] = set()
+    names = {node.name for node in nodes if node.name}
+    for item in wanted:
+        if isinstance(item, Value):
+            if item not in set(nodes):
+                raise ValueError(
+                    f"explain: wrt={item!r} is not in the graph of this output (or does not "
+                    f"require grad)"
+                )
+            targets.add(item)
+        elif isinstance(item, str):
+            matches = [node for node in nodes if node.name == item]
+            if not matches:
+                known = ", ".join(sorted(names)[:20]) or "none"
+                raise ValueError(
+                    f"explain: no Value named {item!r} in this graph; names present: {known}"
+                )
+            targets.update(matches)
+        else:
+            raise TypeError(f"explain: wrt must be a name, a Value or a list of them, got "
+                            f"{type(item).__name__}")
+    on_path: set[Value] = set()
+    for node in reversed(nodes):  # inputs before the Values made from them
+        if node in targets or any(
+            isinstance(a, Value) and a in on_path for a in node._args
+        ):
+            on_path.add(node)
+    return on_path
+
+
+def _norm(x: Any) -> float:
+    return float(np.linalg.norm(np.asarray(x, dtype=np.float64).reshape(-1)))
+
+
+def _quantity(x: Any, digits: int) -> str:
+    """A number for one element, `[shape ‖·‖ norm]` for an array."""
+    if _is_scalar(x):
+        return format_number(np.asarray(x).reshape(()), digits)
+    return f"[{tuple(np.shape(x))} ‖·‖ {format_number(_norm(x), digits)}]"
+
+
+def _factor(x: Any, digits: int) -> str:
+    """A quantity ready to sit in a product: negative numbers in parentheses."""
+    text = _quantity(x, digits)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _title(root: Value, labels: dict, wrt: Any, digits: int, named: bool) -> str:
+    head = (f"Backward pass of {labels[root]} = {_quantity(root.data, digits)}, in reverse "
+            f"topological order: upstream gradient × local derivative = gradient.")
+    if wrt is not None:
+        wanted = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
+        names = ", ".join(w if isinstance(w, str) else labels.get(w, "?") for w in wanted)
+        head += f" Only the paths down to {names}."
+    if named:
+        head += (" Unnamed intermediate operations between named Values are collapsed into"
+                 " one local derivative.")
+    return head
+
+
+def _derivative(top: str, bottom: str) -> str:
+    return f"∂{top}/∂{bottom}"
+
+
+def _describe(node: Value, root: Value, labels: dict, digits: int) -> str:
+    if node is root:
+        role = "output"
+    elif node._op is None:
+        role = "leaf"
+    else:
+        role = f"made by {node._op.name}"
+    if _is_scalar(node.data):
+        return f"{labels[node]} = {_quantity(node.data, digits)}   ({role})"
+    return (f"{labels[node]}: shape {node.shape} {node.dtype}, ‖·‖ "
+            f"{format_number(_norm(node.data), digits)}   ({role})")
+
+
+def _block(node: Value, root: Value, labels: dict, gradient: Any, steps: list[_Step],
+           digits: int) -> list[str]:
+    """The lines of one Value: its value, its local derivatives, its gradient."""
+    out = labels[root]
+    lines = [_describe(node, root, labels, digits)]
+    if node is root:
+        lines.append(f"  {_derivative(out, out)} = 1   (the seed of the backward pass)")
+        return lines
+    if gradient is None or not steps:
+        lines.append(f"  {_derivative(out, labels[node])}: no gradient reaches this Value")
+        return lines
+    steps = sorted(steps, key=lambda step: step.consumer._id)
+    for step in steps:
+        through = " → ".join(step.ops)
+        local = _derivative(labels[step.consumer], labels[node])
+        if step.local is not None:
+            lines.append(f"  {local} = {_quantity(step.local, digits)}   "
+                         f"(local derivative of {through})")
+        else:
+            lines.append(f"  {local}: vector-Jacobian product of {through}")
+    symbols = " + ".join(
+        f"{_derivative(out, labels[s.consumer])} × {_derivative(labels[s.consumer], labels[node])}"
+        for s in steps
+    )
+    numbers = " + ".join(
+        f"{_factor(s.upstream, digits)} × {'J' if s.local is None else _factor(s.local, digits)}"
+        for s in steps
+    )
+    gradient_text = _quantity(gradient, digits)
+    lines.append(f"  {_derivative(out, labels[node])} = {symbols} = {numbers} = {gradient_text}")
+    return lines
