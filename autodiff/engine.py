@@ -584,13 +584,15 @@ def _fit(g: Any, data: Any) -> Any:
     if g_shape != shape:
         lead = len(g_shape) - len(shape)
         if lead >= 0:
-            axes = tuple(range(lead)) + tuple(
+            kept = tuple(
                 lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1
             )
-            if axes:
-                g = g.sum(axis=axes, keepdims=True)
-            if lead:
-                g = g.reshape(shape)
+            if kept:
+                g = g.sum(axis=tuple(range(lead)) + kept, keepdims=True)
+                if lead:
+                    g = g.reshape(shape)
+            elif lead:
+                g = g.sum(axis=tuple(range(lead)))
         if np.shape(_data(g)) != shape:
             g = _ops.broadcast_to(g, shape)
     if isinstance(g, Value):

@@ -1,0 +1,364 @@
+"""`check_grad`: compare autodiff's derivatives with central finite differences.
+
+The check reduces any function to a scalar with a fixed random cotangent u,
+s(x) = ⟨u, f(x)⟩, whose gradient is exactly the vector-Jacobian product uᵀ ∂f/∂x. Then
+
+* order 1, reverse mode: ∂s/∂xᵢ ≈ (s(x + h eᵢ) − s(x − h eᵢ)) / 2h, element by element;
+* order 1, forward mode: ∂f/∂x · t ≈ (f(x + h t) − f(x − h t)) / 2h, for a random tangent t
+  in one argument at a time;
+* order 2: the Hessian-vector product (∇²s · v)ᵢ, obtained by differentiating autodiff's own
+  gradient again (reverse over reverse, or forward over reverse), against the four-point
+  difference (s(x+heᵢ+hv) − s(x+heᵢ−hv) − s(x−heᵢ+hv) + s(x−heᵢ−hv)) / 4h².
+
+Finite differences are always evaluated in float64, whatever the dtype of the arguments, so
+the reference is as accurate as the function allows. Nothing here needs hypothesis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import autodiff
+from autodiff import Value
+
+__all__ = ["check_grad", "default_tolerances"]
+
+_MODES = ("rev", "fwd")
+
+# (rtol, atol) by working precision and derivative order. The reference is computed in
+# float64; the gradient under test is computed in the arguments' own dtype, so float32
+# tolerances reflect float32 rounding in the function and its derivative rules.
+_TOLERANCES = {
+    ("float64", 1): (1e-5, 1e-6),
+    ("float64", 2): (1e-4, 1e-5),
+    ("float32", 1): (2e-3, 2e-4),
+    ("float32", 2): (1e-2, 1e-3),
+}
+# Finite-difference step by the precision the function really computes in (float32 when
+# it casts down internally even though it is fed float64) and by order.
+_STEPS = {("float64", 1): 1e-6, ("float64", 2): 1e-4, ("float32", 1): 1e-3, ("float32", 2): 3e-2}
+# When the function itself computes in float32, differences of it are noisier still.
+_NOISY_FD_TOLERANCES = {1: (1e-2, 1e-3), 2: (5e-2, 5e-3)}
+
+
+def default_tolerances(dtype: Any, order: int = 1) -> tuple[float, float]:
+    """(rtol, atol) that `check_grad` uses by default for arguments of `dtype` at `order`."""
+    return _TOLERANCES[(_precision(np.dtype(dtype)), order)]
+
+
+def _precision(dtype: np.dtype) -> str:
+    return "float64" if dtype.itemsize >= 8 else "float32"
+
+
+@dataclass
+class _Argument:
+    position: int
+    data: np.ndarray  # the argument as given (its own dtype)
+    is_float_scalar: bool  # a Python float or float64 0-d: handed to f as a float
+    name: str | None
+
+    @property
+    def label(self) -> str:
+        named = f" ({self.name!r})" if self.name else ""
+        return f"argument {self.position}{named}"
+
+    def as_input(self, data: np.ndarray, dtype: Any = None) -> Any:
+        data = np.asarray(data, dtype=dtype or self.data.dtype)
+        return float(data) if self.is_float_scalar and data.dtype == np.float64 else data
+
+
+def _is_differentiable(x: Any) -> bool:
+    if isinstance(x, Value):
+        return True
+    if isinstance(x, (bool, int, np.integer, np.bool_)) or x is None:
+        return False
+    if isinstance(x, (float, np.floating)):
+        return True
+    if isinstance(x, (np.ndarray, list, tuple)):
+        try:
+            return np.asarray(x).dtype.kind == "f"
+        except (ValueError, TypeError):
+            return False
+    return False
+
+
+def _describe_mode(mode: str, order: int) -> str:
+    if order == 1:
+        return {"rev": "reverse-mode gradient", "fwd": "forward-mode derivative"}[mode]
+    return {
+        "rev": "second derivative (Hessian-vector product, reverse over reverse)",
+        "fwd": "second derivative (Hessian-vector product, forward over reverse)",
+    }[mode]
+
+
+def _format_index(index: tuple[int, ...]) -> str:
+    return "()" if not index else "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def _compare(
+    computed: Any, reference: np.ndarray, rtol: float, atol: float, what: str, shape_of: str
+) -> float:
+    """Raise AssertionError describing the worst element unless |c − r| ≤ atol + rtol·|r|."""
+    computed = np.asarray(computed, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if computed.shape != reference.shape:
+        raise AssertionError(
+            f"check_grad: {what} has shape {computed.shape} but finite differences give "
+            f"{reference.shape}"
+        )
+    if computed.size == 0:
+        return 0.0
+    error = np.abs(computed - reference)
+    error = np.where(np.isnan(computed) != np.isnan(reference), np.inf, error)
+    error = np.where(np.isnan(computed) & np.isnan(reference), 0.0, error)
+    allowed = atol + rtol * np.abs(reference)
+    excess = error / allowed
+    bad = ~(error <= allowed)
+    if not bad.any():
+        return float(np.max(error))
+    worst = np.unravel_index(int(np.nanargmax(np.where(bad, excess, -1.0))), error.shape)
+    c, r, e = computed[worst], reference[worst], error[worst]
+    relative = e / abs(r) if r != 0 else np.inf
+    raise AssertionError(
+        f"check_grad: {what} disagrees with central finite differences\n"
+        f"  {shape_of}\n"
+        f"  worst element at index {_format_index(tuple(int(i) for i in worst))}:\n"
+        f"    autodiff:           {c:.10g}\n"
+        f"    finite differences: {r:.10g}\n"
+        f"    absolute error {e:.3g}, relative error {relative:.3g} "
+        f"(allowed: atol={atol:g} + rtol={rtol:g} × |finite difference|)\n"
+        f"  {int(bad.sum())} of {bad.size} elements out of tolerance"
+    )
+
+
+def _unit_random(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Normal draws scaled to max-norm 1 (so a step of h moves no element more than h)."""
+    draw = rng.standard_normal(shape)
+    peak = np.max(np.abs(draw)) if draw.size else 0.0
+    return draw / peak if peak > 0 else draw
+
+
+def check_grad(
+    f: Callable[..., Any],
+    *args: Any,
+    eps: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    order: int = 1,
+    modes: Sequence[str] = ("rev",),
+    seed: int = 0,
+) -> float:
+    """Check f's derivatives against central finite differences; raise AssertionError if off.
+
+    ∂⟨u, f(x)⟩/∂x from autodiff must match (s(x+h) − s(x−h)) / 2h element by element, for
+    every floating argument (numbers, float arrays, Values; integers, booleans, integer or
+    boolean arrays and other objects are passed through unchanged as constants).
+
+    Args:
+        f: written with Value-aware code; called with Values, returns a Value (any shape).
+        *args: the point to check at.
+        eps: finite-difference step (default: 1e-6 at order 1 and 1e-4 at order 2, or 1e-3
+            and 3e-2 when f computes in float32 even when given float64).
+        rtol, atol: allowed error |autodiff − fd| ≤ atol + rtol·|fd|. Defaults depend on the
+            arguments' dtype (see `default_tolerances`): float32 is checked more loosely,
+            because the gradient under test is computed in float32.
+        order: 1 checks first derivatives; 2 checks first and second derivatives.
+        modes: "rev" (reverse mode: `autodiff.vjp`, `grad` of a gradient) and/or "fwd"
+            (forward mode: `autodiff.jvp`, and `jvp` of a gradient at order 2).
+        seed: seeds the random cotangent and directions, so a check is reproducible.
+
+    Returns:
+        The largest absolute error |autodiff − finite differences| over all checked
+        elements (useful to see how much room the tolerance leaves).
+
+    Raises:
+        AssertionError: naming the derivative, the argument, the worst element's index,
+            both values, and the absolute and relative error.
+        ValueError: for a bad `order` or `modes`, or when no argument is floating.
+    """
+    if order not in (1, 2):
+        raise ValueError(f"check_grad: order must be 1 or 2, not {order!r}")
+    if isinstance(modes, str):
+        modes = (modes,)
+    unknown = [m for m in modes if m not in _MODES]
+    if unknown or not modes:
+        raise ValueError(f"check_grad: modes must be a non-empty subset of {_MODES}, got {modes!r}")
+
+    slots: list[Any] = list(args)
+    arguments: list[_Argument] = []
+    for position, arg in enumerate(args):
+        if not _is_differentiable(arg):
+            continue
+        name = arg.name if isinstance(arg, Value) else None
+        raw = arg.data if isinstance(arg, Value) else arg
+        keep_dtype = isinstance(raw, (np.ndarray, np.generic))
+        data = np.array(raw, dtype=None if keep_dtype else np.float64)
+        is_float_scalar = data.ndim == 0 and data.dtype == np.float64
+        arguments.append(_Argument(position, data, is_float_scalar, name))
+    if not arguments:
+        raise ValueError(
+            "check_grad: no floating argument to differentiate (give numbers, float arrays "
+            "or Values)"
+        )
+
+    def call(*differentiable: Any) -> Any:
+        full = list(slots)
+        for argument, x in zip(arguments, differentiable, strict=True):
+            full[argument.position] = x
+        out = f(*full)
+        if not isinstance(out, (Value, float, int, np.ndarray, np.floating)):
+            raise TypeError(
+                f"check_grad: f must return a Value (or a number/array); it returned "
+                f"{type(out).__name__}"
+            )
+        return out
+
+    # Evaluate once in the arguments' own dtype: the output's shape and dtype.
+    point = [a.as_input(a.data) for a in arguments]
+    with autodiff.no_grad():
+        out = call(*[Value(x, requires_grad=False) for x in point])
+    out_data = np.asarray(out.data if isinstance(out, Value) else out)
+    rng = np.random.default_rng(seed)
+    cotangent = np.ones(()) if out_data.ndim == 0 else rng.standard_normal(out_data.shape)
+    cotangent = cotangent.astype(out_data.dtype if out_data.dtype.kind == "f" else np.float64)
+
+    def output64(xs: Sequence[np.ndarray]) -> np.ndarray:
+        """f at float64 arguments, as given by f (its dtype shows f's own precision)."""
+        with autodiff.no_grad():
+            result = call(*[Value(a.as_input(x, np.float64), requires_grad=False)
+                            for a, x in zip(arguments, xs, strict=True)])
+        return np.asarray(_raw(result))
+
+    def reduced64(xs: Sequence[np.ndarray]) -> float:
+        """s(x) = ⟨u, f(x)⟩ evaluated with float64 arguments."""
+        return float(np.sum(output64(xs).astype(np.float64) * cotangent))
+
+    base64 = [a.data.astype(np.float64) for a in arguments]
+    # The working precision: float32 if any argument is, and (for the finite differences)
+    # float32 if f casts down by itself even when given float64.
+    out64_dtype = output64(base64).dtype
+    computes_in_float32 = out64_dtype.kind == "f" and out64_dtype.itemsize < 8
+    precision = "float64"
+    if any(_precision(a.data.dtype) == "float32" for a in arguments):
+        precision = "float32"
+
+    worst = 0.0
+    for current in range(1, order + 1):
+        fd_precision = "float32" if computes_in_float32 else "float64"
+        h = eps if eps is not None else _STEPS[(fd_precision, current)]
+        default_rtol, default_atol = (
+            _NOISY_FD_TOLERANCES[current] if computes_in_float32
+            else _TOLERANCES[(precision, current)]
+        )
+        tol = (default_rtol if rtol is None else rtol, default_atol if atol is None else atol)
+        for mode in modes:
+            if current == 1 and mode == "rev":
+                worst = max(worst, _check_reverse(call, arguments, point, base64, cotangent,
+                                                  reduced64, h, tol))
+            elif current == 1:
+                worst = max(worst, _check_forward(call, arguments, point, base64,
+                                                  lambda xs: output64(xs).astype(np.float64),
+                                                  rng, h, tol))
+            else:
+                worst = max(worst, _check_second(call, arguments, point, base64, cotangent,
+                                                 reduced64, rng, h, tol, mode))
+    return worst
+
+
+def _raw(result: Any) -> Any:
+    return result.data if isinstance(result, Value) else result
+
+
+def _shape_note(argument: _Argument) -> str:
+    return f"{argument.label}: shape {argument.data.shape}, dtype {argument.data.dtype}"
+
+
+def _nudged(base: list[np.ndarray], which: int, flat_index: int, step: float) -> list[np.ndarray]:
+    moved = [np.array(x, dtype=np.float64) for x in base]  # copies; 0-d stays an array
+    moved[which].reshape(-1)[flat_index] += step
+    return moved
+
+
+def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol) -> float:
+    _, pullback = autodiff.vjp(call, *point)
+    gradients = pullback(cotangent)
+    worst = 0.0
+    for which, argument in enumerate(arguments):
+        reference = np.empty(argument.data.size)
+        for k in range(argument.data.size):
+            up = reduced64(_nudged(base64, which, k, h))
+            down = reduced64(_nudged(base64, which, k, -h))
+            reference[k] = (up - down) / (2 * h)
+        computed = np.asarray(gradients[which], dtype=np.float64)
+        what = f"{_describe_mode('rev', 1)} of {argument.label}"
+        worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
+                                    what, _shape_note(argument)))
+    return worst
+
+
+def _check_forward(call, arguments, point, base64, output64, rng, h, tol) -> float:
+    worst = 0.0
+    for which, argument in enumerate(arguments):
+        direction = _unit_random(rng, argument.data.shape)
+        tangents = [np.zeros(a.data.shape) for a in arguments]
+        tangents[which] = direction
+        _, computed = autodiff.jvp(
+            call, point, [a.as_input(t) for a, t in zip(arguments, tangents, strict=True)]
+        )
+        up = output64([x + h * t for x, t in zip(base64, tangents, strict=True)])
+        down = output64([x - h * t for x, t in zip(base64, tangents, strict=True)])
+        reference = (up - down) / (2 * h)
+        what = (f"{_describe_mode('fwd', 1)} along a random direction in {argument.label} "
+                f"(index is into the output)")
+        worst = max(worst, _compare(computed, reference, *tol, what, _shape_note(argument)))
+    return worst
+
+
+def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, tol,
+                  mode) -> float:
+    directions = [_unit_random(rng, a.data.shape) for a in arguments]
+
+    def gradient(*xs: Any) -> tuple[Any, ...]:
+        _, pullback = autodiff.vjp(call, *xs)
+        return pullback(cotangent)
+
+    if mode == "rev":
+
+        def directional(*xs: Any) -> Any:
+            total = Value(0.0, requires_grad=False)
+            for g, v, a in zip(gradient(*xs), directions, arguments, strict=True):
+                total = total + (g * v.astype(a.data.dtype)).sum().astype(np.float64)
+            return total
+
+        _, pullback = autodiff.vjp(directional, *point)
+        products = pullback(1.0)
+    else:
+        tangents = [a.as_input(v) for a, v in zip(arguments, directions, strict=True)]
+        products = []
+        for which in range(len(arguments)):
+            _, product = autodiff.jvp(lambda *xs, which=which: gradient(*xs)[which],
+                                      point, tangents)
+            products.append(product)
+
+    shifted_up = [x + h * v for x, v in zip(base64, directions, strict=True)]
+    shifted_down = [x - h * v for x, v in zip(base64, directions, strict=True)]
+    worst = 0.0
+    for which, argument in enumerate(arguments):
+        reference = np.empty(argument.data.size)
+        for k in range(argument.data.size):
+            reference[k] = (
+                reduced64(_nudged(shifted_up, which, k, h))
+                - reduced64(_nudged(shifted_down, which, k, h))
+                - reduced64(_nudged(shifted_up, which, k, -h))
+                + reduced64(_nudged(shifted_down, which, k, -h))
+            ) / (4 * h * h)
+        computed = np.asarray(_raw(products[which]), dtype=np.float64)
+        what = f"{_describe_mode(mode, 2)} of {argument.label}"
+        worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
+                                    what, _shape_note(argument)
+                                    + " (∇²s·v for a random direction v over all arguments)"))
+    return worst
