@@ -372,7 +372,7 @@ def test_comparisons_return_numpy_booleans_and_record_nothing():
 
 def test_values_hash_and_compare_by_identity():
     a, b = Value(1.0), Value(1.0)
-    assert a != b and a == a  # noqa: PLR0124
+    assert a != b and a == a
     assert len({a, b, a}) == 2
     table = {a: "a", b: "b"}
     assert table[a] == "a"
