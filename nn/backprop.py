@@ -1,0 +1,153 @@
+"""Classical backpropagation for a multilayer perceptron, in plain numpy (no autodiff).
+
+The network is the one `nn.MLP` builds: layers z_l = a_{l−1} W_l + b_l with
+a_l = f(z_l) for the hidden layers and a linear output z_L. The gradients come from the
+delta rule, layer by layer:
+
+    δ_L     = ∂E/∂z_L                          (from the loss, below)
+    ∂E/∂W_l = a_{l−1}ᵀ δ_l                      (outer products summed over the batch)
+    ∂E/∂b_l = Σ_batch δ_l
+    δ_{l−1} = (δ_l W_lᵀ) ⊙ f′(z_{l−1})          (pushed back through the weights)
+
+with f′ written from the activation's output a: relu′ = [a > 0], tanh′ = 1 − a²,
+sigmoid′ = a(1 − a). Output deltas, with s = 1/count for reduction "mean" and 1 for "sum":
+
+    mse_loss          E = s Σ (z − t)²                δ = 2s (z − t)
+    cross_entropy     E = s Σᵢ (log Σⱼ e^zᵢⱼ − zᵢ,yᵢ)   δ = s (softmax(z) − onehot(y))
+    binary_cross_entropy_with_logits
+                      E = s Σ (log(1 + e^z) − z t)     δ = s (σ(z) − t)
+    hinge_loss        E = s Σ max(0, 1 − y z)          δ = −s y [1 − y z > 0]
+
+This module deliberately imports nothing but numpy: it is the reference that the
+reverse-mode engine is checked against (tests/test_backprop.py), and the hand-written
+baseline of the training-throughput benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["ACTIVATIONS", "LOSSES", "forward", "loss_and_gradients", "sgd_step"]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+LOSSES = ("mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _activate(name: str, z: np.ndarray) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(z, 0)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return _sigmoid(z)
+    raise ValueError(f"backprop: activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
+
+
+def _derivative(name: str, a: np.ndarray) -> np.ndarray:
+    """f′(z) written from a = f(z)."""
+    if name == "relu":
+        return (a > 0).astype(a.dtype)
+    if name == "tanh":
+        return 1 - a * a
+    return a * (1 - a)
+
+
+def forward(
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    X: np.ndarray,
+    activation: str = "relu",
+) -> list[np.ndarray]:
+    """The layer outputs [a_0 = X, a_1, ..., a_{L−1}, z_L]: activations, then the logits."""
+    if len(weights) != len(biases) or not weights:
+        raise ValueError("backprop: give one bias per weight matrix, and at least one layer")
+    outputs = [X]
+    last = len(weights) - 1
+    for index, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        z = outputs[-1] @ W + b
+        outputs.append(z if index == last else _activate(activation, z))
+    return outputs
+
+
+def _output_delta(
+    loss: str, z: np.ndarray, target: np.ndarray, reduction: str
+) -> tuple[float, np.ndarray]:
+    """(E, δ_L = ∂E/∂z) for the output layer's pre-activation z."""
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"backprop: reduction must be 'mean' or 'sum'; got {reduction!r}")
+    target = np.asarray(target)
+    if loss == "cross_entropy":
+        batch = z.shape[0]
+        scale = 1.0 / batch if reduction == "mean" else 1.0
+        rows = np.arange(batch)
+        shifted = z - z.max(axis=1, keepdims=True)
+        exponentials = np.exp(shifted)
+        normaliser = exponentials.sum(axis=1, keepdims=True)
+        value = scale * (np.log(normaliser).sum() - shifted[rows, target].sum())
+        delta = exponentials / normaliser
+        delta[rows, target] -= 1
+        return float(value), delta * scale
+    if loss not in LOSSES:
+        raise ValueError(f"backprop: loss must be one of {', '.join(LOSSES)}; got {loss!r}")
+    if target.shape != z.shape:
+        target = target.reshape(z.shape)
+    scale = 1.0 / z.size if reduction == "mean" else 1.0
+    if loss == "mse_loss":
+        difference = z - target
+        return float(scale * np.sum(difference * difference)), (2 * scale) * difference
+    if loss == "binary_cross_entropy_with_logits":
+        value = np.sum(np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z))))
+        return float(scale * value), scale * (_sigmoid(z) - target)
+    margin = 1 - target * z  # hinge_loss, labels ±1
+    value = np.sum(np.maximum(margin, 0))
+    return float(scale * value), (-scale) * target * (margin > 0)
+
+
+def loss_and_gradients(
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    X: np.ndarray,
+    target: np.ndarray,
+    activation: str = "relu",
+    loss: str = "cross_entropy",
+    reduction: str = "mean",
+) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+    """(E, [∂E/∂W_l], [∂E/∂b_l]) for one batch, by the delta rule."""
+    outputs = forward(weights, biases, X, activation)
+    value, delta = _output_delta(loss, outputs[-1], target, reduction)
+    weight_grads: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
+    bias_grads: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
+    for layer in range(len(weights) - 1, -1, -1):
+        below = outputs[layer]
+        weight_grads[layer] = below.T @ delta
+        bias_grads[layer] = delta.sum(axis=0)
+        if layer:
+            delta = (delta @ weights[layer].T) * _derivative(activation, below)
+    return value, weight_grads, bias_grads
+
+
+def sgd_step(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    X: np.ndarray,
+    target: np.ndarray,
+    lr: float,
+    activation: str = "relu",
+    loss: str = "cross_entropy",
+    reduction: str = "mean",
+) -> float:
+    """One plain gradient-descent step, W ← W − lr ∂E/∂W (in place); returns E before it."""
+    value, weight_grads, bias_grads = loss_and_gradients(
+        weights, biases, X, target, activation, loss, reduction
+    )
+    for W, b, dW, db in zip(weights, biases, weight_grads, bias_grads, strict=True):
+        W -= lr * dW
+        b -= lr * db
+    return value

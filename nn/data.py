@@ -1,0 +1,154 @@
+"""Small data sets for the examples and tests, and mini-batching.
+
+`make_moons` and `make_spirals` generate 2-D classification problems; `load_digits` returns
+the 1,797 8×8 handwritten digits that scikit-learn ships inside its package (nothing is
+downloaded). Features are float64 arrays of shape (n, features); labels are int64 class
+indices of shape (n,).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .layers import as_rng
+
+__all__ = ["batches", "load_digits", "make_moons", "make_spirals", "train_test_split"]
+
+
+def _positive(name: str, label: str, value: Any) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}: {label} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _noise_level(name: str, noise: float) -> float:
+    if not noise >= 0:
+        raise ValueError(f"{name}: noise must be >= 0; got {noise!r}")
+    return float(noise)
+
+
+def make_moons(
+    n: int = 200, noise: float = 0.1, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles: class 0 is (cos t, sin t), class 1 is
+    (1 − cos t, ½ − sin t), t ∈ [0, π], plus Gaussian noise of standard deviation `noise`.
+
+    Returns X of shape (n, 2) and labels y in {0, 1} (⌈n/2⌉ of class 0), shuffled.
+    """
+    n = _positive("make_moons", "n", n)
+    noise = _noise_level("make_moons", noise)
+    generator = as_rng(rng)
+    n_upper = n - n // 2
+    upper = np.linspace(0.0, np.pi, n_upper)
+    lower = np.linspace(0.0, np.pi, n // 2)
+    X = np.concatenate([
+        np.column_stack([np.cos(upper), np.sin(upper)]),
+        np.column_stack([1.0 - np.cos(lower), 0.5 - np.sin(lower)]),
+    ])
+    y = np.concatenate([np.zeros(n_upper, dtype=np.int64), np.ones(n // 2, dtype=np.int64)])
+    X = X + generator.normal(0.0, noise, size=X.shape)
+    order = generator.permutation(n)
+    return X[order], y[order]
+
+
+def make_spirals(
+    n: int = 300,
+    classes: int = 3,
+    noise: float = 0.2,
+    turns: float = 1.0,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`classes` interleaved spiral arms around the origin.
+
+    Arm k holds points at radius r ∈ [0, 1] and angle 2π(k/classes + turns·r) plus Gaussian
+    angular noise of standard deviation `noise` (radians), i.e. (r sin θ, r cos θ).
+    Returns X of shape (n, 2) and labels y in 0..classes−1, shuffled.
+    """
+    n = _positive("make_spirals", "n", n)
+    classes = _positive("make_spirals", "classes", classes)
+    noise = _noise_level("make_spirals", noise)
+    generator = as_rng(rng)
+    counts = np.full(classes, n // classes)
+    counts[: n % classes] += 1
+    points, labels = [], []
+    for arm, count in enumerate(counts):
+        radius = np.linspace(0.0, 1.0, count)
+        angle = 2 * np.pi * (arm / classes + turns * radius)
+        angle = angle + generator.normal(0.0, noise, size=count)
+        points.append(np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]))
+        labels.append(np.full(count, arm, dtype=np.int64))
+    X, y = np.concatenate(points), np.concatenate(labels)
+    order = generator.permutation(n)
+    return X[order], y[order]
+
+
+def load_digits(dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """The 8×8 handwritten digits (1,797 images, classes 0–9) shipped with scikit-learn.
+
+    Returns X of shape (1797, 64), pixel intensities scaled from 0..16 to [0, 1], and y of
+    shape (1797,) with the digit shown.
+    """
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError as error:  # pragma: no cover - the showcase extra installs it
+        raise ImportError(
+            "nn.data.load_digits needs scikit-learn, which ships the digits images; "
+            "install the project's 'showcase' extra (pip install -e '.[showcase]')"
+        ) from error
+    digits = sklearn_digits()
+    X = np.asarray(digits.data, dtype=dtype) / np.asarray(16.0, dtype=dtype)
+    return X, np.asarray(digits.target, dtype=np.int64)
+
+
+def _check_pair(name: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(
+            f"{name}: X and y need the same number of samples; got shapes {X.shape} and {y.shape}"
+        )
+    return X, y
+
+
+def train_test_split(
+    X: Any, y: Any, test_fraction: float = 0.2, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A random split into (X_train, X_test, y_train, y_test), `test_fraction` held out."""
+    X, y = _check_pair("train_test_split", X, y)
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"train_test_split: test_fraction must lie in (0, 1); got {test_fraction}")
+    order = as_rng(rng).permutation(len(X))
+    n_test = max(1, round(test_fraction * len(X)))
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
+
+
+def batches(
+    X: Any,
+    y: Any,
+    batch_size: int,
+    shuffle: bool = True,
+    rng: np.random.Generator | int | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (X_batch, y_batch) covering every sample once; the last batch may be smaller.
+
+    With `shuffle` the order is a fresh random permutation (from `rng`) on each call;
+    without it, the batches are consecutive slices (views, no copies).
+    """
+    X, y = _check_pair("batches", X, y)
+    batch_size = _positive("batches", "batch_size", batch_size)
+    order = as_rng(rng).permutation(len(X)) if shuffle else None
+    return _batches(X, y, batch_size, order)
+
+
+def _batches(
+    X: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for start in range(0, len(X), batch_size):
+        if order is None:
+            yield X[start:start + batch_size], y[start:start + batch_size]
+        else:
+            chosen = order[start:start + batch_size]
+            yield X[chosen], y[chosen]

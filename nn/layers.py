@@ -1,0 +1,188 @@
+"""Layers: `Linear`, the activations, `Sequential` and the multilayer perceptron `MLP`.
+
+Inputs are `Value`s or numpy arrays of shape `(batch, features)` (a single sample of shape
+`(features,)` also works). Weights are stored as `W` of shape `(nin, nout)`, so a layer
+computes `x @ W + b`.
+
+Initialisation (biases start at zero):
+
+* `init="he"` (He/Kaiming): W ~ Normal(0, 2 / nin). Keeps the variance of activations
+  through ReLU layers, which zero half their inputs.
+* `init="xavier"` (Xavier/Glorot, the default of a bare `Linear`):
+  W ~ Uniform(−a, a) with a = √(6 / (nin + nout)), variance 2 / (nin + nout). Suited to
+  tanh, sigmoid and linear outputs.
+
+`MLP` uses He for the hidden layers of a ReLU network and Xavier everywhere else
+(including the linear output layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import autodiff
+from autodiff import Value
+
+from .module import Module
+
+__all__ = ["ACTIVATIONS", "MLP", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh", "as_rng"]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator (used as is), an int seed, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy Generator, an int seed or None; got {type(rng).__name__}")
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return x.shape if isinstance(x, (Value, np.ndarray)) else np.shape(x)
+
+
+class Linear(Module):
+    """y = x @ W + b, with W of shape (nin, nout) and b of shape (nout,)."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        bias: bool = True,
+        rng: np.random.Generator | int | None = None,
+        init: str = "xavier",
+        dtype: Any = np.float64,
+    ) -> None:
+        for label, size in (("nin", nin), ("nout", nout)):
+            if not isinstance(size, (int, np.integer)) or size < 1:
+                raise ValueError(f"Linear: {label} must be a positive integer; got {size!r}")
+        generator = as_rng(rng)
+        if init == "he":
+            weights = generator.normal(0.0, np.sqrt(2.0 / nin), size=(nin, nout))
+        elif init == "xavier":
+            limit = np.sqrt(6.0 / (nin + nout))
+            weights = generator.uniform(-limit, limit, size=(nin, nout))
+        else:
+            raise ValueError(f"Linear: init must be 'he' or 'xavier'; got {init!r}")
+        self.nin, self.nout = int(nin), int(nout)
+        self.W = Value(weights.astype(dtype))
+        self.b = Value(np.zeros(nout, dtype=dtype)) if bias else None
+
+    def forward(self, x: Value | np.ndarray) -> Value:
+        shape = _shape(x)
+        if len(shape) not in (1, 2) or shape[-1] != self.nin:
+            raise ValueError(
+                f"{self.layer_name}: expected input of shape (batch, {self.nin}), "
+                f"got shape {shape}"
+            )
+        if not isinstance(x, (Value, np.ndarray)):
+            x = np.asarray(x, dtype=self.W.dtype)
+        out = x @ self.W
+        return out if self.b is None else out + self.b
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, {self.nout}, bias={self.b is not None}"
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def forward(self, x: Value | np.ndarray) -> Value:
+        return autodiff.relu(x)
+
+
+class Tanh(Module):
+    """tanh x, elementwise."""
+
+    def forward(self, x: Value | np.ndarray) -> Value:
+        return autodiff.tanh(x)
+
+
+class Sigmoid(Module):
+    """σ(x) = 1 / (1 + e^−x), elementwise."""
+
+    def forward(self, x: Value | np.ndarray) -> Value:
+        return autodiff.sigmoid(x)
+
+
+class Sequential(Module):
+    """Modules applied one after another: `Sequential(Linear(2, 8), ReLU(), Linear(8, 1))`.
+
+    Its parameters are named `layers.<index>.<name>`.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        for index, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"Sequential: argument {index} is a {type(module).__name__}, not a Module"
+                )
+        self.layers = list(modules)
+
+    def forward(self, x: Value | np.ndarray) -> Value:
+        for module in self.layers:
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+
+class MLP(Module):
+    """A multilayer perceptron: Linear layers with `activation` between them, linear output.
+
+    `MLP(nin, [h1, ..., nout])` has layers nin→h1→...→nout; its parameters are named
+    `layers.<i>.W` and `layers.<i>.b`. The activation ("relu", "tanh" or "sigmoid") follows
+    every layer but the last.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        rng: np.random.Generator | int | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"MLP: activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
+            )
+        sizes = list(sizes)
+        if not sizes:
+            raise ValueError("MLP: sizes must list at least the output size, e.g. [16, 1]")
+        generator = as_rng(rng)
+        widths = [nin, *sizes]
+        hidden_init = "he" if activation == "relu" else "xavier"
+        self.activation = activation
+        self.layers = [
+            Linear(
+                widths[i], widths[i + 1], rng=generator, dtype=dtype,
+                init=hidden_init if i < len(sizes) - 1 else "xavier",
+            )
+            for i in range(len(sizes))
+        ]
+        self._activate = _ACTIVATION_FUNCTIONS[activation]
+
+    def forward(self, x: Value | np.ndarray) -> Value:
+        last = len(self.layers) - 1
+        activate = self._activate
+        for index, layer in enumerate(self.layers):
+            x = layer(x)
+            if index < last:
+                x = activate(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return f"activation={self.activation!r}"
+
+
+_ACTIVATION_FUNCTIONS = {"relu": autodiff.relu, "tanh": autodiff.tanh, "sigmoid": autodiff.sigmoid}

@@ -1,0 +1,207 @@
+"""Loss functions, each one fused primitive (one graph node, one VJP rule).
+
+Every loss takes `reduction="mean"` (average over the elements, or over the samples for
+`cross_entropy`) or `reduction="sum"`. Predictions are `Value`s (or numpy arrays, giving a
+plain number); targets are numpy arrays or `Value`s. A prediction of shape `(n, 1)` is
+paired with a target of shape `(n,)` (and the reverse), as a one-output MLP produces;
+any other shape difference raises `ValueError`.
+
+The VJP rules are written with operators and `autodiff` functions, so the losses can be
+differentiated again (`backward(create_graph=True)`, `autodiff.hessian`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff
+from autodiff import Value, primitive
+
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
+
+
+def _as_input(x: Any) -> Value | np.ndarray:
+    """A Value as is; anything else as a floating numpy array."""
+    if isinstance(x, Value):
+        return x
+    array = np.asarray(x)
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def _scale(loss: str, reduction: str, count: int) -> float:
+    """The factor applied to the summed loss: 1/count for "mean", 1 for "sum"."""
+    if reduction == "mean":
+        if count == 0:
+            raise ValueError(f"{loss}: cannot average over an empty batch")
+        return 1.0 / count
+    if reduction == "sum":
+        return 1.0
+    raise ValueError(f"{loss}: reduction must be 'mean' or 'sum'; got {reduction!r}")
+
+
+def _paired(loss: str, prediction: Any, target: Any, what: str = "target") -> Any:
+    """`target` with the prediction's shape; (n, 1) and (n,) are paired, else ValueError."""
+    p_shape, t_shape = np.shape(_raw(prediction)), np.shape(_raw(target))
+    if p_shape == t_shape:
+        return target
+    if (p_shape == (*t_shape, 1)) or (t_shape == (*p_shape, 1)):
+        return target.reshape(p_shape)
+    raise ValueError(
+        f"{loss}: predictions have shape {p_shape} but {what}s have shape {t_shape}"
+    )
+
+
+# --------------------------------------------------------------------------- mean squared error
+
+
+@primitive(name="mse_loss")
+def _squared_error(prediction, target, scale):
+    """scale · Σ (prediction − target)²  ·  ∂/∂prediction = 2·scale·(prediction − target)"""
+    difference = prediction - target
+    return np.sum(difference * difference) * scale
+
+
+_squared_error.defvjp(
+    lambda g, out, prediction, target, scale: g * (2.0 * scale) * (prediction - target),
+    lambda g, out, prediction, target, scale: g * (-2.0 * scale) * (prediction - target),
+)
+
+
+def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Value:
+    """Squared error Σ (prediction − target)², averaged over all elements for "mean"."""
+    prediction, target = _as_input(prediction), _as_input(target)
+    target = _paired("mse_loss", prediction, target)
+    scale = _scale("mse_loss", reduction, int(np.size(_raw(prediction))))
+    return _squared_error(prediction, target, scale=scale)
+
+
+# --------------------------------------------------------------------------- cross-entropy
+
+
+def _class_labels(loss: str, labels: Any, batch: int, classes: int) -> np.ndarray:
+    labels = np.asarray(_raw(labels))
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"{loss}: labels must be integer class indices; got an array of dtype {labels.dtype}"
+        )
+    if labels.shape != (batch,):
+        raise ValueError(
+            f"{loss}: logits have shape ({batch}, {classes}), so labels must have shape "
+            f"({batch},); got {labels.shape}"
+        )
+    outside = (labels < 0) | (labels >= classes)
+    if outside.any():
+        position = int(np.flatnonzero(outside)[0])
+        raise ValueError(
+            f"{loss}: label {int(labels[position])} at position {position} is out of range "
+            f"for {classes} classes (labels must lie in 0..{classes - 1})"
+        )
+    return labels
+
+
+@primitive(name="cross_entropy")
+def _softmax_cross_entropy(logits, labels, scale):
+    """scale · Σᵢ (log Σⱼ e^zᵢⱼ − zᵢ,yᵢ)  ·  ∂/∂z = scale · (softmax(z) − onehot(y))"""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_normaliser = np.log(np.exp(shifted).sum(axis=1))
+    picked = shifted[np.arange(labels.shape[0]), labels]
+    return (log_normaliser.sum() - picked.sum()) * scale
+
+
+def _cross_entropy_vjp(g, out, logits, labels, scale):
+    if isinstance(logits, Value):  # differentiating again: stay on the graph
+        onehot = np.zeros(logits.shape, dtype=logits.dtype)
+        onehot[np.arange(labels.shape[0]), labels] = 1
+        return g * scale * (autodiff.softmax(logits, axis=1) - onehot)
+    probabilities = autodiff.softmax(logits, axis=1)  # numpy in, numpy out
+    probabilities[np.arange(labels.shape[0]), labels] -= 1
+    probabilities *= g * scale
+    return probabilities
+
+
+_softmax_cross_entropy.defvjp(_cross_entropy_vjp, None)
+
+
+def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value:
+    """−log softmax(logits)[label] per sample, computed stably through log-softmax.
+
+    `logits` has shape (batch, classes); `labels` holds integer classes in
+    0..classes−1 (a label out of range raises ValueError). "mean" averages over the batch.
+    """
+    logits = _as_input(logits)
+    shape = np.shape(_raw(logits))
+    if len(shape) != 2:
+        raise ValueError(
+            f"cross_entropy: logits must have shape (batch, classes); got shape {shape}"
+        )
+    batch, classes = shape
+    labels = _class_labels("cross_entropy", labels, batch, classes)
+    scale = _scale("cross_entropy", reduction, batch)
+    return _softmax_cross_entropy(logits, labels, scale=scale)
+
+
+# --------------------------------------------------------------------------- binary cross-entropy
+
+
+@primitive(name="binary_cross_entropy_with_logits")
+def _sigmoid_cross_entropy(logits, targets, scale):
+    """scale · Σ (max(z, 0) − z·t + log(1 + e^−|z|))  ·  ∂/∂z = scale · (σ(z) − t)"""
+    return np.sum(np.maximum(logits, 0) - logits * targets
+                  + np.log1p(np.exp(-np.abs(logits)))) * scale
+
+
+_sigmoid_cross_entropy.defvjp(
+    lambda g, out, logits, targets, scale: g * scale * (autodiff.sigmoid(logits) - targets),
+    lambda g, out, logits, targets, scale: g * (-scale) * logits,
+)
+
+
+def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str = "mean") -> Value:
+    """−[t log σ(z) + (1 − t) log(1 − σ(z))], computed stably from the logits z.
+
+    Targets are probabilities in [0, 1] (usually the labels 0 and 1).
+    """
+    loss = "binary_cross_entropy_with_logits"
+    logits, targets = _as_input(logits), _as_input(targets)
+    targets = _paired(loss, logits, targets)
+    raw_targets = _raw(targets)
+    if np.any((raw_targets < 0) | (raw_targets > 1)) or np.any(np.isnan(raw_targets)):
+        raise ValueError(f"{loss}: targets must lie in [0, 1]")
+    scale = _scale(loss, reduction, int(np.size(_raw(logits))))
+    return _sigmoid_cross_entropy(logits, targets, scale=scale)
+
+
+# --------------------------------------------------------------------------- hinge
+
+
+@primitive(name="hinge_loss")
+def _hinge(scores, labels, scale):
+    """scale · Σ max(0, 1 − y·s)  ·  ∂/∂s = −scale · y where 1 − y·s > 0, else 0"""
+    return np.sum(np.maximum(1 - labels * scores, 0)) * scale
+
+
+def _hinge_vjp(g, out, scores, labels, scale):
+    active = (1 - labels * _raw(scores)) > 0
+    return g * (-scale) * (labels * active)
+
+
+_hinge.defvjp(_hinge_vjp, None)
+
+
+def hinge_loss(scores: Any, labels: Any, reduction: str = "mean") -> Value:
+    """max(0, 1 − y·s) per element, for labels y in {−1, +1} (a margin classifier's loss)."""
+    scores = _as_input(scores)
+    labels = np.asarray(_raw(labels))
+    labels = _paired("hinge_loss", scores, labels, what="label")
+    if not np.all((labels == 1) | (labels == -1)):
+        bad = np.asarray(labels)[(labels != 1) & (labels != -1)].ravel()[0]
+        raise ValueError(f"hinge_loss: labels must be -1 or +1; found {bad!r}")
+    labels = labels.astype(_raw(scores).dtype if np.ndim(_raw(scores)) else np.float64)
+    scale = _scale("hinge_loss", reduction, int(np.size(_raw(scores))))
+    return _hinge(scores, labels, scale=scale)
