@@ -149,7 +149,7 @@ def _summary(x: Any) -> str:
         return "empty"
     with np.errstate(all="ignore"):
         low, average, high = np.min(array), np.mean(array, dtype=np.float64), np.max(array)
-    return f"min {_number(low)}  mean {_number(average)}  max {_number(high)}"
+    return f"min {_number(low)}, mean {_number(average)}, max {_number(high)}"
 
 
 def _shape_text(node: Value) -> str:
