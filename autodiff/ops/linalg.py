@@ -33,8 +33,6 @@ def _matmul_vjp_right(g, out, a, b):
 @primitive(name="matmul")
 def matmul(a, b):
     """a @ b  ·  ∂/∂a = g bᵀ, ∂/∂b = aᵀ g"""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        raise ValueError("matmul needs at least one dimension on each side (use * for scalars)")
     return np.matmul(a, b)
 
 

@@ -8,11 +8,13 @@ stay finite and raise no warnings.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine import _data, primitive
 from .elementwise import exp
-from .shape import broadcast_to, reshape
+from .shape import broadcast_to
 
 
 def _kept_shape(shape, axis):
@@ -29,7 +31,8 @@ def _restore(g, x, axis, keepdims):
     shape = np.shape(_data(x))
     if keepdims or not shape:
         return g
-    return reshape(g, _kept_shape(shape, axis))
+    kept = _kept_shape(shape, axis)
+    return np.full(kept, g) if type(g) is float else g.reshape(kept)
 
 
 def _spread(g, x, axis, keepdims):
@@ -40,24 +43,32 @@ def _spread(g, x, axis, keepdims):
 @primitive(name="sum")
 def sum_(x, axis=None, keepdims=False):
     """Σ x over `axis`  ·  ∂/∂xᵢ = 1"""
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return _reduce("sum", x, axis, keepdims)
 
 
 sum_.defvjp(lambda g, out, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
 
 
 def _count(x, axis):
+    """How many elements each output of a reduction over `axis` summarises."""
     shape = np.shape(_data(x))
     if axis is None:
-        return int(np.prod(shape))
+        return math.prod(shape)
     axes = (axis,) if isinstance(axis, int) else axis
-    return int(np.prod([shape[a] for a in axes]))
+    return math.prod(shape[a] for a in axes)
+
+
+def _reduce(method, x, axis, keepdims):
+    """ndarray methods are about twice as fast as numpy's module-level reductions."""
+    if type(x) is np.ndarray:
+        return getattr(x, method)(axis=axis, keepdims=keepdims)
+    return getattr(np, method)(x, axis=axis, keepdims=keepdims)
 
 
 @primitive(name="mean")
 def mean(x, axis=None, keepdims=False):
     """(1/n) Σ x over `axis`  ·  ∂/∂xᵢ = 1/n"""
-    return np.mean(x, axis=axis, keepdims=keepdims)
+    return _reduce("mean", x, axis, keepdims)
 
 
 mean.defvjp(lambda g, out, x, axis=None, keepdims=False:
@@ -68,13 +79,13 @@ def _tie_share(out, x, axis, keepdims):
     """1/k at each of the k elements equal to the extremum, 0 elsewhere (a constant)."""
     x = _data(x)
     hit = np.equal(x, _restore(_data(out), x, axis, keepdims))
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    return hit / _reduce("sum", hit, axis, True)
 
 
 @primitive(name="max")
 def max_(x, axis=None, keepdims=False):
     """max x over `axis`  ·  the gradient goes to the maximum, shared evenly among ties"""
-    return np.max(x, axis=axis, keepdims=keepdims)
+    return _reduce("max", x, axis, keepdims)
 
 
 max_.defvjp(lambda g, out, x, axis=None, keepdims=False:
@@ -84,7 +95,7 @@ max_.defvjp(lambda g, out, x, axis=None, keepdims=False:
 @primitive(name="min")
 def min_(x, axis=None, keepdims=False):
     """min x over `axis`  ·  the gradient goes to the minimum, shared evenly among ties"""
-    return np.min(x, axis=axis, keepdims=keepdims)
+    return _reduce("min", x, axis, keepdims)
 
 
 min_.defvjp(lambda g, out, x, axis=None, keepdims=False:
@@ -93,8 +104,8 @@ min_.defvjp(lambda g, out, x, axis=None, keepdims=False:
 
 def _stable_shift(x, axis):
     """The maximum along `axis` (kept), with infinities replaced by 0 so x − m is safe."""
-    m = np.max(x, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0)
+    m = _reduce("max", x, axis, True)
+    return m if np.isfinite(m).all() else np.where(np.isfinite(m), m, 0)
 
 
 @primitive(name="logsumexp")
@@ -117,7 +128,7 @@ logsumexp.defvjp(lambda g, out, x, axis=None, keepdims=False:
 def softmax(x, axis=-1):
     """eˣ / Σ eˣ along `axis`  ·  vjp: s ⊙ (g − Σ g⊙s)"""
     e = np.exp(x - _stable_shift(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 softmax.defvjp(lambda g, out, x, axis=-1:
@@ -128,7 +139,7 @@ softmax.defvjp(lambda g, out, x, axis=-1:
 def log_softmax(x, axis=-1):
     """x − log Σ eˣ along `axis`  ·  vjp: g − softmax(x) Σ g"""
     shifted = x - _stable_shift(x, axis)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 log_softmax.defvjp(lambda g, out, x, axis=-1:

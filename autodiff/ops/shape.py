@@ -3,6 +3,8 @@ broadcasting, indexing, joining. Their gradients move the cotangent back."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine import _data, primitive
@@ -36,9 +38,16 @@ def swapaxes(x, axis1, axis2):
 swapaxes.defvjp(lambda g, out, x, axis1, axis2: swapaxes(g, axis1, axis2))
 
 
+_SMALL = 4096  # below this many elements a fresh array is cheaper than a broadcast view
+
+
 @primitive(name="broadcast_to")
 def broadcast_to(x, shape):
     """x repeated along broadcast axes  ·  the gradient is summed back (by the engine)"""
+    if math.prod(shape) <= _SMALL:
+        result = np.empty(shape, dtype=np.result_type(x))
+        result[...] = x
+        return result
     return np.broadcast_to(x, shape)
 
 
