@@ -536,7 +536,9 @@ def _shape_error(name: str, args: tuple, error: Exception) -> Exception:
     shapes = [_shape_of(a) for a in args if isinstance(a, (Value, np.ndarray, list))]
     described = " and ".join(str(s) for s in shapes) or "(no arrays)"
     message = f"{name}: incompatible input shapes {described}: {error}"
-    return type(error)(message)
+    if isinstance(error, IndexError) and not isinstance(error, ValueError):
+        return IndexError(message)
+    return ValueError(message)
 
 
 # --------------------------------------------------------------------------- reverse mode
