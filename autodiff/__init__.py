@@ -9,6 +9,7 @@
 """
 
 from .engine import Primitive, Value, backprop, is_grad_enabled, no_grad, primitive
+from .explain import explain
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .ops import (
                   absolute,
@@ -32,11 +33,12 @@ from .ops import (
                   tanh,
                   where,
 )
+from .viz import draw
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Primitive", "Value", "absolute", "backprop", "clip", "concatenate", "cos", "exp", "grad",
+    "Primitive", "Value", "absolute", "backprop", "clip", "concatenate", "cos", "draw", "exp", "explain", "grad",
     "hessian", "is_grad_enabled", "jacobian", "jvp", "log", "log_softmax", "logsumexp",
     "matmul", "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "sigmoid", "sin",
     "softmax", "sqrt", "stack", "tanh", "value_and_grad", "vjp", "where",
