@@ -6,6 +6,11 @@
     >>> d.backward()
     >>> a.grad, b.grad
     (2.0, 8.0)
+
+Layout: `engine` (Value, primitives, reverse accumulation), `ops` (the table of built-in
+operations, each forward beside its vector-Jacobian products), `functional` (grad, vjp,
+jvp, jacobian, hessian), `viz` and `explain` (pictures and chain-rule reports),
+`testing` (gradient checking and hypothesis strategies).
 """
 
 from .engine import Primitive, Value, backprop, is_grad_enabled, no_grad, primitive
@@ -38,8 +43,8 @@ from .viz import draw
 __version__ = "0.1.0"
 
 __all__ = [
-    "Primitive", "Value", "absolute", "backprop", "clip", "concatenate", "cos", "draw", "exp", "explain", "grad",
-    "hessian", "is_grad_enabled", "jacobian", "jvp", "log", "log_softmax", "logsumexp",
-    "matmul", "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "sigmoid", "sin",
-    "softmax", "sqrt", "stack", "tanh", "value_and_grad", "vjp", "where",
+    "Primitive", "Value", "absolute", "backprop", "clip", "concatenate", "cos", "draw", "exp",
+    "explain", "grad", "hessian", "is_grad_enabled", "jacobian", "jvp", "log", "log_softmax",
+    "logsumexp", "matmul", "maximum", "mean", "minimum", "no_grad", "primitive", "relu",
+    "sigmoid", "sin", "softmax", "sqrt", "stack", "tanh", "value_and_grad", "vjp", "where",
 ]
