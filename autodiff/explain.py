@@ -6,11 +6,11 @@ topological order), the report gives the chain-rule product that produced its gr
     ∂E_total/∂w5 = ∂E_total/∂net_o1 × ∂net_o1/∂w5 = 0.138498562 × 0.593269992 = 0.082167041
 
 i.e. upstream gradient × local derivative = gradient, summed over every Value that used it.
-Local derivatives come from each primitive's own VJP rule. When some Values carry names,
-the report speaks of named Values only: a run of unnamed intermediate operations between
-two named Values (`0.5 * (target - out) ** 2`) is one step, whose local derivative is the
-product along that run. With no names at all every operation is a step, its Values called
-v1, v2, ... in creation order.
+Local derivatives come from each primitive's own VJP rule. When some intermediate Values
+carry names, the report speaks of named Values (and leaves) only: a run of unnamed
+intermediate operations between two named Values (`0.5 * (target - out) ** 2`) is one
+step, whose local derivative is the product along that run. Otherwise every operation is
+a step, unnamed Values called v1, v2, ... in creation order.
 """
 
 from __future__ import annotations
@@ -143,9 +143,10 @@ def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
     For each Value, from `root` back to the inputs (reverse topological order): the chain
     rule ∂root/∂x = Σ_c ∂root/∂c × ∂c/∂x over the Values c that used x, first in symbols,
     then with numbers, then the result. Local derivatives ∂c/∂x come from each primitive's
-    VJP rule (seeded with 1). Runs of unnamed intermediate operations between named Values
-    are collapsed into one step (its local derivative is their product, and the operations
-    are listed); if no Value is named, every operation is a step.
+    VJP rule (seeded with 1). If some intermediate Value is named, runs of unnamed
+    intermediate operations between named Values are collapsed into one step (its local
+    derivative is their product, and the operations are listed); otherwise every operation
+    is a step, and unnamed Values are called v1, v2, ... in creation order.
 
     Scalars print with `digits` decimal places (9: 0.082167041) or, below 0.01 and from 1e6
     up, `digits` significant digits (see `format_number`). For array Values the report gives
@@ -172,7 +173,9 @@ def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
     nodes = reachable_nodes(root)  # root first, every Value before its inputs
     gradients = backprop(root)
 
-    named = any(node.name for node in nodes)
+    # Collapse only when the user named some intermediate Value: naming parameters alone
+    # (as `nn` does) keeps every operation as a step.
+    named = any(node.name for node in nodes if node._op is not None and node is not root)
     if named:
         shown = {node for node in nodes if node.name or node is root or node._op is None}
     else:

@@ -189,10 +189,17 @@ def _op_label(node: Value) -> str:
     arguments = node._args
     has_constants = any(not isinstance(a, Value) for a in arguments)
     params = [f"{key}={_constant_text(value)}" for key, value in (node._params or {}).items()
-              if value is not None and value is not False]
+              if value is not None and value is not False and not isinstance(value, dict)]
     if not has_constants and not params:
         return name
-    parts = ["•" if isinstance(a, Value) else _constant_text(a) for a in arguments]
+    numbered = sum(isinstance(a, Value) for a in arguments) > 1
+    parts, position = [], 0
+    for argument in arguments:
+        if isinstance(argument, Value):
+            position += 1
+            parts.append(f"•{position}" if numbered else "•")
+        else:
+            parts.append(_constant_text(argument))
     return f"{name}({', '.join(parts + params)})"
 
 
@@ -274,9 +281,10 @@ def draw(
     single element, min/mean/max for arrays; constant Values, which need no gradient, have
     a dashed border) and one oval per operation, with the constants it was called with
     written inside (`•` marks each Value argument). Edges run in data-flow order; when an
-    operation reads two or more Values, its incoming edges are numbered by argument
-    position. Values whose names contain dots (`layers.0.W`, as `nn` names parameters) are
-    grouped into one labelled cluster per prefix (`layers.0`).
+    operation reads two or more Values, its incoming edges are numbered in argument order
+    (and so are the marks: `linear(array(8, 2), •1, •2)`). Values whose names contain
+    dots (`layers.0.W`, as `nn` names parameters) are grouped into one labelled cluster
+    per prefix (`layers.0`).
 
     `color_by="grad"` fills each Value by r = rms(grad) / rms(data), rms(x) = sqrt(mean(x²))
     (rms(data) taken as 1 when the data is all zeros), in bands of `GRAD_BANDS`: r < 1e-4
@@ -286,6 +294,7 @@ def draw(
 
     The walk over the graph is iterative and linear in its size. A graph with more than
     `max_nodes` Values is refused with a ValueError that gives the count to pass instead.
+    Keyword parameters show as `key=value`, except None, False and dicts (caches).
     `rankdir` is Graphviz's layout direction: "LR" (left to right), "RL", "TB" or "BT".
     The result renders with `.render(path, format="svg")` (or "png", "pdf") and shows itself
     in a notebook; both need the Graphviz `dot` program, and raise GraphvizNotFoundError

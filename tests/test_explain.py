@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 import autodiff
+import nn
+import nn.worked_example
 from autodiff import Value, primitive
 from autodiff.explain import Explanation, format_number
 from autodiff.viz import explain
@@ -165,6 +167,31 @@ def test_without_names_every_operation_is_a_step():
     assert last_number(v1[-1]) == pytest.approx(3 + np.cos(2.0), rel=1e-9)
 
 
+def test_naming_only_parameters_keeps_every_operation_a_step():
+    model = nn.MLP(2, [4, 2], activation="tanh", rng=0)
+    features, labels = nn.data.make_moons(8, noise=0.1, rng=0)
+    loss = nn.cross_entropy(model(features), labels)
+    report = explain(loss)
+    paragraphs = blocks(report)
+    parameters = dict(model.named_parameters())
+    assert set(parameters) <= set(paragraphs)
+    assert "Unnamed intermediate" not in report
+    loss.backward()
+    for name, parameter in parameters.items():
+        norm = format_number(np.linalg.norm(parameter.grad))
+        assert paragraphs[name][-1].endswith(f"× J = [{parameter.shape} ‖·‖ {norm}]"), name
+    ops = " ".join(line for lines in paragraphs.values() for line in lines)
+    assert "product of tanh" in ops and "cross_entropy" in ops
+
+
+def test_explain_reads_the_projects_own_worked_example():
+    values = nn.worked_example.scalar_network()
+    paragraphs = blocks(explain(values["E_total"], wrt="w5"))
+    assert paragraphs["w5"][-1].endswith("= 0.138498562 × 0.593269992 = 0.082167041")
+    assert "  ∂out_o1/∂net_o1 = 0.186815602   (local derivative of sigmoid)" in paragraphs[
+        "net_o1"]
+
+
 def test_local_derivatives_come_from_the_primitives_vjp_rule():
     @primitive
     def cube(x):
@@ -202,10 +229,13 @@ def test_tensor_graphs_show_shapes_and_norms_not_elements():
 def test_zero_gradients_are_shown_as_zero():
     x = Value(np.array([1.0, -2.0]), name="x")
     y = named(autodiff.maximum(x, 5.0).sum(), "y")  # both below 5: the gradient is 0
-    assert "  ∂y/∂x = ∂y/∂y × ∂y/∂x = 1 × [(2,) ‖·‖ 0] = [(2,) ‖·‖ 0]" in explain(y)
+    expected = "  ∂y/∂x = ∂y/∂v2 × ∂v2/∂x = [(2,) ‖·‖ 1.414213562] × J = [(2,) ‖·‖ 0]"
+    assert blocks(explain(y))["x"][-1] == expected
     z = Value(2.0, name="z")
     gated = named(autodiff.where(np.array(False), z * 1.0, 1.0), "gated")
-    assert blocks(explain(gated))["z"][-1] == "  ∂gated/∂z = ∂gated/∂gated × ∂gated/∂z = 1 × 0 = 0"
+    paragraphs = blocks(explain(gated))
+    assert paragraphs["v2"][-1] == "  ∂gated/∂v2 = ∂gated/∂gated × ∂gated/∂v2 = 1 × 0 = 0"
+    assert paragraphs["z"][-1] == "  ∂gated/∂z = ∂gated/∂v2 × ∂v2/∂z = 0 × 1 = 0"
 
 
 def test_an_input_whose_rule_gives_no_gradient_says_so():
