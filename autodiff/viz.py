@@ -323,6 +323,9 @@ def draw(
             "graph has one: call root.backward() first."
         )
 
+    # Graphviz ids follow creation order within this graph, so the same computation
+    # always gives the same DOT text and SVG.
+    number = {node: index for index, node in enumerate(nodes)}
     digraph_class, _ = _graphviz_classes()
     title = root.name or "autodiff graph"
     dot = digraph_class(name=title, comment=f"computation graph of {title}")
@@ -342,7 +345,7 @@ def draw(
         else:
             fill, font = "white", "black"
         style = "dashed" if not node.requires_grad else "solid"
-        graph.node(f"v{node._id}", label=_value_label(node, show_data, show_grad, fill, font),
+        graph.node(f"v{number[node]}", label=_value_label(node, show_data, show_grad, fill, font),
                    shape="box", style=f"rounded,{style}", margin="0")
 
     for prefix, members in clusters.items():
@@ -357,7 +360,7 @@ def draw(
             add_value(dot, node)
         if node._op is None:
             continue
-        op_id = f"op{node._id}"
+        op_id = f"op{number[node]}"
         dot.node(op_id, label=_op_label(node), shape="oval", height="0.25", fontsize="9",
                  style="filled", fillcolor="#e8e8e8", color="#888888", margin="0.04,0.02")
         value_arguments = [a for a in node._args if isinstance(a, Value)]
@@ -369,10 +372,10 @@ def draw(
             position += 1
             label = str(position) if numbered else None
             if label is None:
-                dot.edge(f"v{argument._id}", op_id)
+                dot.edge(f"v{number[argument]}", op_id)
             else:
-                dot.edge(f"v{argument._id}", op_id, label=label)
-        dot.edge(op_id, f"v{node._id}")
+                dot.edge(f"v{number[argument]}", op_id, label=label)
+        dot.edge(op_id, f"v{number[node]}")
 
     if color_by == "grad":
         with dot.subgraph(name="cluster_legend") as legend:

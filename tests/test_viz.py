@@ -55,8 +55,9 @@ def svg_texts(svg: ET.Element) -> list[str]:
     return ["".join(t.itertext()).strip() for t in svg.iter(f"{SVG}text")]
 
 
-def node_id(value: Value) -> str:
-    return f"v{value._id}"
+def node_id(value: Value, graph: list[Value]) -> str:
+    """The Graphviz id of `value`: its position in `graph`, listed in creation order."""
+    return f"v{graph.index(value)}"
 
 
 # --------------------------------------------------------------------------- structure
@@ -82,20 +83,26 @@ def test_edges_run_in_data_flow_order_and_are_numbered_by_argument():
     a, b = Value(3.0, name="a"), Value(5.0, name="b")
     c = a - b
     source = draw(c).source
-    op = f"op{c._id}"
-    assert f"{node_id(a)} -> {op} [label=1]" in source
-    assert f"{node_id(b)} -> {op} [label=2]" in source
-    assert f"{op} -> {node_id(c)}" in source
-    assert f"{node_id(c)} -> {op}" not in source
+    graph = [a, b, c]
+    op = "op2"
+    assert f"{node_id(a, graph)} -> {op} [label=1]" in source
+    assert f"{node_id(b, graph)} -> {op} [label=2]" in source
+    assert f"{op} -> {node_id(c, graph)}" in source
+    assert f"{node_id(c, graph)} -> {op}" not in source
+    assert re.search(r"op2 \[label=subtract ", source)  # marks only beside constants
 
 
 def test_a_value_used_twice_by_one_operation_gets_two_numbered_edges():
     x = Value(3.0, name="x")
     square = x * x
     source = draw(square).source
-    op = f"op{square._id}"
-    assert f"{node_id(x)} -> {op} [label=1]" in source
-    assert f"{node_id(x)} -> {op} [label=2]" in source
+    assert "v0 -> op1 [label=1]" in source
+    assert "v0 -> op1 [label=2]" in source
+
+
+def test_the_same_computation_always_gives_the_same_source():
+    first, second = draw(small_network()).source, draw(small_network()).source
+    assert first == second
 
 
 def test_constants_are_written_inside_the_operation_in_argument_order():
@@ -112,7 +119,7 @@ def test_constants_are_written_inside_the_operation_in_argument_order():
 def test_single_operand_ops_with_no_constants_are_just_named():
     x = Value(0.3, name="x")
     y = x.tanh()
-    assert re.search(rf"op{y._id} \[label=tanh ", draw(y).source)
+    assert re.search(r"op1 \[label=tanh ", draw(y).source)
 
 
 def test_scalars_show_numbers_and_arrays_show_shape_and_min_mean_max():
