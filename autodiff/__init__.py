@@ -7,13 +7,14 @@
     >>> a.grad, b.grad
     (2.0, 8.0)
 
-Layout: `engine` (Value, primitives, reverse accumulation), `ops` (the table of built-in
-operations, each forward beside its vector-Jacobian products), `functional` (grad, vjp,
-jvp, jacobian, hessian), `viz` and `explain` (pictures and chain-rule reports),
-`testing` (gradient checking and hypothesis strategies).
+Layout: `value` (the Value type), `engine` (primitives and reverse accumulation), `ops`
+(the table of built-in operations, each forward beside its vector-Jacobian products),
+`functional` (grad, vjp, jvp, jacobian, hessian), `viz` and `explain` (pictures and
+chain-rule reports), `testing` (gradient checking and hypothesis strategies).
 """
 
-from .engine import Primitive, Value, backprop, is_grad_enabled, no_grad, primitive
+from .value import Value  # noqa: I001  (first: the op table is built on Value)
+from .engine import Primitive, backprop, is_grad_enabled, no_grad, primitive
 from .explain import explain
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .ops import (
