@@ -149,6 +149,8 @@ def _summary(x: Any) -> str:
         return "empty"
     with np.errstate(all="ignore"):
         low, average, high = np.min(array), np.mean(array, dtype=np.float64), np.max(array)
+        if abs(average) < 1e-10 * max(abs(float(low)), abs(float(high))):
+            average = 0.0  # rounding residue of a mean that is zero (e.g. softmax gradients)
     return f"min {_number(low)}, mean {_number(average)}, max {_number(high)}"
 
 
@@ -244,9 +246,12 @@ def _value_label(node: Value, show_data: bool, show_grad: bool,
     rows.append(f'<FONT POINT-SIZE="9">{html.escape(_shape_text(node))}</FONT>')
     if show_data:
         rows.append("data " + html.escape(_summary(node.data)))
-    if show_grad and node.requires_grad:
-        grad = "—" if node.grad is None else _summary(node.grad)
-        rows.append("grad " + html.escape(grad))
+    if show_grad:
+        if not node.requires_grad:
+            rows.append('<FONT POINT-SIZE="9"><I>constant: no grad</I></FONT>')
+        else:
+            grad = "—" if node.grad is None else _summary(node.grad)
+            rows.append("grad " + html.escape(grad))
     cells = "".join(f'<TR><TD><FONT COLOR="{font}">{row}</FONT></TD></TR>' for row in rows)
     return (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
             f'BGCOLOR="{fill}">{cells}</TABLE>>')
@@ -278,8 +283,8 @@ def draw(
     """The computation graph that produced `root`, as a `graphviz.Digraph`.
 
     One table per Value (name if given; shape and dtype; data and grad as a number for a
-    single element, min/mean/max for arrays; constant Values, which need no gradient, have
-    a dashed border) and one oval per operation, with the constants it was called with
+    single element, min/mean/max for arrays; constant Values, which need no gradient, say
+    so and have a dashed border) and one oval per operation, with the constants it was called with
     written inside (`•` marks each Value argument). Edges run in data-flow order; when an
     operation reads two or more Values, its incoming edges are numbered in argument order
     (and so are the marks: `linear(array(8, 2), •1, •2)`). Values whose names contain

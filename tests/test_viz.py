@@ -134,6 +134,11 @@ def test_scalars_show_numbers_and_arrays_show_shape_and_min_mean_max():
     assert "data 18" in source
 
 
+def test_a_mean_that_is_rounding_residue_shows_as_zero():
+    x = Value(np.array([1.0, -1.0 + 1e-17, 3e-17]), name="x")
+    assert "data min -1, mean 0, max 1" in draw(x * 1.0).source
+
+
 def test_show_data_and_show_grad_switch_rows_off():
     error = small_network()
     error.backward()
@@ -162,7 +167,7 @@ def test_constant_values_have_a_dashed_border_and_no_grad_row():
     source = draw(y).source
     line = next(line for line in source.splitlines() if "<B>inputs</B>" in line)
     assert "dashed" in line
-    assert "grad" not in line
+    assert "constant: no grad" in line and "grad " not in line
     w_line = next(line for line in source.splitlines() if "<B>w</B>" in line)
     assert "solid" in w_line and "grad min 0, mean 1.5, max 3" in w_line
 
