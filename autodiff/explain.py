@@ -15,6 +15,7 @@ a step, unnamed Values called v1, v2, ... in creation order.
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import Any
 
@@ -102,11 +103,10 @@ def _push(consumer: Value, seed: Any, shown: set[Value]) -> dict[Value, tuple[An
     names of the operations on the way, in data-flow order)."""
     cotangents: dict[Value, Any] = {consumer: seed}
     ops_on_the_way: dict[Value, set[Value]] = {consumer: {consumer}}
-    pending = {consumer}
+    pending = [(-consumer._id, consumer)]  # a heap, latest first: reverse topological order
     reached: dict[Value, tuple[Any, set[Value]]] = {}
     while pending:
-        node = max(pending, key=lambda n: n._id)  # latest first: a reverse topological order
-        pending.discard(node)
+        node = heapq.heappop(pending)[1]
         g = cotangents.pop(node)
         path = ops_on_the_way.pop(node)
         op = node._op
@@ -130,7 +130,7 @@ def _push(consumer: Value, seed: Any, shown: set[Value]) -> dict[Value, tuple[An
                 else:
                     cotangents[parent] = cotangent
                     ops_on_the_way[parent] = path | {parent}
-                    pending.add(parent)
+                    heapq.heappush(pending, (-parent._id, parent))
     return {
         parent: (cotangent, [n._op.name for n in sorted(path, key=lambda n: n._id)])
         for parent, (cotangent, path) in reached.items()
@@ -232,9 +232,10 @@ def _on_paths(nodes: list[Value], wrt: Any) -> set[Value]:
     wanted = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
     targets: set[Value] = set()
     names = {node.name for node in nodes if node.name}
+    in_graph = set(nodes)
     for item in wanted:
         if isinstance(item, Value):
-            if item not in set(nodes):
+            if item not in in_graph:
                 raise ValueError(
                     f"explain: wrt={item!r} is not in the graph of this output (or does not "
                     f"require grad)"
@@ -290,6 +291,23 @@ def _title(root: Value, labels: dict, wrt: Any, digits: int, named: bool) -> str
     return head
 
 
+def _ops_text(ops: list[str]) -> str:
+    """`a → b → c`, three or more repeats folded (`multiply (5 times)`), long lists
+    shortened around `…`."""
+    runs: list[list] = []
+    for name in ops:
+        if runs and runs[-1][0] == name:
+            runs[-1][1] += 1
+        else:
+            runs.append([name, 1])
+    parts = []
+    for name, count in runs:
+        parts += [f"{name} ({count} times)"] if count >= 3 else [name] * count
+    if len(parts) > 8:
+        parts = [*parts[:3], f"… {len(ops)} operations in all …", *parts[-3:]]
+    return " → ".join(parts)
+
+
 def _derivative(top: str, bottom: str) -> str:
     return f"∂{top}/∂{bottom}"
 
@@ -320,7 +338,7 @@ def _block(node: Value, root: Value, labels: dict, gradient: Any, steps: list[_S
         return lines
     steps = sorted(steps, key=lambda step: step.consumer._id)
     for step in steps:
-        through = " → ".join(step.ops)
+        through = _ops_text(step.ops)
         local = _derivative(labels[step.consumer], labels[node])
         if step.local is not None:
             lines.append(f"  {local} = {_quantity(step.local, digits)}   "

@@ -192,6 +192,32 @@ def test_explain_reads_the_projects_own_worked_example():
         "net_o1"]
 
 
+def test_long_unnamed_runs_are_one_step_and_need_no_recursion():
+    x = Value(1.0, name="x")
+    y = x
+    for _ in range(1500):
+        y = y * 1.0001
+    named(y, "h")
+    for _ in range(1500):
+        y = y * 1.0001
+    out = named(y, "out")
+    paragraphs = blocks(explain(out))
+    assert list(paragraphs) == ["out", "h", "x"]
+    assert paragraphs["h"][1] == (f"  ∂out/∂h = {format_number(1.0001 ** 1500)}   "
+                                  f"(local derivative of multiply (1500 times))")
+    assert last_number(paragraphs["x"][-1]) == pytest.approx(1.0001 ** 3000, rel=1e-8)
+
+
+def test_many_different_operations_are_listed_shortened():
+    x = Value(0.5, name="x")
+    y = named(x * 1.0, "m")
+    for _ in range(3):
+        y = y.sin().exp().tanh()
+    paragraphs = blocks(explain(named(y, "y")))
+    assert paragraphs["m"][1].endswith(
+        "(local derivative of sin → exp → tanh → … 9 operations in all … → sin → exp → tanh)")
+
+
 def test_local_derivatives_come_from_the_primitives_vjp_rule():
     @primitive
     def cube(x):
