@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 import autodiff
-from autodiff import Value
+from autodiff import Value, primitive
 
 from .module import Module
 
@@ -44,6 +44,25 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 def _shape(x: Any) -> tuple[int, ...]:
     return x.shape if isinstance(x, (Value, np.ndarray)) else np.shape(x)
+
+
+@primitive(name="linear")
+def linear(x, W, b):
+    """x @ W + b  ·  ∂/∂x = g Wᵀ, ∂/∂W = xᵀ g, ∂/∂b = Σ_batch g  (one graph node per layer)"""
+    return x @ W + b
+
+
+def _linear_vjp_weights(g, out, x, W, b):
+    if x.ndim == 1:
+        return x[:, None] * g[None, :]
+    return x.T @ g
+
+
+linear.defvjp(
+    lambda g, out, x, W, b: g @ W.T,
+    _linear_vjp_weights,
+    lambda g, out, x, W, b: g.sum(axis=0) if g.ndim == 2 else g,
+)
 
 
 class Linear(Module):
@@ -82,8 +101,9 @@ class Linear(Module):
             )
         if not isinstance(x, (Value, np.ndarray)):
             x = np.asarray(x, dtype=self.W.dtype)
-        out = x @ self.W
-        return out if self.b is None else out + self.b
+        if self.b is None:
+            return x @ self.W
+        return linear(x, self.W, self.b)
 
     def extra_repr(self) -> str:
         return f"{self.nin}, {self.nout}, bias={self.b is not None}"

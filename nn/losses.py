@@ -85,7 +85,7 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Value:
 
 
 def _class_labels(loss: str, labels: Any, batch: int, classes: int) -> np.ndarray:
-    labels = np.asarray(_raw(labels))
+    labels = labels if type(labels) is np.ndarray else np.asarray(_raw(labels))
     if labels.dtype.kind not in "iu":
         raise TypeError(
             f"{loss}: labels must be integer class indices; got an array of dtype {labels.dtype}"
@@ -95,9 +95,8 @@ def _class_labels(loss: str, labels: Any, batch: int, classes: int) -> np.ndarra
             f"{loss}: logits have shape ({batch}, {classes}), so labels must have shape "
             f"({batch},); got {labels.shape}"
         )
-    outside = (labels < 0) | (labels >= classes)
-    if outside.any():
-        position = int(np.flatnonzero(outside)[0])
+    if batch and (labels.min() < 0 or labels.max() >= classes):
+        position = int(np.flatnonzero((labels < 0) | (labels >= classes))[0])
         raise ValueError(
             f"{loss}: label {int(labels[position])} at position {position} is out of range "
             f"for {classes} classes (labels must lie in 0..{classes - 1})"
@@ -106,23 +105,29 @@ def _class_labels(loss: str, labels: Any, batch: int, classes: int) -> np.ndarra
 
 
 @primitive(name="cross_entropy")
-def _softmax_cross_entropy(logits, labels, scale):
-    """scale · Σᵢ (log Σⱼ e^zᵢⱼ − zᵢ,yᵢ)  ·  ∂/∂z = scale · (softmax(z) − onehot(y))"""
+def _softmax_cross_entropy(logits, labels, scale, saved):
+    """scale · Σᵢ (log Σⱼ e^zᵢⱼ − zᵢ,yᵢ)  ·  ∂/∂z = scale · (softmax(z) − onehot(y))
+
+    `saved` is a dict in which the forward pass leaves softmax(z) for the backward pass.
+    """
     shifted = logits - logits.max(axis=1, keepdims=True)
-    log_normaliser = np.log(np.exp(shifted).sum(axis=1))
-    picked = shifted[np.arange(labels.shape[0]), labels]
-    return (log_normaliser.sum() - picked.sum()) * scale
+    exponentials = np.exp(shifted)
+    normaliser = exponentials.sum(axis=1, keepdims=True)
+    saved["softmax"] = exponentials / normaliser
+    rows = np.arange(labels.shape[0])
+    return (np.log(normaliser).sum() - shifted[rows, labels].sum()) * scale
 
 
-def _cross_entropy_vjp(g, out, logits, labels, scale):
+def _cross_entropy_vjp(g, out, logits, labels, scale, saved):
+    rows = np.arange(labels.shape[0])
     if isinstance(logits, Value):  # differentiating again: stay on the graph
         onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        onehot[np.arange(labels.shape[0]), labels] = 1
+        onehot[rows, labels] = 1
         return g * scale * (autodiff.softmax(logits, axis=1) - onehot)
-    probabilities = autodiff.softmax(logits, axis=1)  # numpy in, numpy out
-    probabilities[np.arange(labels.shape[0]), labels] -= 1
-    probabilities *= g * scale
-    return probabilities
+    factor = g * scale
+    cotangent = saved["softmax"] * factor  # a new array: the saved softmax stays intact
+    cotangent[rows, labels] -= factor
+    return cotangent
 
 
 _softmax_cross_entropy.defvjp(_cross_entropy_vjp, None)
@@ -143,7 +148,7 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value:
     batch, classes = shape
     labels = _class_labels("cross_entropy", labels, batch, classes)
     scale = _scale("cross_entropy", reduction, batch)
-    return _softmax_cross_entropy(logits, labels, scale=scale)
+    return _softmax_cross_entropy(logits, labels, scale=scale, saved={})
 
 
 # --------------------------------------------------------------------------- binary cross-entropy

@@ -201,10 +201,10 @@ class Module:
         children = [
             (name, child) for name, child in self._children() if isinstance(child, Module)
         ]
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        extra = self.extra_repr()
         if not children:
-            return head + ")"
-        lines = [head]
+            return f"{type(self).__name__}({extra})"
+        lines = [f"{type(self).__name__}({extra + ',' if extra else ''}"]
         for name, child in children:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
@@ -258,6 +258,6 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
             return {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as error:
         raise ValueError(
-            f"load_state: cannot read model file {str(source)!r}: it is truncated or corrupt "
-            f"({type(error).__name__}: {error})"
+            f"load_state: cannot read model file {str(source)!r}: it is truncated, corrupt "
+            f"or holds pickled objects ({type(error).__name__}: {error})"
         ) from error
