@@ -106,6 +106,13 @@ def _graphviz_classes() -> tuple[type, type]:
     return _classes["Digraph"], _classes["error"]
 
 
+def _graphviz_module():
+    _graphviz_classes()  # raises the ImportError that names the extra
+    import graphviz
+
+    return graphviz
+
+
 def __getattr__(name: str) -> Any:
     # `autodiff.viz.GraphvizNotFoundError` exists once graphviz is importable.
     if name == "GraphvizNotFoundError":
@@ -333,7 +340,8 @@ def draw(
     number = {node: index for index, node in enumerate(nodes)}
     digraph_class, _ = _graphviz_classes()
     title = root.name or "autodiff graph"
-    dot = digraph_class(name=title, comment=f"computation graph of {title}")
+    escape = _graphviz_module().escape  # plain text: no HTML, backslashes kept as written
+    dot = digraph_class(name=escape(title), comment=f"computation graph of {title}")
     dot.attr(rankdir=rankdir, nodesep="0.2", ranksep="0.3", fontname=_FONT, fontsize="11")
     dot.attr("node", fontname=_FONT, fontsize="10")
     dot.attr("edge", arrowsize="0.6", fontname=_FONT, fontsize="8")
@@ -354,8 +362,8 @@ def draw(
                    shape="box", style=f"rounded,{style}", margin="0")
 
     for prefix, members in clusters.items():
-        with dot.subgraph(name=f"cluster_{prefix}") as cluster:
-            cluster.attr(label=prefix, style="rounded,filled", fillcolor="#f4f4f4",
+        with dot.subgraph(name=escape(f"cluster_{prefix}")) as cluster:
+            cluster.attr(label=escape(prefix), style="rounded,filled", fillcolor="#f4f4f4",
                          color="#999999", fontname=_FONT, fontsize="11")
             for node in members:
                 add_value(cluster, node)
@@ -366,7 +374,7 @@ def draw(
         if node._op is None:
             continue
         op_id = f"op{number[node]}"
-        dot.node(op_id, label=_op_label(node), shape="oval", height="0.25", fontsize="9",
+        dot.node(op_id, label=escape(_op_label(node)), shape="oval", height="0.25", fontsize="9",
                  style="filled", fillcolor="#e8e8e8", color="#888888", margin="0.04,0.02")
         value_arguments = [a for a in node._args if isinstance(a, Value)]
         numbered = len(value_arguments) > 1

@@ -11,6 +11,7 @@ import graphviz
 import numpy as np
 import pytest
 
+import autodiff
 from autodiff import Value, viz
 from autodiff.viz import GRAD_BANDS, draw, grad_to_data_ratio
 
@@ -319,6 +320,18 @@ def test_rendered_svg_of_a_network_has_clusters_and_array_summaries(tmp_path):
     assert "r = rms(grad) / rms(data)" in texts
     fills = {p.get("fill") for p in svg.iter() if p.get("fill")}
     assert GRAD_BANDS[2][2] in fills  # the moderate band's colour is really drawn
+
+
+def test_awkward_names_and_op_names_render_as_written(tmp_path):
+    double = autodiff.primitive(lambda x: 2 * x)  # a primitive named "<lambda>"
+    double.defvjp(lambda g, out, x: 2 * g)
+    x = Value(1.0, name='a<b>&"c\\n')
+    y = double(x)
+    y.name = 'layer."one\\.out'
+    texts = svg_texts(render_svg(draw(y), tmp_path))
+    assert 'a<b>&"c\\n' in texts
+    assert "<lambda>" in texts
+    assert 'layer."one\\.out' in texts and 'layer."one\\' in texts  # record and cluster
 
 
 def test_render_png_and_pdf_write_real_files(tmp_path):
