@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -288,7 +289,7 @@ def _title(root: Value, labels: dict, wrt: Any, digits: int, named: bool) -> str
     if named:
         head += (" Unnamed intermediate operations between named Values are collapsed into"
                  " one local derivative.")
-    return head
+    return textwrap.fill(head, width=92, break_long_words=False, break_on_hyphens=False)
 
 
 def _ops_text(ops: list[str]) -> str:
