@@ -71,31 +71,33 @@ class Module:
                     if isinstance(item, (Value, Module)):
                         yield f"{name}.{index}", item
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(dotted path, module) for this module ("" or `prefix`) and every sub-module."""
-        seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
-        while stack:
-            path, module = stack.pop()
-            if id(module) in seen:
+    def _walk(
+        self, prefix: str, seen: set[int]
+    ) -> Iterator[tuple[str, Value | Module]]:
+        """Pre-order walk in attribute order: this module, then each child (Values included)."""
+        seen.add(id(self))
+        yield prefix, self
+        for name, child in self._children():
+            if id(child) in seen:
                 continue
-            seen.add(id(module))
-            yield path, module
-            children = [
-                (f"{path}.{name}" if path else name, child)
-                for name, child in module._children()
-                if isinstance(child, Module)
-            ]
-            stack.extend(reversed(children))
+            path = f"{prefix}.{name}" if prefix else name
+            if isinstance(child, Module):
+                yield from child._walk(path, seen)
+            else:
+                seen.add(id(child))
+                yield path, child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted path, module) for this module ("" or `prefix`) and every sub-module, once."""
+        for path, item in self._walk(prefix, set()):
+            if isinstance(item, Module):
+                yield path, item
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """(dotted name, Value) for every parameter, each once, in attribute order."""
-        seen: set[int] = set()
-        for path, module in self.named_modules(prefix):
-            for name, child in module._children():
-                if isinstance(child, Value) and id(child) not in seen:
-                    seen.add(id(child))
-                    yield (f"{path}.{name}" if path else name), child
+        for path, item in self._walk(prefix, set()):
+            if isinstance(item, Value):
+                yield path, item
 
     def parameters(self) -> list[Value]:
         """Every parameter once, in a stable order (the order of `named_parameters`)."""
