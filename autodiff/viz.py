@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -100,6 +101,19 @@ def _graphviz_classes() -> tuple[type, type]:
         for name in ("render", "pipe", "view", "unflatten", "_repr_mimebundle_"):
             if hasattr(graphviz.Digraph, name):
                 namespace[name] = _explained(name)
+        render_with_advice = namespace["render"]
+
+        def render(self, filename=None, *args, format=None, **kwargs):
+            """Graphviz's `render`; a filename ending in the format (`graph.svg`) is the file
+            written, with no DOT file left beside it."""
+            if filename is not None and not args and "outfile" not in kwargs:
+                suffix = os.path.splitext(os.fspath(filename))[1].lower().lstrip(".")
+                if suffix in graphviz.FORMATS and format in (None, suffix):
+                    kwargs.setdefault("cleanup", True)
+                    return render_with_advice(self, outfile=filename, format=suffix, **kwargs)
+            return render_with_advice(self, filename, *args, format=format, **kwargs)
+
+        namespace["render"] = render
         _classes["Digraph"] = type("GraphDrawing", (graphviz.Digraph,), namespace)
         _classes["error"] = GraphvizNotFoundError
         globals()["GraphvizNotFoundError"] = GraphvizNotFoundError
@@ -308,9 +322,11 @@ def draw(
     `max_nodes` Values is refused with a ValueError that gives the count to pass instead.
     Keyword parameters show as `key=value`, except None, False and dicts (caches).
     `rankdir` is Graphviz's layout direction: "LR" (left to right), "RL", "TB" or "BT".
-    The result renders with `.render(path, format="svg")` (or "png", "pdf") and shows itself
-    in a notebook; both need the Graphviz `dot` program, and raise GraphvizNotFoundError
-    explaining how to install it when `dot` is missing. `.source` is the DOT text.
+    The result renders with `.render("graph.svg")` (the format read from the suffix; or
+    Graphviz's own `.render(stem, format="png")`, which also leaves the DOT file `stem`) and
+    shows itself in a notebook; both need the Graphviz `dot` program, and raise
+    GraphvizNotFoundError explaining how to install it when `dot` is missing. `.source` is
+    the DOT text.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw(root): root must be an autodiff Value, got {type(root).__name__}")

@@ -344,6 +344,16 @@ def test_render_png_and_pdf_write_real_files(tmp_path):
         assert file.read(5) == b"%PDF-"
 
 
+def test_render_to_a_path_with_the_formats_suffix_writes_just_that_file(tmp_path):
+    dot = draw(small_network())
+    written = dot.render(tmp_path / "graph.svg")
+    assert written == str(tmp_path / "graph.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg"]
+    assert "E_o1" in svg_texts(ET.parse(written).getroot())
+    dot.render(tmp_path / "stem", format="png")  # Graphviz's own convention still holds
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg", "stem", "stem.png"]
+
+
 def test_notebook_display_is_an_svg_image():
     bundle = draw(small_network())._repr_mimebundle_()
     ET.fromstring(bundle["image/svg+xml"])
@@ -361,6 +371,8 @@ def test_without_dot_the_source_works_and_rendering_says_how_to_install(tmp_path
     message = str(raised.value)
     assert "Install Graphviz" in message and "apt-get install graphviz" in message
     assert isinstance(raised.value, graphviz.ExecutableNotFound)
+    with pytest.raises(viz.GraphvizNotFoundError, match="Install Graphviz"):
+        dot.render(tmp_path / "g.svg")
     with pytest.raises(viz.GraphvizNotFoundError, match="Install Graphviz"):
         dot.pipe(format="svg")
     with pytest.raises(viz.GraphvizNotFoundError, match="Install Graphviz"):
