@@ -48,10 +48,11 @@ def test_main_writes_the_pictures_and_the_excerpt(tmp_path):
 def test_the_committed_pictures_are_what_the_code_draws(tmp_path):
     """docs/ is regenerated with `python -m examples.graphs`; its labels must match."""
     graphs.main(tmp_path)
+    stale = "docs/ is out of date: regenerate it with `python -m examples.graphs`"
     for name in ("graph.svg", "graph_grad.svg", "worked_example.svg"):
-        assert sorted(texts(DOCS / name)) == sorted(texts(tmp_path / name)), name
+        assert sorted(texts(DOCS / name)) == sorted(texts(tmp_path / name)), f"{name}: {stale}"
     committed = (DOCS / "explain_w5.txt").read_text(encoding="utf-8")
-    assert committed == (tmp_path / "explain_w5.txt").read_text(encoding="utf-8")
+    assert committed == (tmp_path / "explain_w5.txt").read_text(encoding="utf-8"), stale
 
 
 def test_the_committed_pictures_stay_readable():
