@@ -38,10 +38,14 @@ _TOLERANCES = {
     ("float32", 1): (2e-3, 2e-4),
     ("float32", 2): (1e-2, 1e-3),
 }
-# Finite-difference step by the precision the function really computes in (float32 when
-# it casts down internally even though it is fed float64) and by order.
-_STEPS = {("float64", 1): 1e-6, ("float64", 2): 1e-4, ("float32", 1): 1e-3, ("float32", 2): 3e-2}
-# When the function itself computes in float32, differences of it are noisier still.
+# Finite-difference step by order and by the precision the function may compute in:
+# float32 when any argument is float32 (the function may cast back to its inputs' dtype
+# inside, so its float64 evaluation can still carry float32 rounding) or when it returns
+# float32 for float64 arguments. The larger float32 steps keep that rounding small
+# against the step while the truncation error stays O(h²).
+_STEPS = {("float64", 1): 1e-6, ("float64", 2): 1e-4, ("float32", 1): 1e-3, ("float32", 2): 5e-3}
+# float64 arguments, but a function that computes in float32 by itself: its differences
+# are noisier than its gradient, so both are compared loosely.
 _NOISY_FD_TOLERANCES = {1: (1e-2, 1e-3), 2: (5e-2, 5e-3)}
 
 
@@ -121,8 +125,9 @@ def _compare(
     if not bad.any():
         return float(np.max(error))
     worst = np.unravel_index(int(np.nanargmax(np.where(bad, excess, -1.0))), error.shape)
-    c, r, e = computed[worst], reference[worst], error[worst]
-    relative = e / abs(r) if r != 0 else np.inf
+    c, r = computed[worst], reference[worst]
+    e = abs(c - r)  # nan when exactly one side is nan
+    relative = e / abs(r) if r != 0 else (np.nan if np.isnan(e) else np.inf)
     raise AssertionError(
         f"check_grad: {what} disagrees with central finite differences\n"
         f"  {shape_of}\n"
@@ -130,7 +135,7 @@ def _compare(
         f"    autodiff:           {c:.10g}\n"
         f"    finite differences: {r:.10g}\n"
         f"    absolute error {e:.3g}, relative error {relative:.3g} "
-        f"(allowed: atol={atol:g} + rtol={rtol:g} × |finite difference|)\n"
+        f"(allowed: atol={atol:.3g} + rtol={rtol:.3g} × |finite difference|)\n"
         f"  {int(bad.sum())} of {bad.size} elements out of tolerance"
     )
 
@@ -161,11 +166,14 @@ def check_grad(
     Args:
         f: written with Value-aware code; called with Values, returns a Value (any shape).
         *args: the point to check at.
-        eps: finite-difference step (default: 1e-6 at order 1 and 1e-4 at order 2, or 1e-3
-            and 3e-2 when f computes in float32 even when given float64).
-        rtol, atol: allowed error |autodiff − fd| ≤ atol + rtol·|fd|. Defaults depend on the
-            arguments' dtype (see `default_tolerances`): float32 is checked more loosely,
-            because the gradient under test is computed in float32.
+        eps: finite-difference step (default: 1e-6 at order 1 and 1e-4 at order 2; 1e-3
+            and 5e-3 when an argument is float32 or f returns float32 for float64 input).
+        rtol, atol: allowed error |autodiff − fd| ≤ atol + rtol·|fd| + noise, where noise
+            = ε·Σ|uᵢ fᵢ(x)| / h^order is the rounding error of the differences themselves
+            (ε of float32 when an argument is float32 or f returns float32, else of
+            float64). Defaults depend on the arguments'
+            dtype (see `default_tolerances`): float32 is checked more loosely, because the
+            gradient under test is computed in float32.
         order: 1 checks first derivatives; 2 checks first and second derivatives.
         modes: "rev" (reverse mode: `autodiff.vjp`, `grad` of a gradient) and/or "fwd"
             (forward mode: `autodiff.jvp`, and `jvp` of a gradient at order 2).
@@ -240,21 +248,32 @@ def check_grad(
     base64 = [a.data.astype(np.float64) for a in arguments]
     # The working precision: float32 if any argument is, and (for the finite differences)
     # float32 if f casts down by itself even when given float64.
-    out64_dtype = output64(base64).dtype
+    out64_dtype = output64(base64).dtype  # f's own precision
     computes_in_float32 = out64_dtype.kind == "f" and out64_dtype.itemsize < 8
     precision = "float64"
     if any(_precision(a.data.dtype) == "float32" for a in arguments):
         precision = "float32"
 
+    # The reference's own rounding error: each evaluation of s carries about
+    # ε·Σ|uᵢ fᵢ(x)|, divided by h at order 1 and by h² at order 2. It is added to atol, so
+    # a function that computes in float32 is not blamed for its finite differences' noise.
+    out64 = output64(base64)
+    # float32 arguments count as float32 work: f may cast back to its inputs' dtype inside.
+    unit = np.finfo(np.float32 if computes_in_float32 or precision == "float32"
+                    else np.float64).eps
+    magnitude = float(np.sum(np.abs(out64.astype(np.float64) * cotangent)))
+
     worst = 0.0
     for current in range(1, order + 1):
-        fd_precision = "float32" if computes_in_float32 else "float64"
+        fd_precision = "float32" if computes_in_float32 or precision == "float32" else "float64"
         h = eps if eps is not None else _STEPS[(fd_precision, current)]
         default_rtol, default_atol = (
-            _NOISY_FD_TOLERANCES[current] if computes_in_float32
+            _NOISY_FD_TOLERANCES[current] if computes_in_float32 and precision == "float64"
             else _TOLERANCES[(precision, current)]
         )
-        tol = (default_rtol if rtol is None else rtol, default_atol if atol is None else atol)
+        noise = unit * magnitude / h**current
+        tol = (default_rtol if rtol is None else rtol,
+               (default_atol if atol is None else atol) + noise)
         for mode in modes:
             if current == 1 and mode == "rev":
                 worst = max(worst, _check_reverse(call, arguments, point, base64, cotangent,

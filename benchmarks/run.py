@@ -1,0 +1,509 @@
+"""The runner: `python -m benchmarks [--quick] [--workload N ...] [--repeats K]`.
+
+Prints one Markdown report (machine, date, one table and one sentence per workload) and
+writes it with the raw numbers as `benchmarks/results/<name>.md` and `.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import contestants as tensor
+from . import digits, floor, memory, scalar
+from .common import Contestant, Row, race
+from .machine import describe
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LR = 1e-3  # small, so that the weights barely move over the timed steps
+
+
+@dataclass
+class Settings:
+    repeats: int
+    min_time: float
+    warmup: int
+    chain_repeats: int
+    growth_steps: int
+    peak_steps: int
+    quick: bool
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def status_cell(row: Row) -> str:
+    return row.status if row.status == "ok" else f"{row.status}: {row.reason}"
+
+
+def _ratio(row: Row, reference: Row | None) -> float | None:
+    if row.seconds is None or reference is None or reference.seconds is None:
+        return None
+    return row.seconds / reference.seconds
+
+
+def _find(rows: list[Row], name: str) -> Row | None:
+    return next((r for r in rows if r.name == name), None)
+
+
+def _target(text: str, measured: float | None, met: bool | None) -> dict[str, Any]:
+    return {"target": text, "measured": measured, "met": met}
+
+
+def _tensor_contestants() -> list[tuple[Any, str, str]]:
+    """(instance or None, display name, note or why it is absent) for every tensor peer."""
+    built = []
+    for kind in tensor.TENSOR_CONTESTANTS:
+        instance, why = tensor.try_build(kind)
+        name = getattr(instance, "name", None) or kind.name
+        built.append((instance, name, getattr(instance, "note", "") if instance else why))
+    return built
+
+
+def _absent_contestant(name: str, why: str) -> Contestant:
+    def make():
+        from .common import Missing
+
+        if why.startswith("missing: "):
+            raise Missing(why[len("missing: "):])
+        raise RuntimeError(why)
+
+    return Contestant(name, make)
+
+
+# --------------------------------------------------------------------------- workload 1
+
+
+def workload_1(settings: Settings) -> dict[str, Any]:
+    n_ops = scalar.moons_op_count()
+    rows = race([scalar.mlp_contestant("autodiff"), scalar.mlp_contestant("micrograd")],
+                repeats=settings.repeats, warmup=settings.warmup, min_time=settings.min_time)
+    ok = [r for r in rows if r.seconds is not None]
+    fastest = min(ok, key=lambda r: r.seconds) if ok else None
+    table = []
+    for row in rows:
+        row.extra["ops_per_second"] = n_ops / row.seconds if row.seconds else None
+        row.extra["ratio_to_fastest"] = _ratio(row, fastest)
+        table.append([row.name, fmt_time(row.seconds),
+                      f"{row.extra['ops_per_second'] / 1e6:.2f} M" if row.seconds else "—",
+                      fmt_ratio(row.extra["ratio_to_fastest"]), status_cell(row)])
+    ours, theirs = _find(rows, "autodiff"), _find(rows, "micrograd")
+    speedup = theirs.seconds / ours.seconds if ours.seconds and theirs.seconds else None
+    if speedup is None:
+        sentence = ("micrograd was not measured (" + theirs.reason + "), so there is no ratio."
+                    if theirs.seconds is None else "autodiff did not complete.")
+    else:
+        sentence = (f"autodiff does one forward+backward of the moons loss in "
+                    f"{fmt_time(ours.seconds)}, {speedup:.2f}× faster than micrograd "
+                    f"(target ≥ 2×: {'met' if speedup >= 2 else 'missed'}).")
+    return {
+        "title": "Scalar MLP 2-16-16-1 on 100 moons points (micrograd's demo)",
+        "what": (f"One forward pass of the demo's loss (mean hinge loss relu(1 − y·score) "
+                 f"+ 1e-4·Σθ², {n_ops:,} scalar operations, identical expression code for "
+                 "both), zeroing the parameter grads, and the backward pass. Ops/s = "
+                 "operations in the graph / time."),
+        "columns": ["contestant", "median time", "scalar ops/s", "ratio to fastest",
+                    "status"],
+        "table": table, "rows": [r.as_dict() for r in rows], "scalar_ops": n_ops,
+        "summary": sentence,
+        "targets": [_target("W1: ≥ 2× faster than micrograd", speedup,
+                            None if speedup is None else speedup >= 2)],
+    }
+
+
+# --------------------------------------------------------------------------- workload 2
+
+
+def workload_2(settings: Settings) -> dict[str, Any]:
+    sizes = [10**4, 10**5, 10**6]
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    for n in sizes:
+        repeats = settings.chain_repeats if n < 10**6 else max(1, settings.chain_repeats - 1)
+        for repeat in range(repeats):
+            for library in ("autodiff", "micrograd"):
+                record = results.setdefault((library, n), {"times": []})
+                if record.get("survived") is False or record.get("missing"):
+                    continue  # a failure is deterministic: do not repeat it
+                outcome = scalar.run_child(["chain", library, str(n), "1"],
+                                           timeout=600 if repeat == 0 else 300)
+                if outcome.get("survived"):
+                    record["survived"] = True
+                    record["times"] += outcome["times"]
+                    record["grad_ok"] = outcome["grad_ok"]
+                else:
+                    record.update({k: v for k, v in outcome.items() if k != "times"})
+    limit = scalar.run_child(["limit", "micrograd", "10000"], timeout=600)
+    table, rows = [], []
+    for n in sizes:
+        for library in ("autodiff", "micrograd"):
+            record = results[(library, n)]
+            median = statistics.median(record["times"]) if record["times"] else None
+            record["seconds"] = median
+            rows.append({"name": library, "ops": n, **record})
+            if record.get("missing"):
+                survived = f"missing: {record['reason']}"
+            elif record.get("survived"):
+                survived = "yes" + ("" if record.get("grad_ok") else " (wrong gradient!)")
+            else:
+                survived = f"no: {record.get('reason', '?')}"
+            table.append([f"{n:,}", library, survived, fmt_time(median),
+                          "—" if median is None else f"{median / n * 1e6:.2f} µs"])
+    ours = results[("autodiff", 10**6)]
+    survives = bool(ours.get("survived")) and bool(ours.get("grad_ok"))
+    if limit.get("survived"):
+        bound = ("no failure up to 10,000 ops" if not limit["bounded"] else
+                 f"its backward fails beyond {limit['limit']:,} chained ops (Python's "
+                 f"recursion limit {limit['recursion_limit']})")
+    else:
+        bound = f"its limit could not be measured ({limit.get('reason', '?')})"
+    sentence = (f"autodiff {'survives' if survives else 'does NOT survive'} a chain of "
+                f"10^6 scalar ops ({fmt_time(ours.get('seconds'))} build + backward); "
+                f"micrograd: {bound}.")
+    return {
+        "title": "Deep chain of scalar ops (each run in a child process)",
+        "what": ("y ← y·0.999999 and y ← y + 1e-6 alternately, n ops from one leaf, then "
+                 "backward; time covers building and backward, and the gradient is checked "
+                 "against 0.999999^(n/2). micrograd's limit is found by bisection."),
+        "columns": ["ops", "contestant", "survived", "median time", "time per op"],
+        "table": table, "rows": rows, "micrograd_limit": limit, "summary": sentence,
+        "targets": [_target("W2: 10^6 survives", float(survives), survives)],
+    }
+
+
+# --------------------------------------------------------------------------- workloads 3, 4
+
+
+def _training_race(sizes, batch, dtype, settings, built, min_time=None) -> list[Row]:
+    params = floor.init_params(sizes, dtype)
+    x, y = floor.make_batch(sizes[0], sizes[-1], batch, dtype)
+    entries = []
+    for instance, name, why in built:
+        if instance is None:
+            entries.append(_absent_contestant(name, why))
+            continue
+
+        def make(instance=instance):
+            step = instance.trainer(params, LR)
+            return lambda: step(x, y)
+
+        entries.append(Contestant(name, make))
+    return race(entries, repeats=settings.repeats, warmup=settings.warmup,
+                min_time=min_time or settings.min_time)
+
+
+def _tensor_table(rows: list[Row], built, prefix: list[str]) -> list[list[str]]:
+    reference = _find(rows, tensor.Floor.name)
+    notes = {name: note for _, name, note in built}
+    table = []
+    for row in rows:
+        row.extra["ratio_to_floor"] = _ratio(row, reference)
+        row.extra["note"] = notes.get(row.name, "")
+        table.append([*prefix, row.name, fmt_time(row.seconds),
+                      fmt_ratio(row.extra["ratio_to_floor"]),
+                      row.extra["note"] if row.status == "ok" else status_cell(row)])
+    return table
+
+
+def workload_3(settings: Settings, built) -> dict[str, Any]:
+    sizes = [64, 128, 128, 10]
+    table, configs = [], []
+    for dtype in (np.float64, np.float32):
+        for batch in (64, 512):
+            rows = _training_race(sizes, batch, dtype, settings, built)
+            table += _tensor_table(rows, built, [str(batch), np.dtype(dtype).name])
+            configs.append({"batch": batch, "dtype": np.dtype(dtype).name,
+                            "rows": [r.as_dict() for r in rows]})
+    main = next(c for c in configs if c["batch"] == 64 and c["dtype"] == "float64")
+    by_name = {r["name"]: r for r in main["rows"]}
+    ours = by_name.get("autodiff", {})
+    ratio = ours.get("ratio_to_floor")
+    beaten = {}
+    for peer in ("HIPS autograd", "torch eager"):
+        other = by_name.get(peer, {})
+        if ours.get("seconds") and other.get("seconds"):
+            beaten[peer] = other["seconds"] / ours["seconds"]
+    parts = [f"at batch 64 float64 autodiff takes {fmt_ratio(ratio)} the floor's time "
+             f"(target ≤ 1.3×: {'met' if ratio and ratio <= 1.3 else 'missed'})"]
+    for peer, factor in beaten.items():
+        parts.append(f"{'faster' if factor > 1 else 'slower'} than {peer} "
+                     f"({peer} / autodiff = {factor:.2f}×)")
+    targets = [_target("W3: ≤ 1.3× floor at batch 64 float64", ratio,
+                       None if ratio is None else ratio <= 1.3)]
+    for peer in ("HIPS autograd", "torch eager"):
+        factor = beaten.get(peer)
+        targets.append(_target(f"W3: faster than {peer} at batch 64 float64", factor,
+                               None if factor is None else factor > 1))
+    return {
+        "title": "Tensor MLP training step 64-128-128-10 (ReLU, softmax cross-entropy)",
+        "what": ("One SGD training step on a fixed batch: forward, mean cross-entropy, "
+                 "backward (every weight and bias), update. The floor is hand-written numpy "
+                 f"backprop; autodiff runs {built[1][2] or 'as available'}."),
+        "columns": ["batch", "dtype", "contestant", "median step", "ratio to floor", "note"],
+        "table": table, "configs": configs, "summary": "; ".join(parts) + ".",
+        "targets": targets,
+    }
+
+
+def workload_4(settings: Settings, built) -> dict[str, Any]:
+    rows = _training_race([784, 1024, 1024, 10], 256, np.float32, settings, built,
+                          min_time=max(settings.min_time, 0.5 if not settings.quick else 0.1))
+    table = _tensor_table(rows, built, [])
+    ours = _find(rows, "autodiff")
+    ratio = ours.extra.get("ratio_to_floor") if ours else None
+    ranking = sorted((r for r in rows if r.seconds), key=lambda r: r.seconds)
+    place = next((i + 1 for i, r in enumerate(ranking) if r.name == "autodiff"), None)
+    sentence = (f"On the large step autodiff takes {fmt_ratio(ratio)} the floor's time "
+                f"(target ≤ 1.1×: {'met' if ratio and ratio <= 1.1 else 'missed'}), "
+                f"place {place} of {len(ranking)} measured contestants.")
+    return {
+        "title": "Large training step 784-1024-1024-10, batch 256, float32",
+        "what": "As workload 3 on a network where matrix products dominate.",
+        "columns": ["contestant", "median step", "ratio to floor", "note"],
+        "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
+        "targets": [_target("W4: ≤ 1.1× floor", ratio, None if ratio is None else ratio <= 1.1)],
+    }
+
+
+# --------------------------------------------------------------------------- workload 5
+
+
+def workload_5(settings: Settings, built) -> dict[str, Any]:
+    length = 100
+    ops = floor.chain_ops(length)
+    x = np.linspace(-1.0, 1.0, 10)
+    entries = []
+    for instance, name, why in built:
+        if instance is None:
+            entries.append(_absent_contestant(name, why))
+        else:
+            entries.append(Contestant(name, lambda instance=instance: instance.chain(x, ops)))
+    rows = race(entries, repeats=settings.repeats, warmup=settings.warmup,
+                min_time=settings.min_time)
+    reference = _find(rows, tensor.Floor.name)
+    table = []
+    for row in rows:
+        row.extra["us_per_op"] = row.seconds / length * 1e6 if row.seconds else None
+        row.extra["ratio_to_floor"] = _ratio(row, reference)
+        table.append([row.name, "—" if row.seconds is None else f"{row.extra['us_per_op']:.2f}",
+                      fmt_ratio(row.extra["ratio_to_floor"]), status_cell(row)])
+    engines = sorted((r for r in rows if r.seconds and r.name != tensor.Floor.name),
+                     key=lambda r: r.seconds)
+    lowest = bool(engines) and engines[0].name == "autodiff"
+    ours = _find(rows, "autodiff")
+    runner_up = next((r for r in engines if r.name != "autodiff"), None)
+    sentence = (f"autodiff costs {ours.extra.get('us_per_op') or float('nan'):.2f} µs per op "
+                f"(forward+backward); "
+                + ("the lowest of the engines" if lowest else "NOT the lowest of the engines")
+                + (f" (next: {runner_up.name}, {runner_up.extra['us_per_op']:.2f} µs)"
+                   if runner_up else "")
+                + " — target: lowest except the floor: " + ("met." if lowest else "missed."))
+    return {
+        "title": "Per-op overhead: 100 elementwise ops on a 10-element float64 tensor",
+        "what": ("×0.9, +0.1, tanh, sin repeated 25 times, then sum and backward to the input; "
+                 "µs per op = (forward+backward time) / 100."),
+        "columns": ["contestant", "µs per op", "ratio to floor", "status"],
+        "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
+        "targets": [_target("W5: lowest per-op overhead except the floor",
+                            ours.extra.get("us_per_op") if ours else None, lowest)],
+    }
+
+
+# --------------------------------------------------------------------------- workload 6
+
+
+def workload_6(settings: Settings, built) -> dict[str, Any]:
+    keys = list(memory.KEYS)
+    names = {key: kind.name for key, kind in memory.KEYS.items()}
+    peak = {key: memory.run_child("peak", key, settings.peak_steps) for key in keys}
+    growth = {key: memory.run_child("growth", key, settings.growth_steps) for key in keys}
+    table = []
+    for key in keys:
+        p, g = peak[key], growth[key]
+        if p["status"] != "ok" and g["status"] != "ok":
+            table.append([names[key], "—", "—", "—", f"{p['status']}: {p['reason']}"])
+            continue
+        table.append([
+            names[key],
+            f"{p['peak_mb']:.0f} MB" if p["status"] == "ok" else p["status"],
+            f"{p['peak_mb'] - p['baseline_mb']:.0f} MB" if p["status"] == "ok" else "—",
+            f"{g['growth_mb']:+.1f} MB" if g["status"] == "ok" else g["status"],
+            "ok" if p["status"] == g["status"] == "ok" else
+            f"{p.get('reason', '')} {g.get('reason', '')}".strip(),
+        ])
+    ours_p, ours_g = peak["autodiff"], growth["autodiff"]
+    flat = ours_g["status"] == "ok" and ours_g["growth_mb"] < 5.0
+    floor_p = peak["floor"]
+    extra = (ours_p["peak_mb"] - ours_p["baseline_mb"]) if ours_p["status"] == "ok" else None
+    floor_extra = (floor_p["peak_mb"] - floor_p["baseline_mb"]) if floor_p["status"] == "ok" \
+        else None
+    sentence = (f"Over {settings.peak_steps} large steps autodiff peaks "
+                f"{extra:.0f} MB above its starting memory (floor: {floor_extra:.0f} MB); over "
+                f"{settings.growth_steps:,} steps of workload 3 its memory grows by "
+                f"{ours_g.get('growth_mb', float('nan')):+.1f} MB ("
+                + ("flat" if flat else "NOT flat") + ").") if extra is not None else \
+        "autodiff's memory could not be measured."
+    return {
+        "title": "Memory (each contestant in its own child process)",
+        "what": (f"Peak resident memory (process high-water mark, imports included) over "
+                 f"{settings.peak_steps} steps of workload 4, and the same minus the memory "
+                 f"once the model and data exist; growth of resident memory over "
+                 f"{settings.growth_steps:,} steps of workload 3 (batch 64, float64) after "
+                 "100 warm-up steps."),
+        "columns": ["contestant", "peak RSS", "peak above start", "growth", "status"],
+        "table": table, "peak": peak, "growth": growth, "summary": sentence,
+        "targets": [_target(f"W6: flat memory over {settings.growth_steps} steps",
+                            ours_g.get("growth_mb"), flat)],
+    }
+
+
+# --------------------------------------------------------------------------- digits
+
+
+def workload_7(settings: Settings, built) -> dict[str, Any]:
+    images, labels, source = digits.load_digits()
+    batches = digits.epoch_batches(images, labels)
+    entries = []
+    for instance, name, why in built:
+        if instance is None:
+            entries.append(_absent_contestant(name, why))
+        else:
+            entries.append(Contestant(
+                name, lambda instance=instance: digits.epoch_runner(instance, batches)))
+    rows = race(entries, repeats=settings.repeats, warmup=1, min_time=settings.min_time)
+    table = _tensor_table(rows, built, [])
+    for row, line in zip(rows, table, strict=True):
+        row.extra["samples_per_second"] = len(labels) / row.seconds if row.seconds else None
+        line.insert(2, "—" if not row.seconds else f"{row.extra['samples_per_second']:,.0f}")
+    ours = _find(rows, "autodiff")
+    ratio = ours.extra.get("ratio_to_floor") if ours else None
+    sentence = (f"autodiff trains one digits epoch at "
+                f"{(ours.extra.get('samples_per_second') or 0):,.0f} samples/s, "
+                f"{fmt_ratio(ratio)} the floor's time (target ≤ 1.3×: "
+                f"{'met' if ratio and ratio <= 1.3 else 'missed'}).")
+    return {
+        "title": (f"Digits throughput: MLP {'-'.join(map(str, digits.SIZES))}, batch "
+                  f"{digits.BATCH}, {np.dtype(digits.DTYPE).name}, one epoch"),
+        "what": (f"One epoch of SGD over the {len(labels):,} digit images ({source}), "
+                 "same shuffled batches for everyone; samples/s = images / epoch time."),
+        "columns": ["contestant", "median epoch", "samples/s", "ratio to floor", "note"],
+        "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
+        "targets": [_target("Digits: ≤ 1.3× floor", ratio,
+                            None if ratio is None else ratio <= 1.3)],
+    }
+
+
+WORKLOADS = {1: workload_1, 2: workload_2, 3: workload_3, 4: workload_4, 5: workload_5,
+             6: workload_6, 7: workload_7}
+NEEDS_TENSOR = {3, 4, 5, 6, 7}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def markdown(meta: dict[str, Any], results: dict[int, dict[str, Any]]) -> str:
+    blas = ", ".join(
+        f"{p.get('internal_api', '?')} {p.get('version', '')} ({p.get('num_threads', '?')} "
+        f"threads, {p.get('architecture', '?')})" for p in meta["numpy_blas"]
+        if p.get("user_api") == "blas") or "unknown"
+    versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v)
+    missing = ", ".join(k for k, v in meta["versions"].items() if not v)
+    env = ", ".join(f"{k}={v}" for k, v in meta["environment"].items() if v is not None)
+    lines = [
+        "# autodiff benchmarks",
+        "",
+        f"- **Date:** {meta['date']}" + (f" (commit {meta['commit']})" if meta["commit"] else ""),
+        f"- **Machine:** {meta['cpu']}, {meta['logical_cpus']} logical CPUs, "
+        f"{meta['memory_gib']} GiB, {meta['os']}",
+        f"- **numpy BLAS:** {blas}; torch intra-op threads set to the same count",
+        f"- **Versions:** {versions}" + (f"; not installed: {missing}" if missing else ""),
+        f"- **Environment:** {env or 'no OPENBLAS_*/OMP/MKL/XLA variables set'}",
+        f"- **Method:** {meta['method']}",
+        "",
+    ]
+    targets = [t for r in results.values() for t in r.get("targets", [])]
+    if targets:
+        lines += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+        for t in targets:
+            measured = "—" if t["measured"] is None else f"{t['measured']:.3g}"
+            met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+            lines.append(f"| {t['target']} | {measured} | {met} |")
+        lines.append("")
+    for number, result in sorted(results.items()):
+        lines += [f"## Workload {number}: {result['title']}", "", result["what"], ""]
+        lines.append("| " + " | ".join(result["columns"]) + " |")
+        lines.append("|" + "---|" * len(result["columns"]))
+        for cells in result["table"]:
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+        lines += ["", f"**Where autodiff stands:** {result['summary']}", ""]
+    return "\n".join(lines)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="autodiff against micrograd, HIPS autograd, "
+        "PyTorch and JAX, side by side in one run.")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer repeats and shorter runs (a smoke run, not for quoting)")
+    parser.add_argument("--workload", "-w", type=int, action="append", choices=sorted(WORKLOADS),
+                        help="run only this workload (repeatable); 7 is the digits throughput")
+    parser.add_argument("--repeats", "-r", type=int, help="timed repeats per contestant")
+    parser.add_argument("--out", help="results name under benchmarks/results/ (default: "
+                        "'latest' for a full run, 'partial' otherwise)")
+    parser.add_argument("--no-write", action="store_true", help="print only, write no files")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    quick = args.quick
+    settings = Settings(
+        repeats=args.repeats or (3 if quick else 7), min_time=0.05 if quick else 0.25,
+        warmup=1 if quick else 3, chain_repeats=1 if quick else 3,
+        growth_steps=500 if quick else 2000, peak_steps=10 if quick else 50, quick=quick)
+    if settings.repeats < 1:
+        raise SystemExit("--repeats must be at least 1")
+    chosen = sorted(set(args.workload or WORKLOADS))
+    meta = describe()
+    meta["method"] = (
+        f"every contestant of a workload interleaved in one process run (order rotated per "
+        f"repeat), {settings.warmup} warm-up calls, {settings.repeats} timed repeats of "
+        f"≥ {settings.min_time} s each; median reported" + (" (quick mode)" if quick else ""))
+    meta["settings"] = vars(settings)
+    built = _tensor_contestants() if NEEDS_TENSOR & set(chosen) else []
+    if built:
+        meta["torch_threads"] = next(
+            (i.torch.get_num_threads() for i, n, _ in built if i and n == "torch eager"), None)
+        meta["autodiff_path"] = built[1][2]
+    results: dict[int, dict[str, Any]] = {}
+    for number in chosen:
+        print(f"[workload {number}] running...", file=sys.stderr, flush=True)
+        function = WORKLOADS[number]
+        results[number] = function(settings) if number in (1, 2) else function(settings, built)
+    report = markdown(meta, results)
+    print(report)
+    if not args.no_write:
+        name = args.out or ("latest" if not quick and not args.workload else "partial")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{name}.md").write_text(report + "\n")
+        payload = {"meta": meta, "workloads": {str(k): v for k, v in results.items()}}
+        (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1, default=str) + "\n")
+        print(f"wrote benchmarks/results/{name}.md and .json", file=sys.stderr)
+    return 0
