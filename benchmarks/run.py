@@ -431,7 +431,8 @@ def markdown(meta: dict[str, Any], results: dict[int, dict[str, Any]]) -> str:
         "",
         f"- **Date:** {meta['date']}" + (f" (commit {meta['commit']})" if meta["commit"] else ""),
         f"- **Machine:** {meta['cpu']}, {meta['logical_cpus']} logical CPUs, "
-        f"{meta['memory_gib']} GiB, {meta['os']}",
+        f"{meta['memory_gib']} GiB, {meta['os']}; load average at start "
+        f"{' / '.join(map(str, meta.get('load_average', [])))} (1 / 5 / 15 min)",
         f"- **numpy BLAS:** {blas}; torch intra-op threads set to the same count",
         f"- **Versions:** {versions}" + (f"; not installed: {missing}" if missing else ""),
         f"- **Environment:** {env or 'no OPENBLAS_*/OMP/MKL/XLA variables set'}",
