@@ -292,7 +292,9 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
             op = node._op
             if op is None:
                 continue  # a leaf: nothing further back
-            g = grads[node]
+            g = grads.get(node)
+            if g is None:
+                continue  # tracked, but no path from root carries a gradient here
             args = node._args
             if create_graph:
                 out, inputs = node, args

@@ -1,5 +1,8 @@
 """Arithmetic with numpy broadcasting: each forward beside its vector-Jacobian products.
 
+Rules divide with `divide` rather than `/`, so that Python-float scalars follow numpy's
+rules at zero (±inf, nan) instead of raising ZeroDivisionError.
+
 Rules receive the output cotangent `g`, the forward result `out` and the inputs; a rule
 may return a cotangent of the broadcast shape (the engine sums it back to the input's).
 Masks that do not depend smoothly on the inputs are computed from their raw data.
@@ -7,7 +10,6 @@ Masks that do not depend smoothly on the inputs are computed from their raw data
 
 from __future__ import annotations
 
-import operator
 
 import numpy as np
 
@@ -53,8 +55,8 @@ def divide(x, y):
         return np.divide(np.float64(x), y)
 
 
-divide.defvjp(lambda g, out, x, y: g / y,
-              lambda g, out, x, y: -g * out / y)
+divide.defvjp(lambda g, out, x, y: divide(g, y),
+              lambda g, out, x, y: divide(-g * out, y))
 
 
 @primitive(name="power")
@@ -125,5 +127,5 @@ where.defvjp(None,
 
 from .elementwise import log  # noqa: E402  (used by power's rule)
 
-__all__ = ["add", "divide", "maximum", "minimum", "multiply", "negative", "operator", "power",
+__all__ = ["add", "divide", "maximum", "minimum", "multiply", "negative", "power",
            "subtract", "where"]

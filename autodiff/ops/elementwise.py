@@ -80,7 +80,7 @@ def log(x):
     return _scalar_or_array(math.log, np.log, x)
 
 
-log.defvjp(lambda g, out, x: g / x)
+log.defvjp(lambda g, out, x: divide(g, x))
 
 
 @primitive(name="sqrt")
@@ -89,7 +89,7 @@ def sqrt(x):
     return _scalar_or_array(math.sqrt, np.sqrt, x)
 
 
-sqrt.defvjp(lambda g, out, x: g / (2 * out))
+sqrt.defvjp(lambda g, out, x: divide(g, 2 * out))
 
 
 @primitive(name="abs")
@@ -150,3 +150,6 @@ def astype(x, dtype):
 
 
 astype.defvjp(lambda g, out, x, dtype: astype(g, np.result_type(_data(x))))
+
+
+from .arithmetic import divide  # noqa: E402  (zero-safe division for Python-float rules)

@@ -328,6 +328,10 @@ def _top_gap(x: np.ndarray, axis: Any, largest: bool) -> float:
     x = np.asarray(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
+    elif isinstance(axis, tuple):  # gather the reduced axes into one trailing axis
+        axes = [a % x.ndim for a in axis]
+        x = np.moveaxis(x, axes, range(-len(axes), 0))
+        x, axis = x.reshape(*x.shape[: x.ndim - len(axes)], -1), -1
     if x.shape[axis] < 2:
         return np.inf
     ordered = np.sort(x if largest else -x, axis=axis)
@@ -546,8 +550,8 @@ def _graphs(draw, ops, max_depth, max_inputs, dtype, max_dims, max_side) -> Grap
     head = "x0"
     depth = draw(st.integers(1, max_depth))
     for _ in range(depth):
-        for _attempt in range(8):
-            op = draw(st.sampled_from(ops))
+        # try the ops in a drawn order until one fits the current values
+        for op in draw(st.permutations(ops)):
             proposal = builder.propose(op, head)
             if proposal is None:
                 continue
