@@ -49,7 +49,11 @@ def _shape(x: Any) -> tuple[int, ...]:
 @primitive(name="linear")
 def linear(x, W, b):
     """x @ W + b  ·  ∂/∂x = g Wᵀ, ∂/∂W = xᵀ g, ∂/∂b = Σ_batch g  (one graph node per layer)"""
-    return x @ W + b
+    out = x @ W
+    if out.dtype == np.result_type(out, b):
+        out += b  # the product is a fresh array: add the bias in place
+        return out
+    return out + b
 
 
 def _linear_vjp_weights(g, out, x, W, b):

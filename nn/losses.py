@@ -110,12 +110,14 @@ def _softmax_cross_entropy(logits, labels, scale, saved):
 
     `saved` is a dict in which the forward pass leaves softmax(z) for the backward pass.
     """
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exponentials = np.exp(shifted)
-    normaliser = exponentials.sum(axis=1, keepdims=True)
-    saved["softmax"] = exponentials / normaliser
     rows = np.arange(labels.shape[0])
-    return (np.log(normaliser).sum() - shifted[rows, labels].sum()) * scale
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    picked = shifted[rows, labels].sum()
+    probabilities = np.exp(shifted, out=shifted)
+    normaliser = probabilities.sum(axis=1, keepdims=True)
+    probabilities /= normaliser
+    saved["softmax"] = probabilities
+    return (np.log(normaliser).sum() - picked) * scale
 
 
 def _cross_entropy_vjp(g, out, logits, labels, scale, saved):
@@ -124,10 +126,14 @@ def _cross_entropy_vjp(g, out, logits, labels, scale, saved):
         onehot = np.zeros(logits.shape, dtype=logits.dtype)
         onehot[rows, labels] = 1
         return g * scale * (autodiff.softmax(logits, axis=1) - onehot)
-    factor = g * scale
-    cotangent = saved["softmax"] * factor  # a new array: the saved softmax stays intact
-    cotangent[rows, labels] -= factor
-    return cotangent
+    # The first backward pass takes the saved softmax over (and edits it in place);
+    # a later pass through the same graph recomputes it.
+    probabilities = saved.pop("softmax", None)
+    if probabilities is None:
+        probabilities = autodiff.softmax(logits, axis=1)
+    probabilities[rows, labels] -= 1
+    probabilities *= g * scale
+    return probabilities
 
 
 _softmax_cross_entropy.defvjp(_cross_entropy_vjp, None)
@@ -205,7 +211,7 @@ def hinge_loss(scores: Any, labels: Any, reduction: str = "mean") -> Value:
     labels = np.asarray(_raw(labels))
     labels = _paired("hinge_loss", scores, labels, what="label")
     if not np.all((labels == 1) | (labels == -1)):
-        bad = np.asarray(labels)[(labels != 1) & (labels != -1)].ravel()[0]
+        bad = labels[(labels != 1) & (labels != -1)].ravel()[0].item()
         raise ValueError(f"hinge_loss: labels must be -1 or +1; found {bad!r}")
     labels = labels.astype(_raw(scores).dtype if np.ndim(_raw(scores)) else np.float64)
     scale = _scale("hinge_loss", reduction, int(np.size(_raw(scores))))

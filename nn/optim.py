@@ -1,7 +1,8 @@
 """Optimisers: stochastic gradient descent (with momentum) and Adam.
 
 Both read each parameter's `.grad` (parameters without a gradient are skipped), check
-that every gradient is finite before changing anything, then update `.data`. A nan or
+that every gradient is finite before changing anything, then update `.data` (in place
+when it is a writeable array, so the parameter keeps its array). A nan or
 infinite gradient raises `FloatingPointError` naming the parameter, and no parameter is
 changed by that step.
 
@@ -10,6 +11,7 @@ Weight decay is the classical L2 penalty: `weight_decay · p` is added to the gr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -57,7 +59,9 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
-            if not np.isfinite(g).all():
+            # A finite sum proves every element finite (nan and ±inf propagate through it);
+            # only a non-finite sum needs the element-wise look.
+            if not math.isfinite(np.sum(g)) and not np.isfinite(g).all():
                 label = p.name if p.name is not None else f"#{index} (unnamed)"
                 raise FloatingPointError(
                     f"{type(self).__name__}.step: the gradient of parameter {label} "
@@ -70,6 +74,18 @@ class Optimizer:
 
     def step(self) -> None:
         raise NotImplementedError
+
+
+def _descend(p: Value, rate: float, direction) -> None:
+    """p ← p − rate · direction, in place for a writeable array (no new parameter array)."""
+    data = p.data
+    if type(data) is np.ndarray and data.flags.writeable:
+        step = direction * rate
+        if step.shape == data.shape:
+            data -= step
+            return
+    updated = data - rate * direction
+    p.data = float(updated) if type(data) is float else updated
 
 
 class SGD(Optimizer):
@@ -96,7 +112,7 @@ class SGD(Optimizer):
                 previous = velocity[index]
                 g = g if previous is None else momentum * previous + g
                 velocity[index] = g
-            p.data = p.data - lr * g
+            _descend(p, lr, g)
 
 
 class Adam(Optimizer):
@@ -139,5 +155,4 @@ class Adam(Optimizer):
             t = self.steps[index] = self.steps[index] + 1
             step_size = self.lr / (1 - beta1**t)
             denominator = np.sqrt(v / (1 - beta2**t)) + self.eps
-            updated = p.data - step_size * m / denominator
-            p.data = float(updated) if type(p.data) is float else updated
+            _descend(p, step_size, m / denominator)
