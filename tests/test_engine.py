@@ -682,3 +682,23 @@ def test_a_long_training_loop_does_not_grow_memory():
     finally:
         tracemalloc.stop()
     assert late - early < 64 * 1024, f"memory grew by {late - early} bytes over 9,000 steps"
+
+
+def test_rules_on_python_floats_follow_numpy_at_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for op in ("sqrt", "log"):
+            v = Value(0.0)
+            getattr(v, op)().backward()
+            assert v.grad == math.inf, op
+        num, den = Value(1.0), Value(0.0)
+        (num / den).backward()
+        assert num.grad == math.inf and den.grad == -math.inf
+
+
+def test_a_tracked_input_that_receives_no_gradient_is_skipped():
+    x = Value(np.array([1.0, -2.0]))
+    condition = x * 1.0  # tracked, but where's condition carries no gradient
+    autodiff.where(condition, x, 0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    assert condition.grad is None

@@ -10,7 +10,6 @@ Masks that do not depend smoothly on the inputs are computed from their raw data
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..engine import _data, primitive
