@@ -55,13 +55,15 @@ class Optimizer:
         Raises FloatingPointError, before anything is updated, if a gradient is not finite.
         """
         found = []
+        with np.errstate(over="ignore", invalid="ignore"):
+            # A finite sum proves every element finite (nan and ±inf propagate through it);
+            # only a non-finite sum needs the element-wise look.
+            finite = [p.grad is None or math.isfinite(np.sum(p.grad)) for p in self.params]
         for index, p in enumerate(self.params):
             g = p.grad
             if g is None:
                 continue
-            # A finite sum proves every element finite (nan and ±inf propagate through it);
-            # only a non-finite sum needs the element-wise look.
-            if not math.isfinite(np.sum(g)) and not np.isfinite(g).all():
+            if not finite[index] and not np.isfinite(g).all():
                 label = p.name if p.name is not None else f"#{index} (unnamed)"
                 raise FloatingPointError(
                     f"{type(self).__name__}.step: the gradient of parameter {label} "
