@@ -186,12 +186,15 @@ def nn_network() -> Sequential:
     return Sequential(hidden, Sigmoid(), output, Sigmoid())
 
 
-def nn_update(lr: float = LEARNING_RATE) -> tuple[float, dict[str, float]]:
-    """One SGD step of `nn_network()` on the weights only; returns E_total and w1..w8 after.
+def nn_update(
+    lr: float = LEARNING_RATE, model: Sequential | None = None
+) -> tuple[float, dict[str, float]]:
+    """One SGD step of `model` (default: a new `nn_network()`) on the weights only.
 
+    Returns E_total before the step and w1..w8 after it.
     E_total = Σ ½(target − out)² = ½ · mse_loss(out, target, reduction="sum").
     """
-    model = nn_network()
+    model = nn_network() if model is None else model
     x = np.array([[INPUTS["i1"], INPUTS["i2"]]])
     target = np.array([[TARGETS["o1"], TARGETS["o2"]]])
     error = 0.5 * mse_loss(model(x), target, reduction="sum")
