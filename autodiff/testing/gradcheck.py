@@ -226,9 +226,10 @@ def check_grad(
         return out
 
     # Evaluate once in the arguments' own dtype: the output's shape and dtype.
+    # (Arguments go in as constant Values rather than under no_grad(), so that an f that
+    # runs a backward pass of its own, a gradient penalty say, still works.)
     point = [a.as_input(a.data) for a in arguments]
-    with autodiff.no_grad():
-        out = call(*[Value(x, requires_grad=False) for x in point])
+    out = call(*[Value(x, requires_grad=False) for x in point])
     out_data = np.asarray(out.data if isinstance(out, Value) else out)
     rng = np.random.default_rng(seed)
     cotangent = np.ones(()) if out_data.ndim == 0 else rng.standard_normal(out_data.shape)
@@ -236,9 +237,8 @@ def check_grad(
 
     def output64(xs: Sequence[np.ndarray]) -> np.ndarray:
         """f at float64 arguments, as given by f (its dtype shows f's own precision)."""
-        with autodiff.no_grad():
-            result = call(*[Value(a.as_input(x, np.float64), requires_grad=False)
-                            for a, x in zip(arguments, xs, strict=True)])
+        result = call(*[Value(a.as_input(x, np.float64), requires_grad=False)
+                        for a, x in zip(arguments, xs, strict=True)])
         return np.asarray(_raw(result))
 
     def reduced64(xs: Sequence[np.ndarray]) -> float:

@@ -204,7 +204,7 @@ GRAPH_OPS = (
 
 _KINK_MARGIN = 0.1      # distance kept from kinks and ties
 _POSITIVE_MIN = 0.3     # smallest input to log, sqrt, fractional powers, denominators
-_LARGEST = 30.0         # every intermediate stays within ±_LARGEST
+_LARGEST = 10.0         # every intermediate stays within ±_LARGEST
 
 
 @dataclass(frozen=True)
@@ -378,7 +378,9 @@ class _Builder:
         if op == "power_value":
             if np.min(a) < _POSITIVE_MIN:
                 return None
-            other = self._partner(name, lambda v: np.max(np.abs(v)) <= 3)
+            if np.max(a) > 4:
+                return None
+            other = self._partner(name, lambda v: np.max(np.abs(v)) <= 2)
             return None if other is None else ((name, other), {}, f"{name} ** {other}")
         if op == "negative":
             return (name,), {}, f"-{name}"
@@ -402,9 +404,11 @@ class _Builder:
                 return None
             return (name,), {}, f"{name}.{op}()"
         if op == "exp":
-            if np.max(a) > 3:
+            if np.max(a) > 2:
                 return None
             return (name,), {}, f"{name}.exp()"
+        if op in ("sin", "cos") and np.max(np.abs(a)) > 5:
+            return None
         if op in ("tanh", "sigmoid", "sin", "cos"):
             return (name,), {}, f"{name}.{op}()"
         if op in ("sum", "mean", "max", "min", "logsumexp"):
@@ -507,33 +511,40 @@ def graphs(
     ops: Sequence[str] | None = None,
     max_depth: int = 4,
     *,
+    min_depth: int = 1,
     max_inputs: int = 3,
     dtype: DtypeLike = np.float64,
     max_dims: int = 3,
     max_side: int = 3,
 ) -> st.SearchStrategy[Graph]:
-    """Random `Graph`s: up to `max_depth` operations drawn from `ops` (default: all of
-    `GRAPH_OPS`), chained so that each consumes the previous result (and, for binary ops,
-    any earlier value), over 1 to `max_inputs` inputs of mutually broadcastable shapes.
+    """Random `Graph`s: `min_depth` to `max_depth` operations drawn from `ops` (default:
+    all of `GRAPH_OPS`), chained so that each consumes the previous result (and, for binary
+    ops, any earlier value), over 1 to `max_inputs` inputs of mutually broadcastable shapes
+    (at most `max_dims` axes of at most `max_side` elements), of `dtype` (or a strategy of
+    dtypes). A step whose op cannot apply to the current values (log of a negative, say)
+    is replaced by another op from `ops`; if none applies the graph is shorter.
 
     Domains are kept valid at the drawn inputs with room to spare for finite differences:
     log, sqrt, fractional powers and denominators see inputs ≥ 0.3; relu and abs inputs stay
     ≥ 0.1 from 0; max/min keep the winner ≥ 0.1 from the runner-up; maximum/minimum
     operands differ by ≥ 0.1; clip bounds sit ≥ 0.1 from every element; exp sees inputs
-    ≤ 3; every intermediate stays within ±30. Index arrays always repeat an index.
+    ≤ 2, sin and cos inputs within ±5, a Value exponent bases ≤ 4 and exponents within ±2;
+    every intermediate stays within ±10 (so derivatives stay moderate and finite
+    differences accurate). Index arrays always repeat an index.
     """
     ops = tuple(GRAPH_OPS if ops is None else ops)
     unknown = sorted(set(ops) - set(GRAPH_OPS))
     if unknown or not ops:
         raise ValueError(f"graphs: unknown ops {unknown}; choose from {GRAPH_OPS}")
-    if max_depth < 1 or max_inputs < 1:
-        raise ValueError(f"graphs: max_depth and max_inputs must be ≥ 1, got {max_depth}, "
-                         f"{max_inputs}")
-    return _graphs(ops, max_depth, max_inputs, dtype, max_dims, max_side)
+    if not 1 <= min_depth <= max_depth or max_inputs < 1:
+        raise ValueError(f"graphs: need 1 ≤ min_depth ≤ max_depth and max_inputs ≥ 1, got "
+                         f"min_depth={min_depth}, max_depth={max_depth}, "
+                         f"max_inputs={max_inputs}")
+    return _graphs(ops, min_depth, max_depth, max_inputs, dtype, max_dims, max_side)
 
 
 @st.composite
-def _graphs(draw, ops, max_depth, max_inputs, dtype, max_dims, max_side) -> Graph:
+def _graphs(draw, ops, min_depth, max_depth, max_inputs, dtype, max_dims, max_side) -> Graph:
     n_inputs = draw(st.integers(1, max_inputs))
     input_shapes = draw(broadcastable_shapes(n_inputs, max_dims=max_dims, max_side=max_side))
     dtype = draw(_dtype_strategy(dtype))
@@ -548,7 +559,7 @@ def _graphs(draw, ops, max_depth, max_inputs, dtype, max_dims, max_side) -> Grap
     builder = _Builder(draw, pool)
     steps: list[_Step] = []
     head = "x0"
-    depth = draw(st.integers(1, max_depth))
+    depth = draw(st.integers(min_depth, max_depth))
     for _ in range(depth):
         # try the ops in a drawn order until one fits the current values
         for op in draw(st.permutations(ops)):
