@@ -250,7 +250,9 @@ def plot_loss_curves(histories: dict[str, History], path: Path) -> None:
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.showcase", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--output", type=Path, default=Path("output"),
                         help="folder for the pictures and the saved model (default: output/)")
     return parser.parse_args(argv)
