@@ -50,7 +50,7 @@ def _shape(x: Any) -> tuple[int, ...]:
 def linear(x, W, b):
     """x @ W + b  ·  ∂/∂x = g Wᵀ, ∂/∂W = xᵀ g, ∂/∂b = Σ_batch g  (one graph node per layer)"""
     out = x @ W
-    if out.dtype == np.result_type(out, b):
+    if type(out) is np.ndarray and out.dtype == getattr(b, "dtype", None):
         out += b  # the product is a fresh array: add the bias in place
         return out
     return out + b

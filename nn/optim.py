@@ -58,7 +58,7 @@ class Optimizer:
         with np.errstate(over="ignore", invalid="ignore"):
             # A finite sum proves every element finite (nan and ±inf propagate through it);
             # only a non-finite sum needs the element-wise look.
-            finite = [p.grad is None or math.isfinite(np.sum(p.grad)) for p in self.params]
+            finite = [_finite_sum(p.grad) for p in self.params]
         for index, p in enumerate(self.params):
             g = p.grad
             if g is None:
@@ -76,6 +76,13 @@ class Optimizer:
 
     def step(self) -> None:
         raise NotImplementedError
+
+
+def _finite_sum(g: object) -> bool:
+    """True if g is None or its sum is finite (cheap: no temporary array)."""
+    if g is None:
+        return True
+    return math.isfinite(g.sum() if type(g) is np.ndarray else np.sum(g))
 
 
 def _descend(p: Value, rate: float, direction) -> None:
