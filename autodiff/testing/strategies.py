@@ -218,7 +218,8 @@ class _Step:
 
 def _fmt(x: Any) -> str:
     if isinstance(x, np.ndarray):
-        return np.array2string(x, separator=", ", max_line_width=10_000, threshold=10_000)
+        return np.array2string(x, separator=", ", max_line_width=10_000, threshold=10_000,
+                               floatmode="unique")  # digits enough to round-trip
     if isinstance(x, float):
         return f"{x:.6g}"
     return repr(x)
@@ -280,8 +281,9 @@ class Graph:
     """A random composition of built-in operations: callable, with the point to test at.
 
     `graph(*graph.args)` evaluates it (with Values or arrays); `graph.args` are the drawn
-    inputs (numpy arrays), `graph.ops` the operations used in order, and `repr(graph)` is a
-    small program that reproduces it.
+    inputs (numpy arrays), `graph.ops` the operations used in order, `graph.steps` the
+    program's lines, and `repr(graph)` is that program as Python source (with the inputs),
+    which is what hypothesis prints for a failing example.
     """
 
     def __init__(self, inputs: tuple[np.ndarray, ...], steps: tuple[_Step, ...]) -> None:
@@ -293,13 +295,18 @@ class Graph:
         return tuple(step.op for step in self.steps)
 
     def __call__(self, *args: Any) -> Value:
+        values = self.intermediates(*args)
+        return values[self.steps[-1].target] if self.steps else values["x0"]
+
+    def intermediates(self, *args: Any) -> dict[str, Value]:
+        """Every named value of the program (`x0`…, `t1`…) evaluated at `args`."""
         if len(args) != len(self.args):
             raise TypeError(f"this graph takes {len(self.args)} inputs, got {len(args)}")
         env = {f"x{i}": a if isinstance(a, Value) else Value(a, requires_grad=False)
                for i, a in enumerate(args)}
         for step in self.steps:
             env[step.target] = _apply(step, env)
-        return env[self.steps[-1].target] if self.steps else env["x0"]
+        return env
 
     def __repr__(self) -> str:
         names = ", ".join(f"x{i}" for i in range(len(self.args)))

@@ -1,0 +1,297 @@
+"""The gradient checker and the hypothesis strategies themselves: the checker must pass
+correct rules, catch wrong ones with a readable message, and the strategies must draw what
+they promise."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autodiff
+from autodiff import Value, primitive
+from autodiff.testing import check_grad, default_tolerances
+from autodiff.testing.strategies import (
+    GRAPH_OPS,
+    Graph,
+    arrays,
+    broadcastable_shapes,
+    graphs,
+    values,
+)
+
+fast = settings(max_examples=30, deadline=None, derandomize=True)
+
+
+# --------------------------------------------------------------------------- check_grad passes
+
+
+def test_passes_correct_functions_of_several_arrays_with_vector_output():
+    rng = np.random.default_rng(1)
+    x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    error = check_grad(lambda x, W, b: (x @ W + b).tanh(), x, W, b, order=2,
+                       modes=("rev", "fwd"))
+    assert 0.0 <= error < 1e-6
+
+
+def test_returns_largest_absolute_error():
+    error = check_grad(lambda v: v.exp().sum(), np.array([0.5, 1.0]))
+    assert isinstance(error, float)
+    assert 0.0 < error < 1e-6  # finite differences are never exact
+
+
+def test_accepts_numbers_values_and_passes_non_float_arguments_through():
+    def f(x, axis, scale, mask):
+        return (x[mask] * scale).sum(axis=axis)
+
+    x = Value(np.arange(6.0).reshape(2, 3) / 4, name="x")
+    mask = np.array([[True, False, True], [True, True, False]])
+    assert check_grad(f, x, 0, 1.5, mask) < 1e-6  # the int axis and the mask are constants
+
+
+def test_float32_arguments_get_looser_default_tolerances():
+    rtol64, atol64 = default_tolerances(np.float64)
+    rtol32, atol32 = default_tolerances(np.float32)
+    assert rtol32 > rtol64 and atol32 > atol64
+    x = np.linspace(-1, 1, 5).astype(np.float32)
+    check_grad(lambda v: (v * v).sigmoid().sum(), x, order=2)
+
+
+def test_function_that_computes_in_float32_by_itself():
+    x = np.linspace(0.5, 1.5, 4)
+    check_grad(lambda v: v.astype(np.float32).log() * 3, x, order=2, modes=("rev", "fwd"))
+
+
+def test_bad_arguments_raise_value_error():
+    with pytest.raises(ValueError, match="order must be 1 or 2"):
+        check_grad(lambda v: v, 1.0, order=3)
+    with pytest.raises(ValueError, match="modes"):
+        check_grad(lambda v: v, 1.0, modes=("backward",))
+    with pytest.raises(ValueError, match="no floating argument"):
+        check_grad(lambda n: Value(float(n)), 3)
+
+
+# --------------------------------------------------------------------------- check_grad fails
+
+
+def test_wrong_custom_vjp_is_caught_with_a_readable_message():
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    cube.defvjp(lambda g, out, x: g * 2 * x ** 2)  # wrong: d(x³)/dx = 3x²
+
+    x = np.array([[0.5, -1.0], [1.5, 2.0]])
+    with pytest.raises(AssertionError) as failure:
+        check_grad(lambda v: cube(v).sum(), Value(x, name="weights"))
+    message = str(failure.value)
+    assert "reverse-mode gradient of argument 0 ('weights')" in message
+    assert "shape (2, 2), dtype float64" in message
+    # the worst element is the largest |x|, where 2x² and 3x² differ most: x = 2.0 at [1, 1]
+    assert "worst element at index [1, 1]" in message
+    assert re.search(r"autodiff:\s+8\b", message)
+    assert re.search(r"finite differences:\s+12(\.0+\d*)?\b", message)
+    assert "absolute error 4" in message
+    assert "relative error 0.333" in message
+    assert "4 of 4 elements out of tolerance" in message
+
+
+def test_wrong_rule_for_second_argument_names_that_argument():
+    @primitive
+    def scaled(x, y):
+        return x * y
+
+    scaled.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x * 1.01)
+
+    with pytest.raises(AssertionError, match=r"gradient of argument 1\b"):
+        check_grad(scaled, np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+
+
+def test_wrong_rule_is_caught_in_forward_mode():
+    @primitive
+    def square(x):
+        return x * x
+
+    square.defvjp(lambda g, out, x: g * x)  # wrong: 2x
+
+    with pytest.raises(AssertionError, match=r"forward-mode derivative .* argument 0"):
+        check_grad(square, np.array([1.0, -2.0, 3.0]), modes=("fwd",))
+
+
+def test_rule_right_at_first_order_but_not_differentiable_is_caught_at_order_two():
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    # correct values, but computed from raw data: the second derivative is lost
+    cube.defvjp(lambda g, out, x: g * 3 * (x.data if isinstance(x, Value) else x) ** 2)
+
+    x = np.array([0.5, 1.5])
+    assert check_grad(cube, x) < 1e-5  # first order is fine
+    for mode in ("rev", "fwd"):
+        with pytest.raises(AssertionError, match=r"second derivative .*argument 0") as failure:
+            check_grad(cube, x, order=2, modes=(mode,))
+        assert "autodiff:           0\n" in str(failure.value)
+
+
+def test_nan_gradient_is_reported_not_passed():
+    @primitive
+    def identity(x):
+        return x
+
+    identity.defvjp(lambda g, out, x: g * np.nan)
+    with pytest.raises(AssertionError, match=r"autodiff: +nan"):
+        check_grad(identity, np.array([1.0, 2.0]))
+
+
+def test_tolerances_can_be_loosened():
+    @primitive
+    def almost(x):
+        return 2 * x
+
+    almost.defvjp(lambda g, out, x: g * 2.001)
+    with pytest.raises(AssertionError):
+        check_grad(almost, np.array([1.0]))
+    check_grad(almost, np.array([1.0]), rtol=1e-3)
+
+
+# --------------------------------------------------------------------------- without hypothesis
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def test_import_autodiff_does_not_import_hypothesis():
+    result = run_python(
+        "import sys, autodiff, autodiff.testing\n"
+        "print('hypothesis' in sys.modules)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_check_grad_works_without_hypothesis_installed():
+    blocked = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'hypothesis' or name.startswith('hypothesis.'):\n"
+        "            raise ModuleNotFoundError('no hypothesis', name='hypothesis')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import numpy as np\n"
+        "from autodiff.testing import check_grad\n"
+        "print(check_grad(lambda v: v.sin().sum(), np.array([0.1, 0.2]), order=2) < 1e-5)\n"
+        "try:\n"
+        "    import autodiff.testing.strategies\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print('strategies need', error.name)\n"
+    )
+    result = run_python(blocked)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["True", "strategies need hypothesis"]
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+@fast
+@given(broadcastable_shapes(3))
+def test_broadcastable_shapes_broadcast(shape_triple):
+    assert len(shape_triple) == 3
+    np.broadcast_shapes(*shape_triple)
+
+
+@fast
+@given(arrays((4, 3), np.float32, low=-1.0, high=3.0, avoid=(0.0, 1.0), margin=0.2))
+def test_arrays_respect_range_and_avoided_points(x):
+    assert x.shape == (4, 3) and x.dtype == np.float32
+    assert np.all((x >= -1.0) & (x <= 3.0))
+    assert np.all(np.abs(x - 0.0) >= 0.2 - 1e-6)
+    assert np.all(np.abs(x - 1.0) >= 0.2 - 1e-6)
+
+
+@fast
+@given(arrays((3, 4), distinct=True, avoid=(0.0,)))
+def test_distinct_arrays_have_no_near_ties(x):
+    ordered = np.sort(x.reshape(-1))
+    allowed_length = 4.0 - 2 * 0.1
+    assert np.min(np.diff(ordered)) >= allowed_length / (2 * x.size) - 1e-12
+
+
+@fast
+@given(arrays(st.just((2,)), elements=st.floats(5, 6)))
+def test_arrays_with_explicit_elements(x):
+    assert x.shape == (2,) and np.all((x >= 5) & (x <= 6))
+
+
+@fast
+@given(values(shape=st.sampled_from([(), (2, 3)]), dtype=st.sampled_from(["float32",
+                                                                          "float64"])))
+def test_values_are_values_of_the_requested_kind(v):
+    assert isinstance(v, Value) and v.requires_grad
+    assert v.shape in ((), (2, 3)) and v.dtype in (np.float32, np.float64)
+    assert np.all(np.isfinite(v.numpy()))
+
+
+def test_empty_allowed_range_is_an_error_at_construction():
+    with pytest.raises(ValueError, match="nothing left"):
+        arrays(low=-0.1, high=0.1, avoid=(0.0,), margin=0.5)
+    with pytest.raises(ValueError, match="unknown ops"):
+        graphs(ops=("relu", "frobnicate"))
+
+
+@fast
+@given(graphs(ops=("log", "sqrt", "relu", "abs", "max", "clip", "maximum"), max_depth=5))
+def test_graphs_keep_domains_valid(graph):
+    """Evaluate step by step and check each op's input against its domain."""
+    assert isinstance(graph, Graph) and set(graph.ops) <= {"log", "sqrt", "relu", "abs",
+                                                           "max", "clip", "maximum"}
+    env = {name: np.asarray(v.data, dtype=np.float64)
+           for name, v in graph.intermediates(*graph.args).items()}
+    for step in graph.steps:
+        a = env[step.operands[0]]
+        if step.op in ("log", "sqrt"):
+            assert np.min(a) >= 0.3
+        if step.op in ("relu", "abs"):
+            assert np.min(np.abs(a)) >= 0.1
+        if step.op == "clip":
+            for bound in (step.params["lo"], step.params["hi"]):
+                if bound is not None:
+                    assert np.min(np.abs(a - bound)) >= 0.1 - 1e-9
+        if step.op == "maximum":
+            assert np.min(np.abs(a - env[step.operands[1]])) >= 0.1
+        if step.op == "max":
+            axis = step.params["axis"]
+            top = np.max(a, axis=axis, keepdims=True)
+            assert np.all(np.sum(a > top - 0.1, axis=axis) == 1)  # one clear winner
+
+
+@settings(max_examples=5, deadline=None, derandomize=True)
+@given(graphs(max_depth=3))
+def test_graph_repr_is_a_program_that_rebuilds_it(graph):
+    text = repr(graph)
+    assert text.startswith("def graph(x0")
+    namespace = {"np": np, "autodiff": autodiff, "array": np.array}
+    exec(text, namespace)
+    rebuilt = namespace["graph"](*[Value(namespace[f"x{i}"], requires_grad=False)
+                                   for i in range(len(graph.args))])
+    np.testing.assert_allclose(np.asarray(rebuilt.data), np.asarray(graph(*graph.args).data))
+
+
+def test_graphs_can_draw_every_op():
+    seen: set[str] = set()
+
+    @settings(max_examples=400, deadline=None, derandomize=True)
+    @given(graphs(min_depth=3, max_depth=6))
+    def collect(graph):
+        seen.update(graph.ops)
+
+    collect()
+    assert seen == set(GRAPH_OPS)
