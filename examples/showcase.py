@@ -151,7 +151,8 @@ def train(
         model.eval()
         history.loss.append(total / count)
         history.accuracy.append(accuracy(model, X, y))
-        bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=f"{history.accuracy[-1]:.3f}")
+        bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=f"{history.accuracy[-1]:.3f}",
+                        refresh=False)
     bar.close()
     return history
 

@@ -53,36 +53,31 @@ class Optimizer:
         """(index, parameter, gradient with weight decay) for parameters that have a gradient.
 
         Raises FloatingPointError, before anything is updated, if a gradient is not finite.
+        A finite sum proves every element finite (nan and ±inf propagate through it), so
+        one pass without temporaries suffices; only a non-finite sum needs a closer look.
         """
         found = []
+        decay = self.weight_decay
         with np.errstate(over="ignore", invalid="ignore"):
-            # A finite sum proves every element finite (nan and ±inf propagate through it);
-            # only a non-finite sum needs the element-wise look.
-            finite = [_finite_sum(p.grad) for p in self.params]
-        for index, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
-            if not finite[index] and not np.isfinite(g).all():
-                label = p.name if p.name is not None else f"#{index} (unnamed)"
-                raise FloatingPointError(
-                    f"{type(self).__name__}.step: the gradient of parameter {label} "
-                    f"(shape {p.shape}) contains nan or inf; no parameter was updated"
-                )
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            found.append((index, p, g))
+            for index, p in enumerate(self.params):
+                g = p.grad
+                if g is None:
+                    continue
+                if not math.isfinite(g if type(g) is float else g.sum()):
+                    self._check_finite(index, p, g)
+                found.append((index, p, g + decay * p.data if decay else g))
         return found
+
+    def _check_finite(self, index: int, p: Value, g: object) -> None:
+        if not np.isfinite(g).all():
+            label = p.name if p.name is not None else f"#{index} (unnamed)"
+            raise FloatingPointError(
+                f"{type(self).__name__}.step: the gradient of parameter {label} "
+                f"(shape {p.shape}) contains nan or inf; no parameter was updated"
+            )
 
     def step(self) -> None:
         raise NotImplementedError
-
-
-def _finite_sum(g: object) -> bool:
-    """True if g is None or its sum is finite (cheap: no temporary array)."""
-    if g is None:
-        return True
-    return math.isfinite(g.sum() if type(g) is np.ndarray else np.sum(g))
 
 
 def _descend(p: Value, rate: float, direction) -> None:
