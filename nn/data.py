@@ -132,7 +132,7 @@ def batches(
     shuffle: bool = True,
     rng: np.random.Generator | int | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (X_batch, y_batch) covering every sample once; the last batch may be smaller.
+    """An iterator of (X_batch, y_batch) covering every sample once; the last may be smaller.
 
     With `shuffle` the order is a fresh random permutation (from `rng`) on each call;
     without it, the batches are consecutive slices (views, no copies).

@@ -3,7 +3,9 @@
 A module holds its parameters (`autodiff.Value` objects) and sub-modules as ordinary
 attributes, or in lists/tuples kept as attributes. Nothing has to be registered:
 `named_parameters()` walks the attributes in the order they were assigned and yields each
-parameter once, under its dotted path (`layers.0.W`).
+parameter once, under its dotted path (`layers.0.W`). Every Value held this way is a
+parameter: one with `requires_grad=False` is saved and loaded with the rest, and an
+optimiser skips it (it never gets a gradient).
 
 Parameter names. Every time a module, a parameter, or a list/tuple holding them is
 assigned as an attribute, the module that received it renames every parameter below
@@ -228,6 +230,9 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
     )
     try:
+        # mkstemp makes the file private (0600); give it the mode an ordinary new file gets,
+        # or keep the mode of the file it replaces.
+        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else _new_file_mode())
         with os.fdopen(handle, "wb") as file:
             np.savez(file, **arrays)
             file.flush()
@@ -239,6 +244,18 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _new_file_mode() -> int:
+    """0o666 less the process umask (read without changing it, via /proc where available)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o644
 
 
 def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:

@@ -279,3 +279,16 @@ def test_repr_shows_the_tree():
     text = repr(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
     assert text == "Sequential(\n  (layers.0): Linear(2, 3, bias=True)\n  (layers.1): ReLU()\n)"
     assert repr(nn.MLP(2, [1])).startswith("MLP(activation='relu',\n  (layers.0): Linear(2, 1")
+
+
+def test_saved_file_gets_ordinary_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "model.npz"
+        nn.Linear(2, 2).save(path)
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o600)
+        nn.Linear(2, 2).save(path)  # replacing keeps the existing file's mode
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(previous)
