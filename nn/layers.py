@@ -2,7 +2,8 @@
 
 Inputs are `Value`s or numpy arrays of shape `(batch, features)` (a single sample of shape
 `(features,)` also works). Weights are stored as `W` of shape `(nin, nout)`, so a layer
-computes `x @ W + b`.
+computes `x @ W + b`, recorded as one `linear` primitive (a graph node with inputs x, W
+and b, its three VJP rules beside it) rather than a matmul node and an add node.
 
 Initialisation (biases start at zero):
 
