@@ -20,7 +20,7 @@ from autodiff.testing.strategies import arrays, broadcastable_shapes, shapes
 
 # Few examples per test (there are many tests), derandomized so CI sees the same cases.
 gradient_settings = settings(
-    max_examples=15, deadline=None, derandomize=True,
+    max_examples=25, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 DTYPES = [np.float64, np.float32]
@@ -82,18 +82,29 @@ def test_constants_on_either_side(dtype, data):
 @given(data=st.data())
 def test_power_with_number_exponent(exponent, dtype, data):
     integer = float(exponent).is_integer()
-    # x ** 0 at x = 0 is covered by its own test below
+    # x ** 0 at x = 0 is covered by test_power_at_zero_base
     x = data.draw(arrays(small_shapes, dtype, low=-2.0 if integer else 0.3, high=2.0,
                          avoid=(0.0,) if exponent <= 0 else (), margin=0.3))
     check(lambda v: v ** exponent, x)
 
 
 @dtype_param
-def test_power_zero_exponent_at_zero(dtype):
-    """x ** 0 is the constant 1, so its derivative is 0 everywhere, including at x = 0."""
+@pytest.mark.parametrize("exponent", [0, 1])
+def test_power_at_zero_base(exponent, dtype):
+    """x ** 0 = 1 and x ** 1 = x have derivatives 0 and 1 everywhere, and second
+    derivatives 0, including at x = 0 (where x^(exponent − 1) or x^(exponent − 2) is inf)."""
     x = np.array([0.0, 1.5], dtype=dtype)
-    check(lambda v: v ** 0, x)
-    check(lambda v: v ** 0, 0.0)
+    check(lambda v: v ** exponent, x)
+    check(lambda v: v ** exponent, 0.0)
+
+
+@gradient_settings
+@given(data=st.data())
+def test_mixed_float32_and_float64_operands(data):
+    shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
+    a = data.draw(arrays(shape_a, np.float32))
+    b = data.draw(arrays(shape_b, np.float64, avoid=(0.0,), margin=0.5))
+    check(lambda x, y: (x * y + x / y - y).tanh(), a, b)
 
 
 @dtype_param
