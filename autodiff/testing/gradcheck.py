@@ -171,9 +171,9 @@ def check_grad(
         rtol, atol: allowed error |autodiff − fd| ≤ atol + rtol·|fd| + noise, where noise
             = ε·Σ|uᵢ fᵢ(x)| / h^order is the rounding error of the differences themselves
             (ε of float32 when an argument is float32 or f returns float32, else of
-            float64). Defaults depend on the arguments'
-            dtype (see `default_tolerances`): float32 is checked more loosely, because the
-            gradient under test is computed in float32.
+            float64). Defaults depend on the arguments' dtype (see `default_tolerances`):
+            float32 is checked more loosely, because the gradient under test is computed
+            in float32.
         order: 1 checks first derivatives; 2 checks first and second derivatives.
         modes: "rev" (reverse mode: `autodiff.vjp`, `grad` of a gradient) and/or "fwd"
             (forward mode: `autodiff.jvp`, and `jvp` of a gradient at order 2).
@@ -246,26 +246,23 @@ def check_grad(
         return float(np.sum(output64(xs).astype(np.float64) * cotangent))
 
     base64 = [a.data.astype(np.float64) for a in arguments]
-    # The working precision: float32 if any argument is, and (for the finite differences)
-    # float32 if f casts down by itself even when given float64.
-    out64_dtype = output64(base64).dtype  # f's own precision
-    computes_in_float32 = out64_dtype.kind == "f" and out64_dtype.itemsize < 8
+    out64 = output64(base64)
+    # The gradient under test is float32 work if any argument is float32. The finite
+    # differences are float32 work if f returns float32 even for float64 arguments, and
+    # are treated as such for float32 arguments too (f may cast back to its inputs' dtype).
+    computes_in_float32 = out64.dtype.kind == "f" and out64.dtype.itemsize < 8
     precision = "float64"
     if any(_precision(a.data.dtype) == "float32" for a in arguments):
         precision = "float32"
-
+    fd_precision = "float32" if computes_in_float32 or precision == "float32" else "float64"
     # The reference's own rounding error: each evaluation of s carries about
     # ε·Σ|uᵢ fᵢ(x)|, divided by h at order 1 and by h² at order 2. It is added to atol, so
-    # a function that computes in float32 is not blamed for its finite differences' noise.
-    out64 = output64(base64)
-    # float32 arguments count as float32 work: f may cast back to its inputs' dtype inside.
-    unit = np.finfo(np.float32 if computes_in_float32 or precision == "float32"
-                    else np.float64).eps
+    # a function that computes in float32 is not blamed for its differences' noise.
+    unit = np.finfo(fd_precision).eps
     magnitude = float(np.sum(np.abs(out64.astype(np.float64) * cotangent)))
 
     worst = 0.0
     for current in range(1, order + 1):
-        fd_precision = "float32" if computes_in_float32 or precision == "float32" else "float64"
         h = eps if eps is not None else _STEPS[(fd_precision, current)]
         default_rtol, default_atol = (
             _NOISY_FD_TOLERANCES[current] if computes_in_float32 and precision == "float64"
