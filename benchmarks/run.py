@@ -55,8 +55,15 @@ def status_cell(row: Row) -> str:
 
 
 def _ratio(row: Row, reference: Row | None) -> float | None:
+    """Median over repeats of (row's time / reference's time in the same repeat).
+
+    Contestants of one repeat run back to back, so pairing them cancels slow drifts in
+    machine load that a ratio of two medians would keep.
+    """
     if row.seconds is None or reference is None or reference.seconds is None:
         return None
+    if len(row.times) == len(reference.times):
+        return statistics.median(a / b for a, b in zip(row.times, reference.times, strict=True))
     return row.seconds / reference.seconds
 
 
@@ -102,11 +109,11 @@ def workload_1(settings: Settings) -> dict[str, Any]:
     for row in rows:
         row.extra["ops_per_second"] = n_ops / row.seconds if row.seconds else None
         row.extra["ratio_to_fastest"] = _ratio(row, fastest)
-        table.append([row.name, fmt_time(row.seconds),
+        table.append([row.name, fmt_time(row.seconds), fmt_time(min(row.times, default=None)),
                       f"{row.extra['ops_per_second'] / 1e6:.2f} M" if row.seconds else "—",
                       fmt_ratio(row.extra["ratio_to_fastest"]), status_cell(row)])
     ours, theirs = _find(rows, "autodiff"), _find(rows, "micrograd")
-    speedup = theirs.seconds / ours.seconds if ours.seconds and theirs.seconds else None
+    speedup = _ratio(theirs, ours)
     if speedup is None:
         sentence = ("micrograd was not measured (" + theirs.reason + "), so there is no ratio."
                     if theirs.seconds is None else "autodiff did not complete.")
@@ -120,7 +127,7 @@ def workload_1(settings: Settings) -> dict[str, Any]:
                  f"+ 1e-4·Σθ², {n_ops:,} scalar operations, identical expression code for "
                  "both), zeroing the parameter grads, and the backward pass. Ops/s = "
                  "operations in the graph / time."),
-        "columns": ["contestant", "median time", "scalar ops/s", "ratio to fastest",
+        "columns": ["contestant", "median time", "best time", "scalar ops/s", "ratio to fastest",
                     "status"],
         "table": table, "rows": [r.as_dict() for r in rows], "scalar_ops": n_ops,
         "summary": sentence,
@@ -217,6 +224,7 @@ def _tensor_table(rows: list[Row], built, prefix: list[str]) -> list[list[str]]:
         row.extra["ratio_to_floor"] = _ratio(row, reference)
         row.extra["note"] = notes.get(row.name, "")
         table.append([*prefix, row.name, fmt_time(row.seconds),
+                      fmt_time(min(row.times, default=None)),
                       fmt_ratio(row.extra["ratio_to_floor"]),
                       row.extra["note"] if row.status == "ok" else status_cell(row)])
     return table
@@ -239,7 +247,8 @@ def workload_3(settings: Settings, built) -> dict[str, Any]:
     for peer in ("HIPS autograd", "torch eager"):
         other = by_name.get(peer, {})
         if ours.get("seconds") and other.get("seconds"):
-            beaten[peer] = other["seconds"] / ours["seconds"]
+            beaten[peer] = _ratio(Row(peer, seconds=other["seconds"], times=other["times"]),
+                                  Row("autodiff", seconds=ours["seconds"], times=ours["times"]))
     parts = [f"at batch 64 float64 autodiff takes {fmt_ratio(ratio)} the floor's time "
              f"(target ≤ 1.3×: {'met' if ratio and ratio <= 1.3 else 'missed'})"]
     for peer, factor in beaten.items():
@@ -256,7 +265,8 @@ def workload_3(settings: Settings, built) -> dict[str, Any]:
         "what": ("One SGD training step on a fixed batch: forward, mean cross-entropy, "
                  "backward (every weight and bias), update. The floor is hand-written numpy "
                  f"backprop; autodiff runs {built[1][2] or 'as available'}."),
-        "columns": ["batch", "dtype", "contestant", "median step", "ratio to floor", "note"],
+        "columns": ["batch", "dtype", "contestant", "median step", "best step", "ratio to floor",
+                    "note"],
         "table": table, "configs": configs, "summary": "; ".join(parts) + ".",
         "targets": targets,
     }
@@ -276,7 +286,7 @@ def workload_4(settings: Settings, built) -> dict[str, Any]:
     return {
         "title": "Large training step 784-1024-1024-10, batch 256, float32",
         "what": "As workload 3 on a network where matrix products dominate.",
-        "columns": ["contestant", "median step", "ratio to floor", "note"],
+        "columns": ["contestant", "median step", "best step", "ratio to floor", "note"],
         "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
         "targets": [_target("W4: ≤ 1.1× floor", ratio, None if ratio is None else ratio <= 1.1)],
     }
@@ -391,7 +401,7 @@ def workload_7(settings: Settings, built) -> dict[str, Any]:
     table = _tensor_table(rows, built, [])
     for row, line in zip(rows, table, strict=True):
         row.extra["samples_per_second"] = len(labels) / row.seconds if row.seconds else None
-        line.insert(2, "—" if not row.seconds else f"{row.extra['samples_per_second']:,.0f}")
+        line.insert(3, "—" if not row.seconds else f"{row.extra['samples_per_second']:,.0f}")
     ours = _find(rows, "autodiff")
     ratio = ours.extra.get("ratio_to_floor") if ours else None
     sentence = (f"autodiff trains one digits epoch at "
@@ -403,7 +413,8 @@ def workload_7(settings: Settings, built) -> dict[str, Any]:
                   f"{digits.BATCH}, {np.dtype(digits.DTYPE).name}, one epoch"),
         "what": (f"One epoch of SGD over the {len(labels):,} digit images ({source}), "
                  "same shuffled batches for everyone; samples/s = images / epoch time."),
-        "columns": ["contestant", "median epoch", "samples/s", "ratio to floor", "note"],
+        "columns": ["contestant", "median epoch", "best epoch", "samples/s", "ratio to floor",
+                    "note"],
         "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
         "targets": [_target("Digits: ≤ 1.3× floor", ratio,
                             None if ratio is None else ratio <= 1.3)],
@@ -454,7 +465,52 @@ def markdown(meta: dict[str, Any], results: dict[int, dict[str, Any]]) -> str:
         for cells in result["table"]:
             lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
         lines += ["", f"**Where autodiff stands:** {result['summary']}", ""]
+        if "blas_probe_us" in result:
+            before, after = result["blas_probe_us"]
+            loads = result["load_average"]
+            lines += [f"<sub>Machine gauge: BLAS probe {before} µs before, {after} µs after; "
+                      f"1-min load average {loads['before'][0]} → {loads['after'][0]}.</sub>",
+                      ""]
     return "\n".join(lines)
+
+
+def blas_probe() -> float:
+    """µs for one (64×128)·(128×128) float64 product, median of 5 runs of 50: a gauge of how
+    much of the machine this process gets. Other load on a small machine stalls numpy's
+    multi-threaded BLAS, and this product slows down by the same factor."""
+    import time
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((64, 128)), rng.standard_normal((128, 128))
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(50):
+            a @ b
+        runs.append((time.perf_counter() - start) / 50)
+    return round(statistics.median(runs) * 1e6, 2)
+
+
+def _load() -> list[float]:
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _limit_threads(count: int) -> None:
+    """numpy's BLAS, OpenMP and torch limited to `count` threads, in this process and in
+    the child processes it starts."""
+    import os
+
+    if count < 1:
+        raise SystemExit("--threads must be at least 1")
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(count)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise SystemExit("--threads needs threadpoolctl (pip install threadpoolctl)") from None
+    threadpool_limits(limits=count)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -468,6 +524,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", "-r", type=int, help="timed repeats per contestant")
     parser.add_argument("--out", help="results name under benchmarks/results/ (default: "
                         "'latest' for a full run, 'partial' otherwise)")
+    parser.add_argument("--threads", type=int,
+                        help="limit numpy's BLAS (and so torch) to this many threads; default: "
+                        "as the environment has it, as CI runs")
     parser.add_argument("--no-write", action="store_true", help="print only, write no files")
     return parser.parse_args(argv)
 
@@ -476,17 +535,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     quick = args.quick
     settings = Settings(
-        repeats=args.repeats or (3 if quick else 7), min_time=0.05 if quick else 0.25,
+        repeats=args.repeats or (3 if quick else 15), min_time=0.05 if quick else 0.1,
         warmup=1 if quick else 3, chain_repeats=1 if quick else 3,
         growth_steps=500 if quick else 2000, peak_steps=10 if quick else 50, quick=quick)
     if settings.repeats < 1:
         raise SystemExit("--repeats must be at least 1")
     chosen = sorted(set(args.workload or WORKLOADS))
+    if args.threads is not None:
+        _limit_threads(args.threads)
     meta = describe()
     meta["method"] = (
         f"every contestant of a workload interleaved in one process run (order rotated per "
         f"repeat), {settings.warmup} warm-up calls, {settings.repeats} timed repeats of "
-        f"≥ {settings.min_time} s each; median reported" + (" (quick mode)" if quick else ""))
+        f"≥ {settings.min_time} s each; the median time is reported, and ratios are medians "
+        f"of per-repeat ratios" + (" (quick mode)" if quick else ""))
     meta["settings"] = vars(settings)
     built = _tensor_contestants() if NEEDS_TENSOR & set(chosen) else []
     if built:
@@ -497,7 +559,10 @@ def main(argv: list[str] | None = None) -> int:
     for number in chosen:
         print(f"[workload {number}] running...", file=sys.stderr, flush=True)
         function = WORKLOADS[number]
+        load_before, probe_before = _load(), blas_probe()
         results[number] = function(settings) if number in (1, 2) else function(settings, built)
+        results[number]["load_average"] = {"before": load_before, "after": _load()}
+        results[number]["blas_probe_us"] = [probe_before, blas_probe()]
     report = markdown(meta, results)
     print(report)
     if not args.no_write:
