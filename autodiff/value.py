@@ -352,10 +352,15 @@ def _data(x: Any) -> Any:
 
 
 def _index_data(index: Any) -> Any:
-    """An index with any Values in it (masks, integer arrays) replaced by their data."""
-    if isinstance(index, tuple):
-        return tuple(_data(i) for i in index)
-    return _data(index)
+    """Check an index: Values (which hold floats) cannot index; use numpy arrays."""
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, Value):
+            raise TypeError(
+                "getitem: index with ints, slices, None, ..., integer or boolean numpy arrays; "
+                f"got a Value of shape {part.shape} (Values hold floats: pass .data.astype(int) "
+                "or a comparison such as v > 0, which gives a boolean array)"
+            )
+    return index
 
 
 def _short(x: Any) -> str:

@@ -319,10 +319,12 @@ def test_indexing_forms(index):
     np.testing.assert_array_equal(x.grad, expected)
 
 
-def test_boolean_mask_given_as_value():
+def test_boolean_mask_from_a_comparison_and_values_as_indices():
     x = Value(np.array([1.0, -2.0, 3.0]))
     x[x > 0].sum().backward()
     np.testing.assert_array_equal(x.grad, [1, 0, 1])
+    with pytest.raises(TypeError, match=r"getitem.*Value of shape \(2,\)"):
+        x[Value(np.array([0, 0]), requires_grad=False)]
 
 
 def test_concatenate_stack_where():
@@ -702,3 +704,13 @@ def test_a_tracked_input_that_receives_no_gradient_is_skipped():
     autodiff.where(condition, x, 0.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [1.0, 1.0])
     assert condition.grad is None
+
+
+def test_power_with_zero_exponent_has_finite_derivatives_at_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = Value(0.0)
+        (x**0).backward()
+        assert x.grad == 0.0
+        assert autodiff.grad(autodiff.grad(lambda v: v**1))(0.0) == 0.0
+        assert autodiff.grad(autodiff.grad(autodiff.grad(lambda v: v**2)))(0.0) == 0.0

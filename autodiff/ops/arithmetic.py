@@ -73,7 +73,15 @@ def power(x, y):
     return np.power(x, y)
 
 
-power.defvjp(lambda g, out, x, y: g * y * power(x, y - 1),
+def _power_vjp_base(g, out, x, y):
+    """g·y·x^(y−1), taken as 0 where y = 0 (so that 0 ** 0 and its derivatives are finite)."""
+    y_is_zero = np.equal(_data(y), 0)
+    if not np.any(y_is_zero):
+        return g * y * power(x, y - 1)
+    return g * where(y_is_zero, 0.0, y * power(x, where(y_is_zero, 1.0, y - 1)))
+
+
+power.defvjp(_power_vjp_base,
              # log x at x = 0 is replaced by 0 so that 0 ** y has a finite y-derivative
              lambda g, out, x, y: g * out * log(where(_data(x) == 0, 1.0, x)))
 
