@@ -43,10 +43,6 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     raise TypeError(f"rng must be a numpy Generator, an int seed or None; got {type(rng).__name__}")
 
 
-def _shape(x: Any) -> tuple[int, ...]:
-    return x.shape if isinstance(x, (Value, np.ndarray)) else np.shape(x)
-
-
 @primitive(name="linear")
 def linear(x, W, b):
     """x @ W + b  ·  ∂/∂x = g Wᵀ, ∂/∂W = xᵀ g, ∂/∂b = Σ_batch g  (one graph node per layer)"""
@@ -98,7 +94,7 @@ class Linear(Module):
         self.b = Value(np.zeros(nout, dtype=dtype)) if bias else None
 
     def forward(self, x: Value | np.ndarray) -> Value:
-        shape = _shape(x)
+        shape = x.shape if type(x) is np.ndarray or isinstance(x, Value) else np.shape(x)
         if len(shape) not in (1, 2) or shape[-1] != self.nin:
             raise ValueError(
                 f"{self.layer_name}: expected input of shape (batch, {self.nin}), "

@@ -49,24 +49,23 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
-    def _gradients(self) -> list[tuple[int, Value, object]]:
-        """(index, parameter, gradient with weight decay) for parameters that have a gradient.
+    def _gradients(self) -> list:
+        """Each parameter's gradient plus weight decay (None where there is no gradient).
 
         Raises FloatingPointError, before anything is updated, if a gradient is not finite.
         A finite sum proves every element finite (nan and ±inf propagate through it), so
         one pass without temporaries suffices; only a non-finite sum needs a closer look.
         """
-        found = []
-        decay = self.weight_decay
+        grads = [p.grad for p in self.params]
         with np.errstate(over="ignore", invalid="ignore"):
-            for index, p in enumerate(self.params):
-                g = p.grad
-                if g is None:
-                    continue
-                if not math.isfinite(g if type(g) is float else g.sum()):
-                    self._check_finite(index, p, g)
-                found.append((index, p, g + decay * p.data if decay else g))
-        return found
+            for index, g in enumerate(grads):
+                if g is not None and not math.isfinite(g if type(g) is float else g.sum()):
+                    self._check_finite(index, self.params[index], g)
+        decay = self.weight_decay
+        if decay:
+            grads = [g if g is None else g + decay * p.data
+                     for p, g in zip(self.params, grads, strict=True)]
+        return grads
 
     def _check_finite(self, index: int, p: Value, g: object) -> None:
         if not np.isfinite(g).all():
@@ -80,15 +79,16 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _descend(p: Value, rate: float, direction) -> None:
-    """p ← p − rate · direction, in place for a writeable array (no new parameter array)."""
+def _descend(p: Value, step: object) -> None:
+    """p ← p − step: in place for a writeable array (the parameter keeps its array)."""
     data = p.data
-    if type(data) is np.ndarray and data.flags.writeable:
-        step = direction * rate
-        if step.shape == data.shape:
+    if type(data) is np.ndarray:
+        try:
             data -= step
             return
-    updated = data - rate * direction
+        except ValueError:  # read-only, or a step that does not fit: compute a new array
+            pass
+    updated = data - step
     p.data = float(updated) if type(data) is float else updated
 
 
@@ -111,12 +111,14 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
         lr, momentum, velocity = self.lr, self.momentum, self.velocity
-        for index, p, g in self._gradients():
+        for index, (p, g) in enumerate(zip(self.params, self._gradients(), strict=True)):
+            if g is None:
+                continue
             if momentum:
                 previous = velocity[index]
                 g = g if previous is None else momentum * previous + g
                 velocity[index] = g
-            _descend(p, lr, g)
+            _descend(p, lr * g)
 
 
 class Adam(Optimizer):
@@ -147,7 +149,9 @@ class Adam(Optimizer):
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
         beta1, beta2 = self.beta1, self.beta2
-        for index, p, g in self._gradients():
+        for index, (p, g) in enumerate(zip(self.params, self._gradients(), strict=True)):
+            if g is None:
+                continue
             m, v = self.first[index], self.second[index]
             if m is None:
                 m = (1 - beta1) * g
@@ -159,4 +163,4 @@ class Adam(Optimizer):
             t = self.steps[index] = self.steps[index] + 1
             step_size = self.lr / (1 - beta1**t)
             denominator = np.sqrt(v / (1 - beta2**t)) + self.eps
-            _descend(p, step_size, m / denominator)
+            _descend(p, step_size * (m / denominator))
