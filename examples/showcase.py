@@ -6,8 +6,10 @@ Run from the repository root:
 
 1. The worked example of "A Step by Step Backpropagation Example": its chain-rule steps,
    and the published figures beside those computed with scalar Values and with `nn`.
-2. An MLP trained on the two moons; its decision boundary is drawn to DIR/moons_boundary.png.
-3. An MLP trained on the 8×8 digits, evaluated on held-out images, saved, reloaded and
+2. Classical delta-rule backpropagation (`nn.backprop`) beside reverse-mode autodiff on
+   MLPs of every activation and loss: the same gradients.
+3. An MLP trained on the two moons; its decision boundary is drawn to DIR/moons_boundary.png.
+4. An MLP trained on the 8×8 digits, evaluated on held-out images, saved, reloaded and
    evaluated again. Both loss curves go to DIR/loss_curves.png.
 
 DIR defaults to `output/`. Each section is a function called from `main()`.
@@ -100,6 +102,49 @@ def _comparison(name: str, value: float, also: tuple[str, float] | None = None) 
     return line
 
 
+# --------------------------------------------------------------------------- 2. the same, as arrays
+
+
+def backprop_section() -> float:
+    """Delta-rule backpropagation (nn.backprop, plain numpy) against reverse-mode autodiff.
+
+    For an MLP of each activation and each loss, on a batch of digits, prints the largest
+    relative difference between the two sets of gradients; returns the largest of all.
+    """
+    heading("2. Classical backpropagation is reverse-mode autodiff (MLP 64 → 32 → 16 → 10)")
+    X, y = nn.data.load_digits()
+    rng = np.random.default_rng(SEED)
+    batch = rng.choice(len(X), size=32, replace=False)
+    X, y = X[batch], y[batch]
+    losses = {
+        "mse_loss": (nn.mse_loss, np.eye(10)[y]),
+        "cross_entropy": (nn.cross_entropy, y),
+        "binary_cross_entropy_with_logits": (nn.binary_cross_entropy_with_logits, np.eye(10)[y]),
+        "hinge_loss": (nn.hinge_loss, 2 * np.eye(10)[y] - 1),
+    }
+    worst = 0.0
+    for activation in nn.backprop.ACTIVATIONS:
+        differences = []
+        for name, (loss_function, target) in losses.items():
+            model = nn.MLP(64, [32, 16, 10], activation=activation, rng=rng)
+            loss_function(model(X), target).backward()
+            _, weight_grads, bias_grads = nn.backprop.loss_and_gradients(
+                [layer.W.data for layer in model.layers], [layer.b.data for layer in model.layers],
+                X, target, activation=activation, loss=name,
+            )
+            references = []  # in the order of model.parameters(): W, b of each layer
+            for dW, db in zip(weight_grads, bias_grads, strict=True):
+                references += [dW, db]
+            for parameter, reference in zip(model.parameters(), references, strict=True):
+                scale = max(np.abs(reference).max(), 1e-300)
+                differences.append(np.abs(parameter.grad - reference).max() / scale)
+        worst = max(worst, *differences)
+        print(f"  {activation:<8} all four losses: largest relative difference "
+              f"{max(differences):.1e}")
+    print(f"The delta rule and reverse accumulation agree to {worst:.1e} (float64).")
+    return worst
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -157,12 +202,12 @@ def train(
     return history
 
 
-# --------------------------------------------------------------------------- 2. moons
+# --------------------------------------------------------------------------- 3. moons
 
 
 def moons_section(output: Path) -> tuple[nn.MLP, History]:
     """Train a small MLP on the two moons and draw its decision boundary."""
-    heading("2. Two moons: MLP(2 → 16 → 16 → 1), tanh, binary cross-entropy, Adam")
+    heading("3. Two moons: MLP(2 → 16 → 16 → 1), tanh, binary cross-entropy, Adam")
     rng = np.random.default_rng(SEED)
     X, y = nn.data.make_moons(200, noise=0.1, rng=rng)
     model = nn.MLP(2, [16, 16, 1], activation="tanh", rng=rng)
@@ -196,7 +241,7 @@ def plot_decision_boundary(model: nn.Module, X: np.ndarray, y: np.ndarray, path:
     plt.close(figure)
 
 
-# --------------------------------------------------------------------------- 3. digits
+# --------------------------------------------------------------------------- 4. digits
 
 
 DIGITS_SIZES = (128, 10)
@@ -207,7 +252,7 @@ def digits_section(output: Path) -> tuple[float, float, History]:
 
     Returns (held-out accuracy, held-out accuracy after reloading, history).
     """
-    heading("3. Handwritten digits: MLP(64 → 128 → 10), ReLU, cross-entropy, Adam")
+    heading("4. Handwritten digits: MLP(64 → 128 → 10), ReLU, cross-entropy, Adam")
     rng = np.random.default_rng(SEED)
     X, y = nn.data.load_digits()
     X_train, X_test, y_train, y_test = nn.data.train_test_split(X, y, 0.2, rng=rng)
@@ -268,6 +313,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"Pictures and the saved model go to {output}/")
 
     worked = worked_example_section()
+    agreement = backprop_section()
     _, moons_history = moons_section(output)
     held_out, reloaded, digits_history = digits_section(output)
 
@@ -277,6 +323,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"Done in {time.perf_counter() - started:.1f} s")
     return {
         "E_total": worked["E_total"],
+        "backprop_relative_difference": agreement,
         "moons_accuracy": moons_history.accuracy[-1],
         "digits_accuracy": held_out,
         "digits_reloaded_accuracy": reloaded,

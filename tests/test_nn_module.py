@@ -292,3 +292,10 @@ def test_saved_file_gets_ordinary_permissions(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(previous)
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    result = doctest.testmod(nn)
+    assert result.attempted >= 5 and result.failed == 0

@@ -23,6 +23,8 @@ def test_showcase_end_to_end(tmp_path, capsys):
     assert abs(results["E_total"] - 0.298371109) <= 5e-10
     assert "All 24 published figures reproduced to their printed precision: yes" in printed
     assert "dE_total/dw5" in printed and "published 0.082167041" in printed
+    assert results["backprop_relative_difference"] <= 1e-10
+    assert "The delta rule and reverse accumulation agree to" in printed
     assert results["moons_accuracy"] >= 0.95
     assert results["digits_accuracy"] >= 0.97
     assert results["digits_reloaded_accuracy"] == results["digits_accuracy"]
