@@ -1,4 +1,4 @@
-"""Loss functions, each one fused primitive (one graph node, one VJP rule).
+"""Loss functions, each one fused primitive: one graph node, with a VJP rule per input.
 
 Every loss takes `reduction="mean"` (average over the elements, or over the samples for
 `cross_entropy`) or `reduction="sum"`. Predictions are `Value`s (or numpy arrays, giving a
@@ -7,7 +7,9 @@ paired with a target of shape `(n,)` (and the reverse), as a one-output MLP prod
 any other shape difference raises `ValueError`.
 
 The VJP rules are written with operators and `autodiff` functions, so the losses can be
-differentiated again (`backward(create_graph=True)`, `autodiff.hessian`).
+differentiated again (`backward(create_graph=True)`, `autodiff.hessian`). The
+cross-entropy's forward pass hands the softmax it computed to its backward pass (through a
+dict given as a keyword parameter), so a training step computes it once.
 """
 
 from __future__ import annotations
