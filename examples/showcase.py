@@ -11,6 +11,8 @@ Run from the repository root:
 3. An MLP trained on the two moons; its decision boundary is drawn to DIR/moons_boundary.png.
 4. An MLP trained on the 8×8 digits, evaluated on held-out images, saved, reloaded and
    evaluated again. Both loss curves go to DIR/loss_curves.png.
+5. Graphs drawn after backward (DIR/graph.svg, DIR/graph_grad.svg coloured by gradient,
+   DIR/worked_example.svg) and the chain-rule report of `autodiff.explain` for w5.
 
 DIR defaults to `output/`. Each section is a function called from `main()`.
 """
@@ -33,6 +35,7 @@ from tqdm import tqdm
 
 import autodiff
 import nn
+from examples import graphs
 from nn import worked_example
 
 SEED = 0
@@ -304,6 +307,21 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# --------------------------------------------------------------------------- 5. graphs
+
+
+def graphs_section(output: Path) -> list[Path]:
+    """Draw a small network's graph after backward (plain and coloured by gradient) and the
+    worked example's, and print the chain-rule report for w5."""
+    heading("5. Seeing the graph: autodiff.draw and autodiff.explain")
+    written = graphs.main(output)
+    for path in written:
+        print(f"  wrote {path}")
+    print()
+    print((output / "explain_w5.txt").read_text(encoding="utf-8"))
+    return written
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run every section; returns the headline numbers."""
     arguments = parse_arguments(argv)
@@ -320,6 +338,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     curves = output / "loss_curves.png"
     plot_loss_curves({"two moons": moons_history, "digits": digits_history}, curves)
     print(f"\nLoss curves written to {curves}")
+
+    graphs_section(output)
     print(f"Done in {time.perf_counter() - started:.1f} s")
     return {
         "E_total": worked["E_total"],
