@@ -68,14 +68,6 @@ class no_grad:
         return without_grad
 
 
-class _enable_grad(no_grad):
-    """Recording on, whatever the surrounding mode (used while building higher-order graphs)."""
-
-    def __enter__(self) -> None:
-        self._previous = _grad_mode.enabled
-        _grad_mode.enabled = True
-
-
 def _wrap_output(out: Any) -> float | np.ndarray:
     """Bring a primitive's forward result to the engine's storage convention."""
     kind = type(out)
@@ -287,7 +279,9 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
     written to `.grad`; `Value.backward` does that.
     """
     grads: dict[Value, Any] = {root: _seed(root, grad, create_graph)}
-    with _enable_grad() if create_graph else no_grad():
+    recording = _grad_mode.enabled
+    _grad_mode.enabled = create_graph  # rules record a graph only for higher order
+    try:
         for node in reachable_nodes(root):
             op = node._op
             if op is None:
@@ -322,6 +316,8 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
                     cotangent = _fit(cotangent, data)
                 previous = grads.get(parent)
                 grads[parent] = cotangent if previous is None else previous + cotangent
+    finally:
+        _grad_mode.enabled = recording
     return grads
 
 

@@ -53,13 +53,21 @@ class Optimizer:
         """Each parameter's gradient plus weight decay (None where there is no gradient).
 
         Raises FloatingPointError, before anything is updated, if a gradient is not finite.
-        A finite sum proves every element finite (nan and ±inf propagate through it), so
-        one pass without temporaries suffices; only a non-finite sum needs a closer look.
+        A finite Σg² proves every element finite (nan and ±inf propagate through it); it is
+        one BLAS dot product without temporaries. Only a non-finite result (or one that
+        overflowed) needs the element-by-element look.
         """
         grads = [p.grad for p in self.params]
         with np.errstate(over="ignore", invalid="ignore"):
             for index, g in enumerate(grads):
-                if g is not None and not math.isfinite(g if type(g) is float else g.sum()):
+                if g is None:
+                    continue
+                if type(g) is np.ndarray:
+                    flat = g.ravel()
+                    screened = flat @ flat
+                else:
+                    screened = g
+                if not math.isfinite(screened):
                     self._check_finite(index, self.params[index], g)
         decay = self.weight_decay
         if decay:
