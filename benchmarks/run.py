@@ -34,6 +34,7 @@ class Settings:
     growth_steps: int
     peak_steps: int
     quick: bool
+    max_wait: float = 120.0
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -235,10 +236,11 @@ def workload_3(settings: Settings, built) -> dict[str, Any]:
     table, configs = [], []
     for dtype in (np.float64, np.float32):
         for batch in (64, 512):
+            quiet = wait_for_quiet(settings.max_wait)
             rows = _training_race(sizes, batch, dtype, settings, built)
             table += _tensor_table(rows, built, [str(batch), np.dtype(dtype).name])
-            configs.append({"batch": batch, "dtype": np.dtype(dtype).name,
-                            "rows": [r.as_dict() for r in rows]})
+            configs.append({"batch": batch, "dtype": np.dtype(dtype).name, "quiet_check": quiet,
+                            "probe_after_us": blas_probe(), "rows": [r.as_dict() for r in rows]})
     main = next(c for c in configs if c["batch"] == 64 and c["dtype"] == "float64")
     by_name = {r["name"]: r for r in main["rows"]}
     ours = by_name.get("autodiff", {})
@@ -468,9 +470,14 @@ def markdown(meta: dict[str, Any], results: dict[int, dict[str, Any]]) -> str:
         if "blas_probe_us" in result:
             before, after = result["blas_probe_us"]
             loads = result["load_average"]
+            check = result.get("quiet_check", {})
+            waited = ""
+            if check.get("checked"):
+                waited = (f" Waited {check['waited_s']} s for a quiet machine"
+                          + ("." if check["quiet"] else ", in vain: measured on a busy one."))
             lines += [f"<sub>Machine gauge: BLAS probe {before} µs before, {after} µs after; "
-                      f"1-min load average {loads['before'][0]} → {loads['after'][0]}.</sub>",
-                      ""]
+                      f"1-min load average {loads['before'][0]} → {loads['after'][0]}."
+                      f"{waited}</sub>", ""]
     return "\n".join(lines)
 
 
@@ -489,6 +496,34 @@ def blas_probe() -> float:
             a @ b
         runs.append((time.perf_counter() - start) / 50)
     return round(statistics.median(runs) * 1e6, 2)
+
+
+def wait_for_quiet(max_wait: float) -> dict[str, Any]:
+    """Wait (up to `max_wait` s) until numpy's BLAS runs at its single-thread speed or better.
+
+    Another process holding a core makes every multi-threaded BLAS call wait for the
+    scheduler (milliseconds instead of microseconds), while a single-threaded call only
+    shares its core. So the gauge with the environment's threads, compared with the same
+    product limited to one thread, tells a busy machine from a quiet one on any machine.
+    Nothing about the measurement itself changes: the environment stays as it is.
+    """
+    import time
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return {"checked": False}
+    start = time.perf_counter()
+    while True:
+        threaded = blas_probe()
+        with threadpool_limits(limits=1):
+            single = blas_probe()
+        quiet = threaded <= 2 * single
+        waited = time.perf_counter() - start
+        if quiet or waited >= max_wait:
+            return {"checked": True, "quiet": quiet, "waited_s": round(waited, 1),
+                    "probe_us": threaded, "single_thread_probe_us": single}
+        time.sleep(3)
 
 
 def _load() -> list[float]:
@@ -527,6 +562,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int,
                         help="limit numpy's BLAS (and so torch) to this many threads; default: "
                         "as the environment has it, as CI runs")
+    parser.add_argument("--max-wait", type=float, default=None,
+                        help="seconds to wait for a quiet machine before each workload "
+                        "(default 120, quick 10)")
     parser.add_argument("--no-write", action="store_true", help="print only, write no files")
     return parser.parse_args(argv)
 
@@ -537,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(
         repeats=args.repeats or (3 if quick else 15), min_time=0.05 if quick else 0.1,
         warmup=1 if quick else 3, chain_repeats=1 if quick else 3,
-        growth_steps=500 if quick else 2000, peak_steps=10 if quick else 50, quick=quick)
+        growth_steps=500 if quick else 2000, peak_steps=10 if quick else 50, quick=quick,
+        max_wait=args.max_wait if args.max_wait is not None else (10 if quick else 120))
     if settings.repeats < 1:
         raise SystemExit("--repeats must be at least 1")
     chosen = sorted(set(args.workload or WORKLOADS))
@@ -559,10 +598,12 @@ def main(argv: list[str] | None = None) -> int:
     for number in chosen:
         print(f"[workload {number}] running...", file=sys.stderr, flush=True)
         function = WORKLOADS[number]
+        results_quiet = wait_for_quiet(settings.max_wait)
         load_before, probe_before = _load(), blas_probe()
         results[number] = function(settings) if number in (1, 2) else function(settings, built)
         results[number]["load_average"] = {"before": load_before, "after": _load()}
         results[number]["blas_probe_us"] = [probe_before, blas_probe()]
+        results[number]["quiet_check"] = results_quiet
     report = markdown(meta, results)
     print(report)
     if not args.no_write:
