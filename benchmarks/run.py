@@ -324,6 +324,8 @@ def workload_5(settings: Settings, built) -> dict[str, Any]:
     sentence = (f"autodiff costs {ours.extra.get('us_per_op') or float('nan'):.2f} µs per op "
                 f"(forward+backward); "
                 + ("the lowest of the engines" if lowest else "NOT the lowest of the engines")
+                + (f" measured ({len(engines)} of {len(rows) - 1})"
+                   if len(engines) < len(rows) - 1 else "")
                 + (f" (next: {runner_up.name}, {runner_up.extra['us_per_op']:.2f} µs)"
                    if runner_up else "")
                 + " — target: lowest except the floor: " + ("met." if lowest else "missed."))
@@ -588,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         f"repeat), {settings.warmup} warm-up calls, {settings.repeats} timed repeats of "
         f"≥ {settings.min_time} s each; the median time is reported, and ratios are medians "
         f"of per-repeat ratios" + (" (quick mode)" if quick else ""))
-    meta["settings"] = vars(settings)
+    meta["settings"] = {**vars(settings), "threads": args.threads}
     built = _tensor_contestants() if NEEDS_TENSOR & set(chosen) else []
     if built:
         meta["torch_threads"] = next(
