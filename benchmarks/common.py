@@ -147,3 +147,14 @@ def peak_rss_bytes() -> int:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
+
+
+def run_as_child(main: Callable[[list[str]], int]) -> None:
+    """Entry point of a child-process workload: exit 3, with a message, if a peer is missing."""
+    import sys
+
+    try:
+        raise SystemExit(main(sys.argv[1:]))
+    except Missing as missing:
+        print(f"Missing: {missing}", file=sys.stderr)
+        raise SystemExit(3) from None

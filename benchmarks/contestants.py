@@ -126,17 +126,7 @@ class Autodiff:
 
         def run():
             v = ad.Value(x)
-            h = v
-            for op in ops:
-                if op == "mul":
-                    h = h * floor.CHAIN_SCALE
-                elif op == "add":
-                    h = h + floor.CHAIN_SHIFT
-                elif op == "tanh":
-                    h = h.tanh()
-                else:
-                    h = h.sin()
-            h.sum().backward()
+            floor.apply_chain(v, ops, ad.tanh, ad.sin).sum().backward()
             return v.grad
 
         return run
@@ -211,17 +201,7 @@ class HipsAutograd:
         anp = self.anp
 
         def total(v):
-            h = v
-            for op in ops:
-                if op == "mul":
-                    h = h * floor.CHAIN_SCALE
-                elif op == "add":
-                    h = h + floor.CHAIN_SHIFT
-                elif op == "tanh":
-                    h = anp.tanh(h)
-                else:
-                    h = anp.sin(h)
-            return anp.sum(h)
+            return anp.sum(floor.apply_chain(v, ops, anp.tanh, anp.sin))
 
         grad = self.ag.value_and_grad(total)
         return lambda: grad(x)
@@ -290,17 +270,7 @@ class TorchEager:
 
         def run():
             v = torch.tensor(x, requires_grad=True)
-            h = v
-            for op in ops:
-                if op == "mul":
-                    h = h * floor.CHAIN_SCALE
-                elif op == "add":
-                    h = h + floor.CHAIN_SHIFT
-                elif op == "tanh":
-                    h = torch.tanh(h)
-                else:
-                    h = torch.sin(h)
-            h.sum().backward()
+            floor.apply_chain(v, ops, torch.tanh, torch.sin).sum().backward()
             return v.grad
 
         return run
@@ -353,17 +323,7 @@ class JaxEager:
         jax, jnp = self.jax, self.jnp
 
         def total(v):
-            h = v
-            for op in ops:
-                if op == "mul":
-                    h = h * floor.CHAIN_SCALE
-                elif op == "add":
-                    h = h + floor.CHAIN_SHIFT
-                elif op == "tanh":
-                    h = jnp.tanh(h)
-                else:
-                    h = jnp.sin(h)
-            return jnp.sum(h)
+            return jnp.sum(floor.apply_chain(v, ops, jnp.tanh, jnp.sin))
 
         grad = jax.value_and_grad(total)
         x = jnp.asarray(x)

@@ -85,6 +85,20 @@ CHAIN_OPS = ("mul", "add", "tanh", "sin")
 CHAIN_SCALE, CHAIN_SHIFT = 0.9, 0.1
 
 
+def apply_chain(h, ops: list[str], tanh: Callable, sin: Callable):
+    """The chain's forward pass in any library: h through each op, with its tanh and sin."""
+    for op in ops:
+        if op == "mul":
+            h = h * CHAIN_SCALE
+        elif op == "add":
+            h = h + CHAIN_SHIFT
+        elif op == "tanh":
+            h = tanh(h)
+        else:
+            h = sin(h)
+    return h
+
+
 def chain_ops(length: int) -> list[str]:
     """The op sequence of a chain of `length` elementwise ops."""
     return [CHAIN_OPS[i % len(CHAIN_OPS)] for i in range(length)]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import contestants, floor
-from .common import Missing, current_rss_bytes, peak_rss_bytes
+from .common import current_rss_bytes, peak_rss_bytes, run_as_child
 
 KEYS = {
     "floor": contestants.Floor, "autodiff": contestants.Autodiff,
@@ -83,8 +83,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main(sys.argv[1:]))
-    except Missing as missing:
-        print(f"Missing: {missing}", file=sys.stderr)
-        raise SystemExit(3) from None
+    run_as_child(main)

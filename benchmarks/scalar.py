@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import Contestant, Missing, require
+from .common import Contestant, require, run_as_child
 
 LAYERS = (2, 16, 16, 1)
 POINTS = 100
@@ -217,8 +217,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main(sys.argv[1:]))
-    except Missing as missing:
-        print(f"Missing: {missing}", file=sys.stderr)
-        raise SystemExit(3) from None
+    run_as_child(main)
