@@ -86,7 +86,7 @@ def _wrap_output(out: Any) -> float | np.ndarray:
 
 
 class Primitive:
-    """A numpy function that Values can flow through, with one VJP rule per argument.
+    """A numpy function that Values can flow through, with its vector-Jacobian products.
 
     A VJP rule is `rule(g, out, *args, **params) -> cotangent for that argument`: `g` is the
     cotangent of the output, `out` the forward result and `args` the forward inputs. During
@@ -95,9 +95,14 @@ class Primitive:
     free. A rule may return a cotangent of the broadcast output's shape: the engine sums it
     back to the argument's shape. Return None for "no gradient" (e.g. integer indices).
     Called with no Value among its arguments, a primitive is just its numpy function.
+
+    `defvjp(rule0, rule1, ...)` gives one rule per argument. `defvjp_argnums(rule)` gives
+    one rule for all of them, `rule(argnums, g, out, *args, **params)` returning one
+    cotangent per position in `argnums` (those that need one): for variadic primitives,
+    and for fused ones whose cotangents share work.
     """
 
-    __slots__ = ("__dict__", "forward", "name", "vjp_argnum", "vjps")
+    __slots__ = ("__dict__", "forward", "name", "vjp_argnums", "vjps")
 
     def __init__(self, forward: Callable, name: str | None = None) -> None:
         self.forward = forward
@@ -105,16 +110,16 @@ class Primitive:
         self.__name__ = self.name
         self.__doc__ = forward.__doc__
         self.vjps: tuple | None = None
-        self.vjp_argnum: Callable | None = None
+        self.vjp_argnums: Callable | None = None
 
     def defvjp(self, *rules: Callable | None) -> Primitive:
         """Attach VJP rules, one per positional argument (None: not differentiable)."""
         self.vjps = rules
         return self
 
-    def defvjp_argnum(self, rule: Callable) -> Primitive:
-        """Attach one rule `rule(argnum, g, out, *args, **params)` for variadic primitives."""
-        self.vjp_argnum = rule
+    def defvjp_argnums(self, rule: Callable) -> Primitive:
+        """Attach one rule for all arguments: `rule(argnums, g, out, *args, **params)`."""
+        self.vjp_argnums = rule
         return self
 
     def __repr__(self) -> str:
@@ -161,9 +166,13 @@ class Primitive:
         if rules is not None:
             rule = rules[argnum] if argnum < len(rules) else None
             return None if rule is None else rule(g, out, *args, **params)
-        if self.vjp_argnum is not None:
-            return self.vjp_argnum(argnum, g, out, *args, **params)
-        raise NotImplementedError(f"{self.name}: no VJP rule defined (use defvjp)")
+        return self.vjp_all((argnum,), g, out, args, params)[0]
+
+    def vjp_all(self, argnums: tuple, g: Any, out: Any, args: tuple, params: dict | None):
+        """Cotangents for the arguments at `argnums`, by the all-arguments rule."""
+        if self.vjp_argnums is None:
+            raise NotImplementedError(f"{self.name}: no VJP rule defined (use defvjp)")
+        return self.vjp_argnums(argnums, g, out, *args, **(params or {}))
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None):
@@ -253,6 +262,19 @@ def _fit(g: Any, data: Any) -> Any:
     return g
 
 
+def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
+    """grads[parent] += cotangent, fitted to the parent's shape and dtype."""
+    data = parent.data
+    kind = type(cotangent)
+    if not (kind is float and type(data) is float) and not (
+        kind is np.ndarray and type(data) is np.ndarray
+        and cotangent.shape == data.shape and cotangent.dtype == data.dtype
+    ):
+        cotangent = _fit(cotangent, data)
+    previous = grads.get(parent)
+    grads[parent] = cotangent if previous is None else previous + cotangent
+
+
 def reachable_nodes(root: Value) -> list[Value]:
     """The tracked Values `root` depends on, `root` first, in reverse creation order.
 
@@ -297,25 +319,24 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
                 inputs = [a.data if isinstance(a, Value) else a for a in args]
             params = node._params
             rules = op.vjps
+            if rules is None:  # one rule for all the arguments that need a cotangent
+                argnums = tuple(i for i, a in enumerate(args)
+                                if isinstance(a, Value) and a.requires_grad)
+                cotangents = op.vjp_all(argnums, g, out, inputs, params)
+                for argnum, cotangent in zip(argnums, cotangents, strict=True):
+                    if cotangent is not None:
+                        _accumulate(grads, args[argnum], cotangent)
+                continue
             for argnum, parent in enumerate(args):
                 if not (isinstance(parent, Value) and parent.requires_grad):
                     continue
-                if rules is None or params:
+                if params:
                     cotangent = op.vjp(argnum, g, out, inputs, params)
                 else:  # the common case, without the indirection
                     rule = rules[argnum] if argnum < len(rules) else None
                     cotangent = None if rule is None else rule(g, out, *inputs)
-                if cotangent is None:
-                    continue
-                data = parent.data
-                kind = type(cotangent)
-                if not (kind is float and type(data) is float) and not (
-                    kind is np.ndarray and type(data) is np.ndarray
-                    and cotangent.shape == data.shape and cotangent.dtype == data.dtype
-                ):
-                    cotangent = _fit(cotangent, data)
-                previous = grads.get(parent)
-                grads[parent] = cotangent if previous is None else previous + cotangent
+                if cotangent is not None:
+                    _accumulate(grads, parent, cotangent)
     finally:
         _grad_mode.enabled = recording
     return grads

@@ -98,8 +98,8 @@ def _concatenate(*xs, axis=0):
     return np.concatenate(xs, axis=axis)
 
 
-_concatenate.defvjp_argnum(lambda i, g, out, *xs, axis=0:
-                           getitem(g, _split_index(i, xs, axis % np.ndim(_data(out)))))
+_concatenate.defvjp_argnums(lambda argnums, g, out, *xs, axis=0: [
+    getitem(g, _split_index(i, xs, axis % np.ndim(_data(out)))) for i in argnums])
 
 
 @primitive(name="stack")
@@ -107,8 +107,8 @@ def _stack(*xs, axis=0):
     return np.stack(xs, axis=axis)
 
 
-_stack.defvjp_argnum(lambda i, g, out, *xs, axis=0:
-                     getitem(g, (slice(None),) * (axis % np.ndim(_data(out))) + (i,)))
+_stack.defvjp_argnums(lambda argnums, g, out, *xs, axis=0: [
+    getitem(g, (slice(None),) * (axis % np.ndim(_data(out))) + (i,)) for i in argnums])
 
 
 def concatenate(values, axis: int = 0):
