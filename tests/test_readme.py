@@ -41,3 +41,16 @@ def test_readme_numbers_match_the_code():
     assert "ValueError: add: incompatible input shapes (3,) and (4,)" in text
     with pytest.raises(ValueError, match=r"add: incompatible input shapes \(3,\) and \(4,\)"):
         autodiff.Value(np.ones(3)) + autodiff.Value(np.ones(4))
+
+
+def test_readme_performance_section_is_generated_from_the_committed_run():
+    import json
+    import sys
+
+    sys.path.insert(0, str(README.parent))
+    from benchmarks import readme
+
+    results = json.loads(readme.RESULTS.read_text(encoding="utf-8"))
+    text = README.read_text(encoding="utf-8")
+    assert readme.update(README, results) == text, "run: python -m benchmarks.readme"
+    assert "| **autodiff** |" in text and results["meta"]["date"] in text
