@@ -38,6 +38,27 @@ class Floor:
         return lambda: floor.chain_value_and_grad(x, ops)
 
 
+class NnBackprop:
+    """The project's own classical delta-rule backprop (`nn.backprop`, plain numpy)."""
+
+    name = "nn.backprop (delta rule)"
+    note = "the project's hand-written backprop, nn.backprop.sgd_step"
+
+    def __init__(self) -> None:
+        import nn.backprop
+
+        self.backprop = nn.backprop
+
+    def trainer(self, params, lr):
+        weights = [p.copy() for p in params[0::2]]
+        biases = [p.copy() for p in params[1::2]]
+
+        def step(x, y):
+            return self.backprop.sgd_step(weights, biases, x, y, lr)
+
+        return step
+
+
 def _nn_available() -> bool:
     try:
         import nn

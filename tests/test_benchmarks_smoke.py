@@ -81,7 +81,8 @@ def test_tensor_contestant_matches_floor(kind, dtype):
         assert relative_error(g, g_ref) < TOLERANCE[dtype]
 
 
-@pytest.mark.parametrize("kind", contestants.TENSOR_CONTESTANTS, ids=lambda k: k.__name__)
+@pytest.mark.parametrize("kind", [*contestants.TENSOR_CONTESTANTS, contestants.NnBackprop],
+                         ids=lambda k: k.__name__)
 def test_training_step_moves_parameters_like_the_floor(kind):
     """Steps through `trainer` follow the floor's steps: same loss at every step."""
     contestant = build_or_skip(kind)
