@@ -275,8 +275,9 @@ def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
     grads[parent] = cotangent if previous is None else previous + cotangent
 
 
-def reachable_nodes(root: Value) -> list[Value]:
-    """The tracked Values `root` depends on, `root` first, in reverse creation order.
+def reachable_nodes(root: Value, include_constants: bool = False) -> list[Value]:
+    """The tracked Values `root` depends on, `root` first, in reverse creation order
+    (with `include_constants`, also the constant Values fed to its operations).
 
     Every node is created after its inputs, so reverse creation order is a reverse
     topological order: a node comes before everything it was computed from.
@@ -285,7 +286,8 @@ def reachable_nodes(root: Value) -> list[Value]:
     stack = [root]
     while stack:
         for parent in stack.pop()._args:
-            if isinstance(parent, Value) and parent.requires_grad and parent not in seen:
+            if (isinstance(parent, Value) and (parent.requires_grad or include_constants)
+                    and parent not in seen):
                 seen.add(parent)
                 stack.append(parent)
     return sorted(seen, key=_creation_order, reverse=True)
@@ -316,7 +318,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
                 out, inputs = node, args
             else:
                 out = node.data
-                inputs = [a.data if isinstance(a, Value) else a for a in args]
+                inputs = [a.data if isinstance(a, Value) else a for a in args]  # _data, inlined
             params = node._params
             rules = op.vjps
             if rules is None:  # one rule for all the arguments that need a cotangent

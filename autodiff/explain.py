@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, backprop, reachable_nodes
+from .engine import Value, _fit, _ones_like, backprop, reachable_nodes
 
 __all__ = ["Explanation", "explain", "format_number"]
 
@@ -57,27 +57,6 @@ def format_number(x: Any, digits: int = 9) -> str:
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa}e{exponent}"
-
-
-def _sum_to(g: Any, data: Any) -> Any:
-    """A cotangent summed back to the shape of `data` (undoing broadcasting)."""
-    if type(data) is float:
-        return float(np.sum(g))
-    g = np.asarray(g)
-    shape = data.shape
-    if g.shape != shape:
-        lead = g.ndim - len(shape)
-        if lead > 0:
-            g = g.sum(axis=tuple(range(lead)))
-        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-        if axes:
-            g = g.sum(axis=axes, keepdims=True)
-        g = np.broadcast_to(g, shape)
-    return g.astype(data.dtype, copy=False)
-
-
-def _ones_like(data: Any) -> Any:
-    return 1.0 if type(data) is float else np.ones_like(data)
 
 
 def _is_scalar(x: Any) -> bool:
@@ -117,7 +96,7 @@ def _push(consumer: Value, seed: Any, shown: set[Value]) -> dict[Value, tuple[An
             cotangent = op.vjp(argnum, g, node.data, node._raw, node._params)
             if cotangent is None:
                 continue
-            cotangent = _sum_to(cotangent, parent.data)
+            cotangent = _fit(cotangent, parent.data)
             if parent in shown or parent._op is None:
                 previous = reached.get(parent)
                 if previous is None:

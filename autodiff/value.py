@@ -63,7 +63,7 @@ def as_data(data: Any) -> float | np.ndarray:
 
 
 def _shape_of(x: Any) -> tuple[int, ...]:
-    return np.shape(x.data if isinstance(x, Value) else x)
+    return np.shape(_data(x))
 
 
 # --------------------------------------------------------------------------- Value

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .engine import Value
+from .engine import Value, reachable_nodes
 from .explain import Explanation, explain
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers only; graphviz is imported lazily
@@ -132,22 +132,6 @@ def __getattr__(name: str) -> Any:
     if name == "GraphvizNotFoundError":
         return _graphviz_classes()[1]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# --------------------------------------------------------------------------- traversal
-
-
-def _collect(root: Value) -> list[Value]:
-    """Every Value `root` was computed from (constants included), in creation order. O(n)."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for argument in node._args:
-            if isinstance(argument, Value) and argument not in seen:
-                seen.add(argument)
-                stack.append(argument)
-    return sorted(seen, key=lambda node: node._id)
 
 
 # --------------------------------------------------------------------------- text
@@ -337,7 +321,7 @@ def draw(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be a positive integer, got {max_nodes!r}")
 
-    nodes = _collect(root)
+    nodes = reachable_nodes(root, include_constants=True)[::-1]  # creation order
     if len(nodes) > max_nodes:
         raise ValueError(
             f"draw: the graph of this Value has {len(nodes)} Values, more than "

@@ -109,14 +109,7 @@ def chain_value_and_grad(x: np.ndarray, ops: list[str]) -> tuple[float, np.ndarr
     saved = []
     h = x
     for op in ops:
-        if op == "mul":
-            out = h * CHAIN_SCALE
-        elif op == "add":
-            out = h + CHAIN_SHIFT
-        elif op == "tanh":
-            out = np.tanh(h)
-        else:
-            out = np.sin(h)
+        out = apply_chain(h, [op], np.tanh, np.sin)
         saved.append((h, out))
         h = out
     value = float(h.sum())

@@ -24,6 +24,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value
+from autodiff.value import _data
 
 __all__ = ["check_grad", "default_tolerances"]
 
@@ -202,7 +203,7 @@ def check_grad(
         if not _is_differentiable(arg):
             continue
         name = arg.name if isinstance(arg, Value) else None
-        raw = arg.data if isinstance(arg, Value) else arg
+        raw = _data(arg)
         keep_dtype = isinstance(raw, (np.ndarray, np.generic))
         data = np.array(raw, dtype=None if keep_dtype else np.float64)
         is_float_scalar = data.ndim == 0 and data.dtype == np.float64
@@ -230,7 +231,7 @@ def check_grad(
     # runs a backward pass of its own, a gradient penalty say, still works.)
     point = [a.as_input(a.data) for a in arguments]
     out = call(*[Value(x, requires_grad=False) for x in point])
-    out_data = np.asarray(out.data if isinstance(out, Value) else out)
+    out_data = np.asarray(_data(out))
     rng = np.random.default_rng(seed)
     cotangent = np.ones(()) if out_data.ndim == 0 else rng.standard_normal(out_data.shape)
     cotangent = cotangent.astype(out_data.dtype if out_data.dtype.kind == "f" else np.float64)
@@ -239,7 +240,7 @@ def check_grad(
         """f at float64 arguments, as given by f (its dtype shows f's own precision)."""
         result = call(*[Value(a.as_input(x, np.float64), requires_grad=False)
                         for a, x in zip(arguments, xs, strict=True)])
-        return np.asarray(_raw(result))
+        return np.asarray(_data(result))
 
     def reduced64(xs: Sequence[np.ndarray]) -> float:
         """s(x) = ⟨u, f(x)⟩ evaluated with float64 arguments."""
@@ -283,10 +284,6 @@ def check_grad(
                 worst = max(worst, _check_second(call, arguments, point, base64, cotangent,
                                                  reduced64, rng, h, tol, mode))
     return worst
-
-
-def _raw(result: Any) -> Any:
-    return result.data if isinstance(result, Value) else result
 
 
 def _shape_note(argument: _Argument) -> str:
@@ -372,7 +369,7 @@ def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, 
                 - reduced64(_nudged(shifted_up, which, k, -h))
                 + reduced64(_nudged(shifted_down, which, k, -h))
             ) / (4 * h * h)
-        computed = np.asarray(_raw(products[which]), dtype=np.float64)
+        computed = np.asarray(_data(products[which]), dtype=np.float64)
         what = f"{_describe_mode(mode, 2)} of {argument.label}"
         worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
                                     what, _shape_note(argument)
