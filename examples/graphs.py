@@ -9,6 +9,7 @@ needs the Graphviz `dot` program (Debian: `apt-get install graphviz`).
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -46,19 +47,30 @@ def _write(path: Path, data: bytes | str) -> Path:
 
 def main(output_dir: str | Path = DOCS) -> list[Path]:
     """Write graph.svg, graph_grad.svg, worked_example.svg and explain_w5.txt into
-    `output_dir` (created if missing); return their paths."""
+    `output_dir` (created if missing); return their paths.
+
+    Without Graphviz's `dot` program the pictures are written as their DOT sources
+    (graph.gv, ...), which any Graphviz viewer renders, and a note says how to install it.
+    """
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     loss = small_network_loss()
     error = worked_example_error()
-    return [
-        _write(output / "graph.svg", draw(loss, rankdir="TB").pipe(format="svg")),
-        _write(output / "graph_grad.svg",
-               draw(loss, rankdir="TB", color_by="grad").pipe(format="svg")),
-        _write(output / "worked_example.svg",
-               draw(error, rankdir="LR", color_by="grad").pipe(format="svg")),
-        _write(output / "explain_w5.txt", str(explain(error, wrt="w5"))),
+    pictures = {
+        "graph": draw(loss, rankdir="TB"),
+        "graph_grad": draw(loss, rankdir="TB", color_by="grad"),
+        "worked_example": draw(error, rankdir="LR", color_by="grad"),
+    }
+    can_render = shutil.which("dot") is not None
+    if not can_render:
+        print("Graphviz's `dot` program is not installed (Debian/Ubuntu: apt-get install "
+              "graphviz; macOS: brew install graphviz): writing DOT sources instead of SVG.")
+    written = [
+        _write(output / f"{stem}.svg", picture.pipe(format="svg")) if can_render
+        else _write(output / f"{stem}.gv", picture.source)
+        for stem, picture in pictures.items()
     ]
+    return [*written, _write(output / "explain_w5.txt", str(explain(error, wrt="w5")))]
 
 
 if __name__ == "__main__":

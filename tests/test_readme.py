@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import DOT_REASON, WITHOUT_DOT
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
@@ -23,6 +24,8 @@ def test_readme_opens_with_exactly_two_commands():
 def test_readme_python_block_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # blocks that write files write them here
     code = BLOCKS[index]
+    if ".render(" in code and WITHOUT_DOT:
+        pytest.skip(DOT_REASON)
     namespace: dict = {"__name__": f"readme_block_{index}"}
     exec(compile(code, f"README.md python block {index}", "exec"), namespace)
     for name, value in namespace.items():

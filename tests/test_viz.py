@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import graphviz
 import numpy as np
 import pytest
+from conftest import requires_dot
 
 import autodiff
 from autodiff import Value, viz
@@ -292,6 +293,7 @@ def test_color_by_grad_has_a_legend_and_needs_a_backward_pass():
 # --------------------------------------------------------------------------- rendering
 
 
+@requires_dot
 def test_rendered_svg_holds_names_ops_and_numbers(tmp_path):
     error = small_network()
     error.backward()
@@ -307,6 +309,7 @@ def test_rendered_svg_holds_names_ops_and_numbers(tmp_path):
     assert "grad 0.7414" in texts  # ∂E_o1/∂out_o1 = 0.74136507
 
 
+@requires_dot
 def test_rendered_svg_of_a_network_has_clusters_and_array_summaries(tmp_path):
     loss = two_layer_mlp()
     loss.backward()
@@ -322,6 +325,7 @@ def test_rendered_svg_of_a_network_has_clusters_and_array_summaries(tmp_path):
     assert GRAD_BANDS[2][2] in fills  # the moderate band's colour is really drawn
 
 
+@requires_dot
 def test_awkward_names_and_op_names_render_as_written(tmp_path):
     double = autodiff.primitive(lambda x: 2 * x)  # a primitive named "<lambda>"
     double.defvjp(lambda g, out, x: 2 * g)
@@ -334,6 +338,7 @@ def test_awkward_names_and_op_names_render_as_written(tmp_path):
     assert 'layer."one\\.out' in texts and 'layer."one\\' in texts  # record and cluster
 
 
+@requires_dot
 def test_render_png_and_pdf_write_real_files(tmp_path):
     dot = draw(small_network())
     png = dot.render(tmp_path / "g", format="png", cleanup=True)
@@ -344,6 +349,7 @@ def test_render_png_and_pdf_write_real_files(tmp_path):
         assert file.read(5) == b"%PDF-"
 
 
+@requires_dot
 def test_render_to_a_path_with_the_formats_suffix_writes_just_that_file(tmp_path):
     dot = draw(small_network())
     written = dot.render(tmp_path / "graph.svg")
@@ -354,6 +360,7 @@ def test_render_to_a_path_with_the_formats_suffix_writes_just_that_file(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg", "stem", "stem.png"]
 
 
+@requires_dot
 def test_notebook_display_is_an_svg_image():
     bundle = draw(small_network())._repr_mimebundle_()
     ET.fromstring(bundle["image/svg+xml"])

@@ -6,6 +6,8 @@ import importlib.util
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from conftest import requires_dot
+
 SVG = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -22,6 +24,7 @@ def texts(path: Path) -> list[str]:
     return ["".join(t.itertext()).strip() for t in root.iter(f"{SVG}text")]
 
 
+@requires_dot
 def test_main_writes_the_pictures_and_the_excerpt(tmp_path):
     written = graphs.main(tmp_path / "out")
     names = [path.name for path in written]
@@ -45,6 +48,7 @@ def test_main_writes_the_pictures_and_the_excerpt(tmp_path):
     assert excerpt.rstrip().endswith("= 0.138498562 × 0.593269992 = 0.082167041")
 
 
+@requires_dot
 def test_the_committed_pictures_are_what_the_code_draws(tmp_path):
     """docs/ is regenerated with `python -m examples.graphs`; its labels must match."""
     graphs.main(tmp_path)
@@ -61,3 +65,16 @@ def test_the_committed_pictures_stay_readable():
         width, height = (float(svg.get(side).removesuffix("pt")) for side in ("width", "height"))
         assert width <= 1000 and height <= 1100, (name, width, height)
         assert (DOCS / name).stat().st_size < 50_000
+
+
+def test_without_dot_main_writes_the_dot_sources_and_says_how_to_install(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    written = graphs.main(tmp_path / "out")
+    assert [path.name for path in written] == [
+        "graph.gv", "graph_grad.gv", "worked_example.gv", "explain_w5.txt"
+    ]
+    assert "apt-get install graphviz" in capsys.readouterr().out
+    source = (tmp_path / "out" / "graph_grad.gv").read_text(encoding="utf-8")
+    assert "digraph" in source and "layers.0.W" in source and "rms(grad)" in source
