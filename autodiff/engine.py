@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 _new_value = object.__new__
+_NO_PARAMS: dict = {}
 
 
 # --------------------------------------------------------------------------- grad mode
@@ -275,9 +276,12 @@ def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
     grads[parent] = cotangent if previous is None else previous + cotangent
 
 
-def reachable_nodes(root: Value, include_constants: bool = False) -> list[Value]:
+def reachable_nodes(
+    root: Value, include_constants: bool = False, include_leaves: bool = True
+) -> list[Value]:
     """The tracked Values `root` depends on, `root` first, in reverse creation order
-    (with `include_constants`, also the constant Values fed to its operations).
+    (with `include_constants`, also the constant Values fed to its operations; without
+    `include_leaves`, only the Values made by operations).
 
     Every node is created after its inputs, so reverse creation order is a reverse
     topological order: a node comes before everything it was computed from.
@@ -286,8 +290,9 @@ def reachable_nodes(root: Value, include_constants: bool = False) -> list[Value]
     stack = [root]
     while stack:
         for parent in stack.pop()._args:
-            if (isinstance(parent, Value) and (parent.requires_grad or include_constants)
-                    and parent not in seen):
+            if (isinstance(parent, Value) and parent not in seen
+                    and (parent.requires_grad or include_constants)
+                    and (include_leaves or parent._op is not None)):
                 seen.add(parent)
                 stack.append(parent)
     return sorted(seen, key=_creation_order, reverse=True)
@@ -306,20 +311,18 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
     recording = _grad_mode.enabled
     _grad_mode.enabled = create_graph  # rules record a graph only for higher order
     try:
-        for node in reachable_nodes(root):
-            op = node._op
-            if op is None:
-                continue  # a leaf: nothing further back
+        # Leaves have nothing further back: only the operations are visited.
+        for node in reachable_nodes(root, include_leaves=False):
             g = grads.get(node)
             if g is None:
                 continue  # tracked, but no path from root carries a gradient here
-            args = node._args
+            op, args = node._op, node._args
             if create_graph:
                 out, inputs = node, args
             else:
                 out = node.data
                 inputs = [a.data if isinstance(a, Value) else a for a in args]  # _data, inlined
-            params = node._params
+            params = node._params or _NO_PARAMS
             rules = op.vjps
             if rules is None:  # one rule for all the arguments that need a cotangent
                 argnums = tuple(i for i, a in enumerate(args)
@@ -329,20 +332,25 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
                     if cotangent is not None:
                         _accumulate(grads, args[argnum], cotangent)
                 continue
-            for argnum, parent in enumerate(args):
-                if not (isinstance(parent, Value) and parent.requires_grad):
+            for rule, parent in zip(rules, args):  # noqa: B905  (args beyond rules get none)
+                if rule is None or not (isinstance(parent, Value) and parent.requires_grad):
                     continue
-                if params:
-                    cotangent = op.vjp(argnum, g, out, inputs, params)
-                else:  # the common case, without the indirection
-                    rule = rules[argnum] if argnum < len(rules) else None
-                    cotangent = None if rule is None else rule(g, out, *inputs)
-                if cotangent is not None:
+                cotangent = rule(g, out, *inputs, **params)
+                if cotangent is None:
+                    continue
+                # The hot case without a call: the first cotangent to arrive, an exact fit
+                # (`is`: comparing dtypes with == costs more than the rest of this test).
+                data, kind = parent.data, type(cotangent)
+                if parent not in grads and ((kind is float and type(data) is float) or (
+                    kind is np.ndarray and type(data) is np.ndarray
+                    and cotangent.shape == data.shape and cotangent.dtype is data.dtype
+                )):
+                    grads[parent] = cotangent
+                else:
                     _accumulate(grads, parent, cotangent)
     finally:
         _grad_mode.enabled = recording
     return grads
-
 
 
 from . import ops as _ops  # noqa: E402  (broadcasting a cotangent uses the op table)

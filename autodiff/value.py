@@ -198,15 +198,14 @@ class Value:
                 "backward() on a Value that does not require grad (a constant, a detached "
                 "Value, or one computed under no_grad())"
             )
-        grads = backprop(self, grad, create_graph=create_graph)
-        for node, g in grads.items():
-            if type(g) is np.ndarray and g.ndim == 0:
-                g = g[()]  # 0-d: a numpy scalar of the data's dtype
-            if node._op is None:
-                if node.grad is not None:
-                    g = node.grad + g
-                elif type(g) is np.ndarray and not g.flags.writeable:
-                    g = g.copy()  # a broadcast view: give the user an array they own
+        for node, g in backprop(self, grad, create_graph=create_graph).items():
+            if type(g) is np.ndarray:
+                if not g.ndim:
+                    g = g[()]  # 0-d: a numpy scalar of the data's dtype
+                elif g.base is not None and node._op is None and not g.flags.writeable:
+                    g = g.copy()  # a broadcast view: give the leaf an array it owns
+            if node._op is None and node.grad is not None:
+                g = node.grad + g  # leaves accumulate
             node.grad = g
 
     # -- operators (each delegates to one primitive in autodiff.ops) -------------------

@@ -47,8 +47,8 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 def linear(x, W, b):
     """x @ W + b  ·  ∂/∂x = g Wᵀ, ∂/∂W = xᵀ g, ∂/∂b = Σ_batch g  (one graph node per layer)"""
     out = x @ W
-    if type(out) is np.ndarray and out.dtype == getattr(b, "dtype", None):
-        out += b  # the product is a fresh array: add the bias in place
+    if type(out) is np.ndarray and out.dtype is getattr(b, "dtype", None):
+        out += b  # the product is a fresh array of b's dtype: add the bias in place
         return out
     return out + b
 
@@ -94,14 +94,14 @@ class Linear(Module):
         self.b = Value(np.zeros(nout, dtype=dtype)) if bias else None
 
     def forward(self, x: Value | np.ndarray) -> Value:
-        shape = x.shape if type(x) is np.ndarray or isinstance(x, Value) else np.shape(x)
+        if not isinstance(x, (Value, np.ndarray)):
+            x = np.asarray(x, dtype=self.W.dtype)
+        shape = x.shape
         if len(shape) not in (1, 2) or shape[-1] != self.nin:
             raise ValueError(
                 f"{self.layer_name}: expected input of shape (batch, {self.nin}), "
                 f"got shape {shape}"
             )
-        if not isinstance(x, (Value, np.ndarray)):
-            x = np.asarray(x, dtype=self.W.dtype)
         if self.b is None:
             return x @ self.W
         return linear(x, self.W, self.b)
@@ -194,13 +194,11 @@ class MLP(Module):
         self._activate = _ACTIVATION_FUNCTIONS[activation]
 
     def forward(self, x: Value | np.ndarray) -> Value:
-        last = len(self.layers) - 1
+        *hidden, last = self.layers
         activate = self._activate
-        for index, layer in enumerate(self.layers):
-            x = layer(x)
-            if index < last:
-                x = activate(x)
-        return x
+        for layer in hidden:
+            x = activate(layer.forward(x))
+        return last.forward(x)
 
     def extra_repr(self) -> str:
         return f"activation={self.activation!r}"

@@ -88,22 +88,35 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Value:
 
 def _class_labels(loss: str, labels: Any, batch: int, classes: int) -> np.ndarray:
     labels = labels if type(labels) is np.ndarray else np.asarray(_raw(labels))
-    if labels.dtype.kind not in "iu":
+    dtype = labels.dtype
+    if dtype.kind not in "iu":
         raise TypeError(
-            f"{loss}: labels must be integer class indices; got an array of dtype {labels.dtype}"
+            f"{loss}: labels must be integer class indices; got an array of dtype {dtype}"
         )
     if labels.shape != (batch,):
         raise ValueError(
             f"{loss}: logits have shape ({batch}, {classes}), so labels must have shape "
             f"({batch},); got {labels.shape}"
         )
-    if batch and (labels.min() < 0 or labels.max() >= classes):
+    # Read as unsigned, a negative label is huge: one maximum finds both kinds of mistake.
+    if batch and labels.view(_unsigned(dtype)).max() >= classes:
         position = int(np.flatnonzero((labels < 0) | (labels >= classes))[0])
         raise ValueError(
             f"{loss}: label {int(labels[position])} at position {position} is out of range "
             f"for {classes} classes (labels must lie in 0..{classes - 1})"
         )
     return labels
+
+
+def _unsigned(dtype: np.dtype) -> np.dtype:
+    """The unsigned integer dtype of the same size and byte order."""
+    twin = _UNSIGNED.get(dtype)
+    if twin is None:
+        twin = _UNSIGNED[dtype] = np.dtype(dtype.str.replace("i", "u"))
+    return twin
+
+
+_UNSIGNED: dict[np.dtype, np.dtype] = {}
 
 
 @primitive(name="cross_entropy")
@@ -148,7 +161,7 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value:
     0..classes−1 (a label out of range raises ValueError). "mean" averages over the batch.
     """
     logits = _as_input(logits)
-    shape = np.shape(_raw(logits))
+    shape = logits.shape
     if len(shape) != 2:
         raise ValueError(
             f"cross_entropy: logits must have shape (batch, classes); got shape {shape}"

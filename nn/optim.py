@@ -54,34 +54,30 @@ class Optimizer:
 
         Raises FloatingPointError, before anything is updated, if a gradient is not finite.
         A finite Σg² proves every element finite (nan and ±inf propagate through it); it is
-        one BLAS dot product without temporaries. Only a non-finite result (or one that
-        overflowed) needs the element-by-element look.
+        one BLAS call (`vdot`, which flattens and raises no floating-point warning) and
+        no temporary. Only a non-finite sum (or one that overflowed) needs the
+        element-by-element look.
         """
         grads = [p.grad for p in self.params]
-        with np.errstate(over="ignore", invalid="ignore"):
-            for index, g in enumerate(grads):
-                if g is None:
-                    continue
-                if type(g) is np.ndarray:
-                    flat = g.ravel()
-                    screened = flat @ flat
-                else:
-                    screened = g
-                if not math.isfinite(screened):
-                    self._check_finite(index, self.params[index], g)
+        for g in grads:
+            if g is not None and not math.isfinite(
+                np.vdot(g, g) if type(g) is np.ndarray else g
+            ):
+                self._raise_if_not_finite(grads)
         decay = self.weight_decay
         if decay:
             grads = [g if g is None else g + decay * p.data
                      for p, g in zip(self.params, grads, strict=True)]
         return grads
 
-    def _check_finite(self, index: int, p: Value, g: object) -> None:
-        if not np.isfinite(g).all():
-            label = p.name if p.name is not None else f"#{index} (unnamed)"
-            raise FloatingPointError(
-                f"{type(self).__name__}.step: the gradient of parameter {label} "
-                f"(shape {p.shape}) contains nan or inf; no parameter was updated"
-            )
+    def _raise_if_not_finite(self, grads: list) -> None:
+        for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            if g is not None and not np.isfinite(g).all():
+                label = p.name if p.name is not None else f"#{index} (unnamed)"
+                raise FloatingPointError(
+                    f"{type(self).__name__}.step: the gradient of parameter {label} "
+                    f"(shape {p.shape}) contains nan or inf; no parameter was updated"
+                )
 
     def step(self) -> None:
         raise NotImplementedError
@@ -119,13 +115,18 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
         lr, momentum, velocity = self.lr, self.momentum, self.velocity
-        for index, (p, g) in enumerate(zip(self.params, self._gradients(), strict=True)):
+        grads = self._gradients()
+        if not momentum:
+            for p, g in zip(self.params, grads, strict=True):
+                if g is not None:
+                    _descend(p, lr * g)
+            return
+        for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if g is None:
                 continue
-            if momentum:
-                previous = velocity[index]
-                g = g if previous is None else momentum * previous + g
-                velocity[index] = g
+            previous = velocity[index]
+            g = g if previous is None else momentum * previous + g
+            velocity[index] = g
             _descend(p, lr * g)
 
 
