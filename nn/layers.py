@@ -27,6 +27,7 @@ import numpy as np
 import autodiff
 from autodiff import Value, primitive
 
+from ._sums import column_sums
 from .module import Module
 
 __all__ = ["ACTIVATIONS", "MLP", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh", "as_rng"]
@@ -62,7 +63,7 @@ def _linear_vjp_weights(g, out, x, W, b):
 linear.defvjp(
     lambda g, out, x, W, b: g @ W.T,
     _linear_vjp_weights,
-    lambda g, out, x, W, b: g.sum(axis=0) if g.ndim == 2 else g,
+    lambda g, out, x, W, b: column_sums(g) if g.ndim == 2 else g,
 )
 
 

@@ -21,6 +21,8 @@ import numpy as np
 import autodiff
 from autodiff import Value, primitive
 
+from ._sums import row_sums, total
+
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]
 
 
@@ -125,14 +127,16 @@ def _softmax_cross_entropy(logits, labels, scale, saved):
 
     `saved` is a dict in which the forward pass leaves softmax(z) for the backward pass.
     """
-    rows = np.arange(labels.shape[0])
+    batch = labels.shape[0]
     shifted = logits - logits.max(axis=1, keepdims=True)
-    picked = shifted[rows, labels].sum()
+    picked = shifted[np.arange(batch), labels]
     probabilities = np.exp(shifted, out=shifted)
-    normaliser = probabilities.sum(axis=1, keepdims=True)
-    probabilities /= normaliser
+    normaliser = row_sums(probabilities)
+    probabilities /= normaliser[:, None]
     saved["softmax"] = probabilities
-    return (np.log(normaliser).sum() - picked) * scale
+    losses = np.log(normaliser)
+    losses -= picked
+    return total(losses) * scale
 
 
 def _cross_entropy_vjp(g, out, logits, labels, scale, saved):
