@@ -137,7 +137,7 @@ class Primitive:
             else:
                 raw.append(a)
         try:
-            out = self.forward(*raw, **params)
+            out = self.forward(*raw, **params) if params else self.forward(*raw)
         except (ValueError, IndexError) as error:
             raise _shape_error(self.name, args, error) from None
         if not found_value:
@@ -290,9 +290,8 @@ def reachable_nodes(
     stack = [root]
     while stack:
         for parent in stack.pop()._args:
-            if (isinstance(parent, Value) and parent not in seen
-                    and (parent.requires_grad or include_constants)
-                    and (include_leaves or parent._op is not None)):
+            if (isinstance(parent, Value) and (parent._op is not None or include_leaves)
+                    and (parent.requires_grad or include_constants) and parent not in seen):
                 seen.add(parent)
                 stack.append(parent)
     return sorted(seen, key=_creation_order, reverse=True)

@@ -125,22 +125,25 @@ _UNSIGNED: dict[np.dtype, np.dtype] = {}
 def _softmax_cross_entropy(logits, labels, scale, saved):
     """scale · Σᵢ (log Σⱼ e^zᵢⱼ − zᵢ,yᵢ)  ·  ∂/∂z = scale · (softmax(z) − onehot(y))
 
-    `saved` is a dict in which the forward pass leaves softmax(z) for the backward pass.
+    `saved` is a dict in which the forward pass leaves softmax(z) (and the row indices)
+    for the backward pass.
     """
-    batch = labels.shape[0]
+    rows = np.arange(labels.shape[0])
     shifted = logits - logits.max(axis=1, keepdims=True)
-    picked = shifted[np.arange(batch), labels]
+    picked = shifted[rows, labels]
     probabilities = np.exp(shifted, out=shifted)
     normaliser = row_sums(probabilities)
     probabilities /= normaliser[:, None]
-    saved["softmax"] = probabilities
+    saved["softmax"], saved["rows"] = probabilities, rows
     losses = np.log(normaliser)
     losses -= picked
     return total(losses) * scale
 
 
 def _cross_entropy_vjp(g, out, logits, labels, scale, saved):
-    rows = np.arange(labels.shape[0])
+    rows = saved.get("rows")
+    if rows is None:
+        rows = np.arange(labels.shape[0])
     if isinstance(logits, Value):  # differentiating again: stay on the graph
         onehot = np.zeros(logits.shape, dtype=logits.dtype)
         onehot[rows, labels] = 1

@@ -31,10 +31,10 @@ def relu(x):
     """max(x, 0)  ·  d/dx = 1 if x > 0 else 0 (0 at the kink)"""
     if type(x) is float:
         return 0.0 if x <= 0.0 else x
-    return np.maximum(x, 0)
+    return np.maximum(x, 0.0)
 
 
-relu.defvjp(lambda g, out, x: g * (_data(x) > 0))
+relu.defvjp(lambda g, out, x: g * (_data(x) > 0.0))
 
 
 @primitive(name="tanh")
