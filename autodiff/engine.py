@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _new_value = object.__new__
-_NO_PARAMS: dict = {}
 
 
 # --------------------------------------------------------------------------- grad mode
@@ -206,6 +205,8 @@ def _ones_like(data: Any) -> Any:
 
 
 def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
+    if grad is None and not create_graph and type(root.data) is float:
+        return 1.0  # the common case: a float64 scalar loss
     shape = root.shape
     if grad is None:
         if root.size != 1:
@@ -321,7 +322,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
             else:
                 out = node.data
                 inputs = [a.data if isinstance(a, Value) else a for a in args]  # _data, inlined
-            params = node._params or _NO_PARAMS
+            params = node._params
             rules = op.vjps
             if rules is None:  # one rule for all the arguments that need a cotangent
                 argnums = tuple(i for i, a in enumerate(args)
@@ -334,7 +335,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
             for rule, parent in zip(rules, args):  # noqa: B905  (args beyond rules get none)
                 if rule is None or not (isinstance(parent, Value) and parent.requires_grad):
                     continue
-                cotangent = rule(g, out, *inputs, **params)
+                cotangent = rule(g, out, *inputs, **params) if params else rule(g, out, *inputs)
                 if cotangent is None:
                     continue
                 # The hot case without a call: the first cotangent to arrive, an exact fit
