@@ -59,25 +59,25 @@ class Optimizer:
         element-by-element look.
         """
         grads = [p.grad for p in self.params]
-        for g in grads:
+        for index, g in enumerate(grads):
             if g is not None and not math.isfinite(
                 np.vdot(g, g) if type(g) is np.ndarray else g
             ):
-                self._raise_if_not_finite(grads)
+                self._check_finite(index, g)
         decay = self.weight_decay
         if decay:
             grads = [g if g is None else g + decay * p.data
                      for p, g in zip(self.params, grads, strict=True)]
         return grads
 
-    def _raise_if_not_finite(self, grads: list) -> None:
-        for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            if g is not None and not np.isfinite(g).all():
-                label = p.name if p.name is not None else f"#{index} (unnamed)"
-                raise FloatingPointError(
-                    f"{type(self).__name__}.step: the gradient of parameter {label} "
-                    f"(shape {p.shape}) contains nan or inf; no parameter was updated"
-                )
+    def _check_finite(self, index: int, g: object) -> None:
+        if not np.isfinite(g).all():
+            p = self.params[index]
+            label = p.name if p.name is not None else f"#{index} (unnamed)"
+            raise FloatingPointError(
+                f"{type(self).__name__}.step: the gradient of parameter {label} "
+                f"(shape {p.shape}) contains nan or inf; no parameter was updated"
+            )
 
     def step(self) -> None:
         raise NotImplementedError
