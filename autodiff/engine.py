@@ -266,13 +266,7 @@ def _fit(g: Any, data: Any) -> Any:
 
 def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
     """grads[parent] += cotangent, fitted to the parent's shape and dtype."""
-    data = parent.data
-    kind = type(cotangent)
-    if not (kind is float and type(data) is float) and not (
-        kind is np.ndarray and type(data) is np.ndarray
-        and cotangent.shape == data.shape and cotangent.dtype == data.dtype
-    ):
-        cotangent = _fit(cotangent, data)
+    cotangent = _fit(cotangent, parent.data)
     previous = grads.get(parent)
     grads[parent] = cotangent if previous is None else previous + cotangent
 
