@@ -99,6 +99,16 @@ def _absent_contestant(name: str, why: str) -> Contestant:
     return Contestant(name, make)
 
 
+def _contestants(built, runner) -> list[Contestant]:
+    """One Contestant per built entry: `runner(instance)` returns the callable to time (the
+    race calls it once, before timing, so its setup is not timed); an absent one says why."""
+    return [
+        _absent_contestant(name, why) if instance is None
+        else Contestant(name, lambda instance=instance: runner(instance))
+        for instance, name, why in built
+    ]
+
+
 # --------------------------------------------------------------------------- workload 1
 
 
@@ -204,18 +214,12 @@ def workload_2(settings: Settings) -> dict[str, Any]:
 def _training_race(sizes, batch, dtype, settings, built, min_time=None) -> list[Row]:
     params = floor.init_params(sizes, dtype)
     x, y = floor.make_batch(sizes[0], sizes[-1], batch, dtype)
-    entries = []
-    for instance, name, why in built:
-        if instance is None:
-            entries.append(_absent_contestant(name, why))
-            continue
 
-        def make(instance=instance):
-            step = instance.trainer(params, LR)
-            return lambda: step(x, y)
+    def timed_step(instance):
+        step = instance.trainer(params, LR)
+        return lambda: step(x, y)
 
-        entries.append(Contestant(name, make))
-    return race(entries, repeats=settings.repeats, warmup=settings.warmup,
+    return race(_contestants(built, timed_step), repeats=settings.repeats, warmup=settings.warmup,
                 min_time=min_time or settings.min_time)
 
 
@@ -303,12 +307,7 @@ def workload_5(settings: Settings, built) -> dict[str, Any]:
     length = 100
     ops = floor.chain_ops(length)
     x = np.linspace(-1.0, 1.0, 10)
-    entries = []
-    for instance, name, why in built:
-        if instance is None:
-            entries.append(_absent_contestant(name, why))
-        else:
-            entries.append(Contestant(name, lambda instance=instance: instance.chain(x, ops)))
+    entries = _contestants(built, lambda instance: instance.chain(x, ops))
     rows = race(entries, repeats=settings.repeats, warmup=settings.warmup,
                 min_time=settings.min_time)
     reference = _find(rows, tensor.Floor.name)
@@ -397,13 +396,7 @@ def workload_7(settings: Settings, built) -> dict[str, Any]:
     images, labels, source = digits.load_digits()
     batches = digits.epoch_batches(images, labels)
     built = [*built, _build_one(tensor.NnBackprop)]
-    entries = []
-    for instance, name, why in built:
-        if instance is None:
-            entries.append(_absent_contestant(name, why))
-        else:
-            entries.append(Contestant(
-                name, lambda instance=instance: digits.epoch_runner(instance, batches)))
+    entries = _contestants(built, lambda instance: digits.epoch_runner(instance, batches))
     rows = race(entries, repeats=settings.repeats, warmup=1, min_time=settings.min_time)
     table = _tensor_table(rows, built, [])
     for row, line in zip(rows, table, strict=True):
