@@ -7,45 +7,49 @@
     >>> a.grad, b.grad
     (2.0, 8.0)
 
-Layout: `value` (the Value type), `engine` (primitives and reverse accumulation), `ops`
-(the table of built-in operations, each forward beside its vector-Jacobian products),
-`functional` (grad, vjp, jvp, jacobian, hessian), `viz` and `explain` (pictures and
-chain-rule reports), `testing` (gradient checking and hypothesis strategies).
+Layers, each importing only those before it: `value` (the node type), `engine` (primitives,
+reverse accumulation, per-thread state), `ops` (the table of built-in operations, each
+forward beside its vector-Jacobian products), `methods` (Value's operators and methods,
+attached from the op table), then what is built on them: `functional` (grad, vjp, jvp,
+jacobian, hessian), `explain` and `viz` (chain-rule reports and pictures), `extend` (for
+writing primitives), `testing` (gradient checking and hypothesis strategies).
 """
 
-from .value import Value  # noqa: I001  (first: the op table is built on Value)
-from .engine import Primitive, backprop, is_grad_enabled, no_grad, primitive
+from . import methods as _methods  # noqa: F401  (gives Value its operators)
+from .engine import Primitive, backprop, backward, is_grad_enabled, no_grad, primitive
 from .explain import explain
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .ops import (
-                  absolute,
-                  clip,
-                  concatenate,
-                  cos,
-                  exp,
-                  log,
-                  log_softmax,
-                  logsumexp,
-                  matmul,
-                  maximum,
-                  mean,
-                  minimum,
-                  relu,
-                  sigmoid,
-                  sin,
-                  softmax,
-                  sqrt,
-                  stack,
-                  tanh,
-                  where,
+    absolute,
+    clip,
+    concatenate,
+    cos,
+    exp,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    relu,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    stack,
+    tanh,
+    where,
 )
+from .value import Value
 from .viz import draw
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Primitive", "Value", "absolute", "backprop", "clip", "concatenate", "cos", "draw", "exp",
-    "explain", "grad", "hessian", "is_grad_enabled", "jacobian", "jvp", "log", "log_softmax",
-    "logsumexp", "matmul", "maximum", "mean", "minimum", "no_grad", "primitive", "relu",
-    "sigmoid", "sin", "softmax", "sqrt", "stack", "tanh", "value_and_grad", "vjp", "where",
+    "Primitive", "Value", "absolute", "backprop", "backward", "clip", "concatenate", "cos",
+    "draw", "exp", "explain", "grad", "hessian", "is_grad_enabled", "jacobian", "jvp", "log",
+    "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "no_grad",
+    "primitive", "relu", "sigmoid", "sin", "softmax", "sqrt", "stack", "tanh",
+    "value_and_grad", "vjp", "where",
 ]

@@ -2,64 +2,77 @@
 
 * A `Primitive` is a numpy function paired with one vector-Jacobian product (VJP) rule per
   argument. Calling it on Values computes the output and records a node: which primitive,
-  which inputs, which keyword parameters. Nothing else is captured, so a node never refers
-  to itself and graphs are freed by reference counting alone.
-* `backprop` visits the nodes reachable from an output in reverse creation order (every
-  node is created after its inputs, so that is a reverse topological order) and applies
-  the chain rule: each node's cotangent is pushed through the VJP rule of each input and
-  summed where paths meet. It is a loop, not a recursion: depth is limited by memory only.
+  which arguments, their data at that moment, which keyword parameters, and whatever the
+  forward pass left for the rules (residuals). Nothing else is captured, so a node never
+  refers to itself and graphs are freed by reference counting alone.
+* `backprop` visits the operation nodes reachable from an output in reverse creation order
+  (every node is created after its inputs, so that is a reverse topological order) and
+  applies the chain rule: each node's cotangent is pushed through the VJP rule of each
+  argument and summed where paths meet (`fit` sums a broadcast cotangent back to the
+  argument's shape). It is a loop, not a recursion: depth is limited by memory only.
+* Before it runs, backprop refuses a stale graph: data changed by the library after an
+  operation read it (see the versions in `autodiff.value`). Leaf arrays a graph has read
+  are kept read-only until the next backward pass, so raw numpy writes into them are
+  refused too.
+* Per-thread state: whether operations record (`no_grad`), and how many transforms
+  (`grad`, `vjp`, ...) are active, so that a transform knows it runs inside another one.
 
-The built-in operations in `autodiff.ops` use exactly the public `primitive`/`defvjp`
-mechanism defined here; `Value` (in `autodiff.value`) is the node type.
+This module knows only the node type. The op table (`autodiff.ops`) is built on it with
+exactly the public `primitive`/`defvjp` mechanism a user has for custom operations.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import operator
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from .value import Value, _data, _shape_of, as_data, next_node_id
+from . import value as _value
+from .value import Value, as_data, freeze, init_node, new_value, raw, thaw_all
 
 __all__ = [
-    "Primitive", "Value", "backprop", "is_grad_enabled", "no_grad", "primitive",
-    "reachable_nodes",
+    "Primitive", "backprop", "backward", "fit", "is_grad_enabled", "no_grad", "primitive",
+    "reachable_nodes", "transform_depth",
 ]
 
-_new_value = object.__new__
+
+# --------------------------------------------------------------------------- per-thread state
 
 
-# --------------------------------------------------------------------------- grad mode
+class _ThreadState(threading.local):
+    recording = True  # operations record a graph (False inside no_grad())
+    depth = 0  # how many transforms (grad, vjp, jvp, ...) are running on this thread
 
 
-class _GradMode(threading.local):
-    enabled = True
-
-
-_grad_mode = _GradMode()
+_state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside `no_grad()`."""
-    return _grad_mode.enabled
+    return _state.recording
+
+
+def transform_depth() -> int:
+    """How many transforms (grad, vjp, jvp, jacobian, ...) are active on this thread."""
+    return _state.depth
 
 
 class no_grad:
     """Context manager and decorator: operations inside record no graph (per thread)."""
 
     def __enter__(self) -> None:
-        self._previous = _grad_mode.enabled
-        _grad_mode.enabled = False
+        self._previous = _state.recording
+        _state.recording = False
 
     def __exit__(self, *exc: object) -> None:
-        _grad_mode.enabled = self._previous
+        _state.recording = self._previous
 
     def __call__(self, function: Callable) -> Callable:
-        import functools
-
         @functools.wraps(function)
         def without_grad(*args, **kwargs):
             with no_grad():
@@ -68,18 +81,18 @@ class no_grad:
         return without_grad
 
 
-def _wrap_output(out: Any) -> float | np.ndarray:
-    """Bring a primitive's forward result to the engine's storage convention."""
-    kind = type(out)
-    if kind is float:
-        return out
-    if kind is np.ndarray:
-        if out.ndim == 0 and out.dtype == np.float64:
-            return float(out)
-        return out
-    if kind is np.float64 or isinstance(out, (int, bool)):
-        return float(out)
-    return np.asarray(out)
+class transform_scope:
+    """Marks a running transform: one level deeper, and operations record inside it."""
+
+    def __enter__(self) -> int:
+        self._previous = _state.recording
+        _state.recording = True
+        _state.depth += 1
+        return _state.depth
+
+    def __exit__(self, *exc: object) -> None:
+        _state.depth -= 1
+        _state.recording = self._previous
 
 
 # --------------------------------------------------------------------------- primitives
@@ -89,31 +102,43 @@ class Primitive:
     """A numpy function that Values can flow through, with its vector-Jacobian products.
 
     A VJP rule is `rule(g, out, *args, **params) -> cotangent for that argument`: `g` is the
-    cotangent of the output, `out` the forward result and `args` the forward inputs. During
-    an ordinary backward pass they are plain numpy data; with `create_graph=True` they are
-    Values, so a rule written with differentiable operations gives higher derivatives for
-    free. A rule may return a cotangent of the broadcast output's shape: the engine sums it
-    back to the argument's shape. Return None for "no gradient" (e.g. integer indices).
+    cotangent of the output, `out` the forward result and `args` the forward arguments.
+    During an ordinary backward pass they are plain numpy data; with `create_graph=True`
+    they are Values, so a rule written with differentiable operations gives higher
+    derivatives for free. A rule may return a cotangent of the broadcast output's shape:
+    the engine sums it back to the argument's shape. Return None for "no gradient".
     Called with no Value among its arguments, a primitive is just its numpy function.
 
-    `defvjp(rule0, rule1, ...)` gives one rule per argument. `defvjp_argnums(rule)` gives
-    one rule for all of them, `rule(argnums, g, out, *args, **params)` returning one
-    cotangent per position in `argnums` (those that need one): for variadic primitives,
-    and for fused ones whose cotangents share work.
+    `defvjp(rule0, rule1, ...)` gives one rule per positional argument; an explicit None
+    marks an argument as not differentiable, and differentiating through an argument that
+    has no rule raises NotImplementedError. `defvjp_argnums(rule)` gives one rule for all
+    of them, `rule(argnums, g, out, *args, **params)` returning one cotangent per position
+    in `argnums`: for variadic primitives, and for fused ones whose cotangents share work.
+
+    With `residuals=True` the forward returns `(output, residuals)`: what its rules need
+    besides the output (as JAX's `custom_vjp` forward does). The node keeps them for the
+    first-order backward pass, which hands them to the rules as `residuals=` and then frees
+    them; a later pass, or one with `create_graph=True`, gets `residuals=None` and the rule
+    recomputes what it needs (with differentiable operations, for higher order).
     """
 
-    __slots__ = ("__dict__", "forward", "name", "vjp_argnums", "vjps")
+    __slots__ = ("__dict__", "forward", "has_residuals", "name", "vjp_argnums", "vjps")
 
-    def __init__(self, forward: Callable, name: str | None = None) -> None:
+    def __init__(self, forward: Callable, name: str | None = None,
+                 residuals: bool = False) -> None:
         self.forward = forward
         self.name = name or forward.__name__
         self.__name__ = self.name
         self.__doc__ = forward.__doc__
+        self.has_residuals = bool(residuals)
         self.vjps: tuple | None = None
         self.vjp_argnums: Callable | None = None
 
     def defvjp(self, *rules: Callable | None) -> Primitive:
         """Attach VJP rules, one per positional argument (None: not differentiable)."""
+        for index, rule in enumerate(rules):
+            if rule is not None and not callable(rule):
+                raise TypeError(f"{self.name}.defvjp: rule {index} is not callable: {rule!r}")
         self.vjps = rules
         return self
 
@@ -126,56 +151,41 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args: Any, **params: Any) -> Any:
-        raw = []
+        raw_args = []
         found_value = tracked = False
         for a in args:
             if isinstance(a, Value):
-                raw.append(a.data)
+                raw_args.append(a._data)
                 found_value = True
-                tracked = tracked or a.requires_grad
+                if a.requires_grad:
+                    tracked = True
             else:
-                raw.append(a)
+                raw_args.append(a)
+        if params:
+            _refuse_value_params(self.name, params)
         try:
-            out = self.forward(*raw, **params) if params else self.forward(*raw)
-        except (ValueError, IndexError) as error:
-            raise _shape_error(self.name, args, error) from None
+            out = self.forward(*raw_args, **params) if params else self.forward(*raw_args)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _call_error(self.name, args, error) from None
+        residuals = None
+        if self.has_residuals:
+            out, residuals = out
         if not found_value:
             return out  # plain numpy in, plain numpy out
-        kind = type(out)
-        if kind is not float and (kind is not np.ndarray or out.ndim == 0):
-            out = _wrap_output(out)
-        node = _new_value(Value)
-        node.data = out
-        node.grad = node.name = None
-        node._id = next_node_id()
-        if tracked and _grad_mode.enabled:
-            node.requires_grad = True
-            node._op = self
-            node._args = args
-            node._params = params or None
-        else:
-            node.requires_grad = False
-            node._op = node._params = None
-            node._args = ()
-        return node
-
-    def vjp(self, argnum: int, g: Any, out: Any, args: tuple, params: dict | None) -> Any:
-        """Cotangent for argument `argnum`, by this primitive's rule."""
-        params = params or {}
-        rules = self.vjps
-        if rules is not None:
-            rule = rules[argnum] if argnum < len(rules) else None
-            return None if rule is None else rule(g, out, *args, **params)
-        return self.vjp_all((argnum,), g, out, args, params)[0]
-
-    def vjp_all(self, argnums: tuple, g: Any, out: Any, args: tuple, params: dict | None):
-        """Cotangents for the arguments at `argnums`, by the all-arguments rule."""
-        if self.vjp_argnums is None:
-            raise NotImplementedError(f"{self.name}: no VJP rule defined (use defvjp)")
-        return self.vjp_argnums(argnums, g, out, *args, **(params or {}))
+        if type(out) is not float:
+            out = as_data(out, caller=self.name)
+        node = new_value()
+        if tracked and _state.recording:
+            for a in args:
+                if type(a) is Value and not a._frozen:
+                    freeze(a)
+            return init_node(node, out, True, self, args, tuple(raw_args), params or None,
+                             residuals)
+        return init_node(node, out, False)
 
 
-def primitive(forward: Callable | None = None, *, name: str | None = None):
+def primitive(forward: Callable | None = None, *, name: str | None = None,
+              residuals: bool = False):
     """Make a numpy function differentiable: decorate it, then give its VJP rules.
 
         @primitive
@@ -184,28 +194,114 @@ def primitive(forward: Callable | None = None, *, name: str | None = None):
         cube.defvjp(lambda g, out, x: g * 3 * x ** 2)
     """
     if forward is None:
-        return lambda f: Primitive(f, name=name)
-    return Primitive(forward, name=name)
+        return lambda f: Primitive(f, name=name, residuals=residuals)
+    return Primitive(forward, name=name, residuals=residuals)
 
 
-def _shape_error(name: str, args: tuple, error: Exception) -> Exception:
-    shapes = [_shape_of(a) for a in args if isinstance(a, (Value, np.ndarray, list))]
+def _refuse_value_params(name: str, params: dict) -> None:
+    for key, value in params.items():
+        if isinstance(value, Value) and value.requires_grad:
+            raise TypeError(
+                f"{name}: keyword argument {key}= is a Value that requires grad, but keyword "
+                "arguments are not differentiated; pass it positionally, or pass .data if it "
+                "is meant as a constant"
+            )
+
+
+def _call_error(name: str, args: tuple, error: Exception) -> Exception:
+    """The error of a failed forward, naming the operation and its inputs' shapes."""
+    message = str(error)
+    shapes = [np.shape(raw(a)) for a in args if isinstance(a, (Value, np.ndarray, list))]
     described = " and ".join(str(s) for s in shapes) or "(no arrays)"
-    message = f"{name}: incompatible input shapes {described}: {error}"
-    if isinstance(error, IndexError) and not isinstance(error, ValueError):
-        return IndexError(message)
-    return ValueError(message)
+    if message.startswith(f"{name}:"):  # already names the operation and what was wrong
+        text = f"{message} (input shapes {described})"
+    elif type(error) is ValueError:  # numpy's broadcasting and core-dimension mismatches
+        text = f"{name}: incompatible input shapes {described}: {message}"
+    else:
+        text = f"{name}: {message} (input shapes {described})"
+    try:
+        return type(error)(text)
+    except Exception:  # an exception type with another constructor signature
+        return ValueError(text)
+
+
+# --------------------------------------------------------------------------- the engine's own ops
+
+
+@primitive(name="sum_to")
+def sum_to(x, shape):
+    """x summed over the axes broadcasting added or stretched, back to `shape`  ·  the
+    gradient is broadcast back"""
+    return _sum_to_data(x, shape)
+
+
+@primitive(name="broadcast_to")
+def broadcast_to(x, shape):
+    """x repeated along broadcast axes  ·  the gradient is summed back"""
+    if math.prod(shape) <= _SMALL:
+        result = np.empty(shape, dtype=np.result_type(x))
+        result[...] = x
+        return result
+    return np.broadcast_to(x, shape)
+
+
+_SMALL = 4096  # below this many elements a fresh array is cheaper than a broadcast view
+
+sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, np.shape(raw(x))))
+broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, np.shape(raw(x))))
+
+
+@primitive(name="astype")
+def astype(x, dtype):
+    """x converted to another floating dtype  ·  the gradient converts back"""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"astype: Values hold floating data; cannot convert to {dtype}")
+    return np.asarray(x, dtype=dtype)
+
+
+astype.defvjp(lambda g, out, x, dtype: astype(g, np.result_type(raw(x))))
+
+
+def _sum_to_data(g: Any, shape: tuple) -> Any:
+    g_shape = np.shape(g)
+    if g_shape == shape:
+        return g
+    lead = len(g_shape) - len(shape)
+    if lead < 0:
+        return np.broadcast_to(g, shape).copy()
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
+    g = np.sum(g, axis=tuple(range(lead)) + stretched, keepdims=True)
+    return g.reshape(shape)
+
+
+def fit(g: Any, data: Any) -> Any:
+    """Sum a broadcast cotangent back to the shape of `data` and give it data's dtype."""
+    if type(data) is float:  # a float64 scalar
+        if type(g) is float:
+            return g
+        if isinstance(g, Value):
+            if g.shape != ():
+                g = sum_to(g, ())
+            return g if g.dtype == np.float64 else astype(g, np.float64)
+        return float(np.sum(g))
+    shape, dtype = data.shape, data.dtype
+    if isinstance(g, Value):
+        if g.shape != shape:
+            g = sum_to(g, shape)
+        return g if g.dtype == dtype else astype(g, dtype)
+    if np.shape(g) != shape:
+        g = _sum_to_data(g, shape)
+    if type(g) is not np.ndarray:
+        return np.asarray(g, dtype=dtype)
+    return g if g.dtype == dtype else g.astype(dtype)
 
 
 # --------------------------------------------------------------------------- reverse mode
 
 
-def _ones_like(data: Any) -> Any:
-    return 1.0 if type(data) is float else np.ones_like(data)
-
-
 def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
-    if grad is None and not create_graph and type(root.data) is float:
+    if grad is None and not create_graph and type(root._data) is float:
         return 1.0  # the common case: a float64 scalar loss
     shape = root.shape
     if grad is None:
@@ -214,99 +310,137 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
                 f"backward() without grad needs a one-element output; this one has shape "
                 f"{shape}. Pass grad= of shape {shape} (or reduce it, e.g. with .sum())."
             )
-        seed = _ones_like(root.data)
+        seed = 1.0 if type(root._data) is float else np.ones_like(root._data)
     else:
-        seed = grad if isinstance(grad, Value) else as_data(grad)
-        if isinstance(seed, Value):
-            if not create_graph:
-                seed = seed.data
-        if _shape_of(seed) != shape:
+        seed = grad if isinstance(grad, Value) and create_graph else as_data(
+            grad, caller="backward(grad=...)")
+        if np.shape(raw(seed)) != shape:
             raise ValueError(
-                f"backward(): grad has shape {_shape_of(seed)} but the output has shape {shape}"
+                f"backward(): grad has shape {np.shape(raw(seed))} but the output has shape "
+                f"{shape}"
             )
     if create_graph and not isinstance(seed, Value):
         seed = Value(seed, requires_grad=False)
-    return _fit(seed, root.data)
-
-
-def _fit(g: Any, data: Any) -> Any:
-    """Sum a broadcast cotangent back to the shape of `data` and give it data's dtype."""
-    if type(data) is float:  # float64 scalar
-        if type(g) is float:
-            return g
-        if isinstance(g, Value):
-            if g.ndim:
-                g = g.sum()
-            return g if g.dtype == np.float64 else g.astype(np.float64)
-        return float(np.sum(g))
-    shape = data.shape
-    g_shape = np.shape(g.data) if isinstance(g, Value) else np.shape(g)
-    if g_shape != shape:
-        lead = len(g_shape) - len(shape)
-        if lead >= 0:
-            kept = tuple(
-                lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1
-            )
-            if kept:
-                g = g.sum(axis=tuple(range(lead)) + kept, keepdims=True)
-                if lead:
-                    g = g.reshape(shape)
-            elif lead:
-                g = g.sum(axis=tuple(range(lead)))
-        if np.shape(_data(g)) != shape:
-            g = _ops.broadcast_to(g, shape)
-    if isinstance(g, Value):
-        return g if g.dtype == data.dtype else g.astype(data.dtype)
-    if type(g) is not np.ndarray:
-        g = np.asarray(g, dtype=data.dtype)
-    elif g.dtype != data.dtype:
-        g = g.astype(data.dtype)
-    return g
-
-
-def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
-    """grads[parent] += cotangent, fitted to the parent's shape and dtype."""
-    cotangent = _fit(cotangent, parent.data)
-    previous = grads.get(parent)
-    grads[parent] = cotangent if previous is None else previous + cotangent
-
-
-def reachable_nodes(
-    root: Value, include_constants: bool = False, include_leaves: bool = True
-) -> list[Value]:
-    """The tracked Values `root` depends on, `root` first, in reverse creation order
-    (with `include_constants`, also the constant Values fed to its operations; without
-    `include_leaves`, only the Values made by operations).
-
-    Every node is created after its inputs, so reverse creation order is a reverse
-    topological order: a node comes before everything it was computed from.
-    """
-    seen = {root}
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._args:
-            if (isinstance(parent, Value) and (parent._op is not None or include_leaves)
-                    and (parent.requires_grad or include_constants) and parent not in seen):
-                seen.add(parent)
-                stack.append(parent)
-    return sorted(seen, key=_creation_order, reverse=True)
+    return fit(seed, root._data)
 
 
 _creation_order = operator.attrgetter("_id")
 
 
-def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[Value, Any]:
-    """Cotangents d(root)/d(node) for every tracked node `root` depends on (the chain rule).
+def reachable_nodes(
+    root: Value, include_constants: bool = False, include_leaves: bool = True,
+    stop_at: Iterable[Value] | None = None,
+) -> list[Value]:
+    """The tracked Values `root` depends on, `root` first, in reverse creation order
+    (with `include_constants`, also the constant Values fed to its operations; without
+    `include_leaves`, only the Values made by operations; Values in `stop_at` are listed
+    but not looked through, as if they were leaves).
+
+    Every node is created after its inputs, so reverse creation order is a reverse
+    topological order: a node comes before everything it was computed from.
+    """
+    stops = set(stop_at) if stop_at else ()
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in stops and node is not root:
+            continue
+        for parent in node._args:
+            if (type(parent) is Value and parent not in seen
+                    and (parent.requires_grad or include_constants)):
+                seen.add(parent)
+                stack.append(parent)
+    nodes = sorted(seen, key=_creation_order, reverse=True)
+    if not include_leaves:
+        nodes = [n for n in nodes if n._op is not None and (n not in stops or n is root)]
+    return nodes
+
+
+def _operation_nodes(root: Value) -> list[Value]:
+    """The tracked operation nodes `root` depends on, in reverse creation order (the hot
+    path of `reachable_nodes`: leaves are not collected)."""
+    if root._op is None:
+        return []
+    seen = {root._id: root}
+    stack = [root]
+    while stack:
+        for parent in stack.pop()._args:
+            if type(parent) is Value and parent._op is not None and parent.requires_grad:
+                key = parent._id
+                if key not in seen:
+                    seen[key] = parent
+                    stack.append(parent)
+    return [seen[key] for key in sorted(seen, reverse=True)]
+
+
+def _on_paths(nodes: list[Value], targets: set[Value]) -> list[Value]:
+    """The nodes (reverse creation order) on some path down to one of `targets`."""
+    reaching = set(targets)
+    for node in reversed(nodes):  # inputs before the Values made from them
+        if any(type(a) is Value and a in reaching for a in node._args):
+            reaching.add(node)
+    return [node for node in nodes if node in reaching and node not in targets]
+
+
+def _refuse_stale(nodes: list[Value]) -> None:
+    """Raise if any node's data, or data it read, was changed by the library after it was
+    recorded (a newer stamp than the node's own)."""
+    for node in nodes:
+        created = node._id
+        if node._written > created:
+            _raise_stale(node, node, created)
+        for a in node._args:
+            if type(a) is Value and a._written > created:
+                _raise_stale(node, a, created)
+
+
+def _raise_stale(node: Value, changed: Value, created: int) -> None:
+    label = repr(changed.name) if changed.name else "(unnamed)"
+    role = "its output" if changed is node else "an input"
+    raise RuntimeError(
+        f"backward through {node._op.name}: {role}, Value {label} of shape {changed.shape}, "
+        f"was changed after {node._op.name} used it (it is now at version "
+        f"{changed._version}; {node._op.name} saw version {_version_at(changed, created)}). "
+        "Its gradient would be computed from the new data. Recompute the output after "
+        "changing the data, or change the data only after backward."
+    )
+
+
+def _version_at(value: Value, stamp: int) -> str:
+    """The version `value` had at time `stamp`, from its recent write stamps."""
+    recent = value._stamps
+    later = sum(1 for s in recent if s > stamp)
+    if later == len(recent) and len(recent) == _value.STAMPS_KEPT:
+        return f"{value._version - later} or earlier"
+    return str(value._version - later)
+
+
+def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
+             wrt: Iterable[Value] | None = None,
+             stop_at: Iterable[Value] | None = None) -> dict[Value, Any]:
+    """Cotangents d⟨grad, root⟩/d(node) for the tracked nodes `root` depends on (the chain
+    rule, in reverse topological order).
 
     Returns a dict node → gradient (shape and dtype of the node's data). Nothing is
-    written to `.grad`; `Value.backward` does that.
+    written to `.grad`; `backward` does that. `wrt` limits the pass to the paths that reach
+    those Values; `stop_at` Values receive their cotangent but pass nothing further back.
     """
     grads: dict[Value, Any] = {root: _seed(root, grad, create_graph)}
-    recording = _grad_mode.enabled
-    _grad_mode.enabled = create_graph  # rules record a graph only for higher order
+    if stop_at:
+        nodes = reachable_nodes(root, include_leaves=False, stop_at=stop_at)
+        stops = set(stop_at)
+        nodes = [n for n in nodes if n not in stops or n is root]
+    else:
+        nodes = _operation_nodes(root)
+    if wrt is not None:
+        nodes = _on_paths(nodes, set(wrt))
+    if nodes and _value.last_write[0] > nodes[-1]._id:
+        _refuse_stale(nodes)  # some Value was written after this graph began
+    recording = _state.recording
+    _state.recording = create_graph  # rules record a graph only for higher order
     try:
-        # Leaves have nothing further back: only the operations are visited.
-        for node in reachable_nodes(root, include_leaves=False):
+        for node in nodes:
             g = grads.get(node)
             if g is None:
                 continue  # tracked, but no path from root carries a gradient here
@@ -314,27 +448,27 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
             if create_graph:
                 out, inputs = node, args
             else:
-                out = node.data
-                inputs = [a.data if isinstance(a, Value) else a for a in args]  # _data, inlined
+                out, inputs = node._data, node._raw
             params = node._params
+            if op.has_residuals:
+                params = dict(params or {})
+                params["residuals"] = None if create_graph else node._residuals
+                node._residuals = None  # used once: a later pass recomputes
             rules = op.vjps
             if rules is None:  # one rule for all the arguments that need a cotangent
-                argnums = tuple(i for i, a in enumerate(args)
-                                if isinstance(a, Value) and a.requires_grad)
-                cotangents = op.vjp_all(argnums, g, out, inputs, params)
-                for argnum, cotangent in zip(argnums, cotangents, strict=True):
-                    if cotangent is not None:
-                        _accumulate(grads, args[argnum], cotangent)
+                _apply_argnums_rule(grads, node, op, g, out, inputs, params)
                 continue
-            for rule, parent in zip(rules, args):  # noqa: B905  (args beyond rules get none)
-                if rule is None or not (isinstance(parent, Value) and parent.requires_grad):
+            if len(args) > len(rules):
+                _refuse_missing_rules(node, rules)
+            for rule, parent in zip(rules, args):  # noqa: B905  (checked just above)
+                if rule is None or not (type(parent) is Value and parent.requires_grad):
                     continue
                 cotangent = rule(g, out, *inputs, **params) if params else rule(g, out, *inputs)
                 if cotangent is None:
                     continue
                 # The hot case without a call: the first cotangent to arrive, an exact fit
                 # (`is`: comparing dtypes with == costs more than the rest of this test).
-                data, kind = parent.data, type(cotangent)
+                data, kind = parent._data, type(cotangent)
                 if parent not in grads and ((kind is float and type(data) is float) or (
                     kind is np.ndarray and type(data) is np.ndarray
                     and cotangent.shape == data.shape and cotangent.dtype is data.dtype
@@ -343,8 +477,82 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False) -> dict[
                 else:
                     _accumulate(grads, parent, cotangent)
     finally:
-        _grad_mode.enabled = recording
+        _state.recording = recording
+        thaw_all()
     return grads
 
 
-from . import ops as _ops  # noqa: E402  (broadcasting a cotangent uses the op table)
+def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
+    """grads[parent] += cotangent, fitted to the parent's shape and dtype."""
+    cotangent = fit(cotangent, parent._data)
+    previous = grads.get(parent)
+    grads[parent] = cotangent if previous is None else previous + cotangent
+
+
+def _apply_argnums_rule(grads, node, op, g, out, inputs, params) -> None:
+    args = node._args
+    argnums = tuple(i for i, a in enumerate(args) if type(a) is Value and a.requires_grad)
+    if op.vjp_argnums is None:
+        raise NotImplementedError(
+            f"{op.name}: no VJP rule defined; give one with {op.name}.defvjp(...)"
+        )
+    params = params or {}
+    cotangents = op.vjp_argnums(argnums, g, out, *inputs, **params)
+    for argnum, cotangent in zip(argnums, cotangents, strict=True):
+        if cotangent is not None:
+            _accumulate(grads, args[argnum], cotangent)
+
+
+def _refuse_missing_rules(node: Value, rules: tuple) -> None:
+    for argnum in range(len(rules), len(node._args)):
+        parent = node._args[argnum]
+        if type(parent) is Value and parent.requires_grad:
+            name = node._op.name
+            raise NotImplementedError(
+                f"{name}: no VJP rule for argument {argnum} (it has {len(rules)} rule(s)); "
+                f"differentiating through it needs {name}.defvjp(...) with a rule at position "
+                f"{argnum}, or None there if it is not differentiable"
+            )
+
+
+# --------------------------------------------------------------------------- backward
+
+
+_grad_lock = threading.Lock()  # accumulation into .grad is atomic across threads
+
+
+def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
+             intermediate_grads: bool = True) -> None:
+    """Accumulate d(root)/d(leaf) into every leaf's `.grad` (the chain rule, in reverse).
+
+    A one-element output is seeded with 1; a larger one needs `grad`, its cotangent.
+    Leaves accumulate across calls; intermediates hold this pass's gradient (unless
+    `intermediate_grads=False`, which leaves them untouched: less memory for training).
+    With `create_graph=True` the gradients are Values that can be differentiated again.
+    Every Value gets a gradient array of its own.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward() on a Value that does not require grad (a constant, a detached "
+            "Value, or one computed under no_grad())"
+        )
+    grads = backprop(root, grad, create_graph=create_graph)
+    handed_out = {id(grad)} if grad is not None else set()  # the caller's seed is theirs
+    with _grad_lock:
+        for node, g in grads.items():
+            leaf = node._op is None
+            if not leaf and not intermediate_grads:
+                continue
+            if type(g) is np.ndarray:
+                if not g.ndim:
+                    g = g[()]  # 0-d: a numpy scalar of the data's dtype
+                else:
+                    if id(g) in handed_out or (leaf and (
+                            g.base is not None or not g.flags.writeable)):
+                        g = g.copy()  # one array per Value: editing one edits no other
+                    handed_out.add(id(g))
+            if leaf and node.grad is not None:
+                g = node.grad + g  # leaves accumulate
+            node.grad = g

@@ -15,14 +15,14 @@ a step, unnamed Values called v1, v2, ... in creation order.
 
 from __future__ import annotations
 
-import heapq
 import math
 import textwrap
 from typing import Any
 
 import numpy as np
 
-from .engine import Value, _fit, _ones_like, backprop, reachable_nodes
+from .engine import _creation_order, backprop, reachable_nodes
+from .value import Value
 
 __all__ = ["Explanation", "explain", "format_number"]
 
@@ -79,42 +79,26 @@ class _Step:
 
 def _push(consumer: Value, seed: Any, shown: set[Value]) -> dict[Value, tuple[Any, list[str]]]:
     """Push the cotangent `seed` of `consumer` back through its operation and any unshown
-    intermediate Values, until shown Values are reached. Returns shown input → (cotangent,
-    names of the operations on the way, in data-flow order)."""
-    cotangents: dict[Value, Any] = {consumer: seed}
-    ops_on_the_way: dict[Value, set[Value]] = {consumer: {consumer}}
-    pending = [(-consumer._id, consumer)]  # a heap, latest first: reverse topological order
-    reached: dict[Value, tuple[Any, set[Value]]] = {}
-    while pending:
-        node = heapq.heappop(pending)[1]
-        g = cotangents.pop(node)
-        path = ops_on_the_way.pop(node)
-        op = node._op
-        for argnum, parent in enumerate(node._args):
-            if not (isinstance(parent, Value) and parent.requires_grad):
-                continue
-            cotangent = op.vjp(argnum, g, node.data, node._raw, node._params)
-            if cotangent is None:
-                continue
-            cotangent = _fit(cotangent, parent.data)
-            if parent in shown or parent._op is None:
-                previous = reached.get(parent)
-                if previous is None:
-                    reached[parent] = (cotangent, set(path))
-                else:
-                    reached[parent] = (previous[0] + cotangent, previous[1] | path)
-            else:
-                if parent in cotangents:
-                    cotangents[parent] = cotangents[parent] + cotangent
-                    ops_on_the_way[parent] |= path | {parent}
-                else:
-                    cotangents[parent] = cotangent
-                    ops_on_the_way[parent] = path | {parent}
-                    heapq.heappush(pending, (-parent._id, parent))
-    return {
-        parent: (cotangent, [n._op.name for n in sorted(path, key=lambda n: n._id)])
-        for parent, (cotangent, path) in reached.items()
-    }
+    intermediate Values, until shown Values (or leaves) are reached: one `backprop` that
+    stops at the shown Values. Returns shown input → (cotangent, names of the operations
+    on the way, in data-flow order)."""
+    stops = shown - {consumer}
+    grads = backprop(consumer, seed, stop_at=stops)
+    region = sorted((n for n in grads if n is consumer or (n._op is not None and n not in shown)),
+                    key=_creation_order)
+    inside = set(region)
+    reached = {}
+    for parent, cotangent in grads.items():
+        if parent is consumer or not (parent in shown or parent._op is None):
+            continue
+        leads_there: set[Value] = set()  # region nodes with a path down to parent
+        for node in region:  # inputs before the Values made from them
+            if any(a is parent or (a in inside and a in leads_there) for a in node._args
+                   if type(a) is Value):
+                leads_there.add(node)
+        ops = [n._op.name for n in region if n in leads_there]
+        reached[parent] = (cotangent, ops)
+    return reached
 
 
 def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
@@ -176,7 +160,7 @@ def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
         # A one-element consumer gets its local derivative (seed 1); an array consumer
         # only a vector-Jacobian product of its upstream gradient.
         local_wanted = _is_scalar(consumer.data)
-        seed = _ones_like(consumer.data) if local_wanted else upstream
+        seed = None if local_wanted else upstream
         for parent, (pushed, ops) in _push(consumer, seed, shown).items():
             local = pushed if local_wanted else None
             steps.setdefault(parent, []).append(_Step(consumer, upstream, local, ops))

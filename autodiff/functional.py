@@ -2,9 +2,15 @@
 hessian. They are thin layers over one reverse pass (`backprop`).
 
 A function given to them is written with Value-aware code (Value methods, operators and
-`autodiff` functions). Called with plain numbers or arrays they return plain numpy results;
-called with Values that require grad (as happens when transforms nest, `grad(grad(f))`)
-they return Values connected to those inputs, so the result can be differentiated again.
+`autodiff` functions). Every call traces fresh inputs: a new leaf for a number or an
+array, and a new node over a Value that requires grad (so a Value that is also reached
+through a closure is told apart from the argument: no perturbation confusion).
+
+Each running transform is one level on a per-thread record (`transform_depth`). A
+transform called inside another one, or with Values that require grad, differentiates
+with `create_graph=True` and returns Values connected to the outer graph, so the outer
+transform differentiates through it (`grad(lambda x: x * grad(lambda y: x * y)(1.0))`).
+Called at the top level with numbers or arrays, it returns plain numpy results.
 """
 
 from __future__ import annotations
@@ -14,78 +20,125 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, _data, backprop
+from .engine import backprop, primitive, transform_depth, transform_scope
 from .ops import stack
+from .value import Value, raw
 
 __all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
+
+
+@primitive(name="trace_input")
+def _trace_input(x):
+    """x itself, as a new node: a transform's argument  ·  the gradient passes through"""
+    return x
+
+
+_trace_input.defvjp(lambda g, out, x: g)
 
 
 def _is_traced(x: Any) -> bool:
     return isinstance(x, Value) and x.requires_grad
 
 
-def _trace_inputs(args: Sequence[Any]) -> tuple[list[Value], bool]:
-    """Leaves to differentiate with respect to, and whether we sit inside an outer transform."""
-    nested = any(_is_traced(a) for a in args)
-    return [a if _is_traced(a) else Value(a) for a in args], nested
+def _trace_inputs(args: Sequence[Any]) -> list[Value]:
+    """Fresh Values to differentiate with respect to, one per argument."""
+    return [_trace_input(a) if _is_traced(a) else Value(raw(a)) for a in args]
 
 
 def _zeros_like(x: Value) -> Any:
-    return 0.0 if x.ndim == 0 and x.dtype == np.float64 else np.zeros(x.shape, dtype=x.dtype)
-
-
-def _cotangents(out: Value, inputs: Sequence[Value], g: Any, create_graph: bool) -> list[Any]:
-    """d⟨g, out⟩/d(input) for each input (zeros for inputs `out` does not depend on)."""
-    if not _is_traced(out):
-        return [_zeros_like(x) for x in inputs]
-    grads = backprop(out, g, create_graph=create_graph)
-    return [grads.get(x, _zeros_like(x)) for x in inputs]
+    return 0.0 if type(x._data) is float else np.zeros(x.shape, dtype=x.dtype)
 
 
 def _as_result(x: Any, nested: bool) -> Any:
-    return x if nested else _data(x)
+    return x if nested else raw(x)
 
 
-def _vjp(f: Callable, args: Sequence[Any], create_graph: bool = False):
-    inputs, nested = _trace_inputs(args)
-    out = f(*inputs)
+def _trace(f: Callable, args: Sequence[Any]) -> tuple[Value, list[Value], bool]:
+    """Run f on fresh traced inputs: (output as a Value, inputs, nested)."""
+    nested = transform_depth() > 0 or any(_is_traced(a) for a in args)
+    with transform_scope():
+        inputs = _trace_inputs(args)
+        out = f(*inputs)
     if not isinstance(out, Value):
         out = Value(out, requires_grad=False)
+    return out, inputs, nested
+
+
+def _pullback(out: Value, inputs: list[Value], nested: bool, create_graph: bool = False):
+    """g ↦ d⟨g, out⟩/d(input) for each input (zeros where out does not depend on it)."""
 
     def vjp_fn(g: Any) -> tuple[Any, ...]:
-        cotangents = _cotangents(out, inputs, g, create_graph=create_graph or nested)
-        return tuple(_as_result(c, nested or create_graph) for c in cotangents)
+        higher = create_graph or nested
+        if not out.requires_grad:
+            cotangents = [_zeros_like(x) for x in inputs]
+        else:
+            with transform_scope():
+                grads = backprop(out, g, create_graph=higher, wrt=inputs)
+            cotangents = [grads.get(x, _zeros_like(x)) for x in inputs]
+        return tuple(_as_result(c, higher) for c in cotangents)
 
-    return out, inputs, nested, vjp_fn
+    return vjp_fn
 
 
 def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
     """(f(*args), vjp_fn) where vjp_fn(g) = gᵀ ∂f/∂args, one cotangent per argument."""
-    out, _, nested, vjp_fn = _vjp(f, args)
-    return _as_result(out, nested), vjp_fn
+    out, inputs, nested = _trace(f, args)
+    return _as_result(out, nested), _pullback(out, inputs, nested)
 
 
-def value_and_grad(f: Callable, argnum: int | Sequence[int] = 0) -> Callable:
-    """x ↦ (f(x), ∇f(x)) for a scalar-valued f; `argnum` picks the argument(s)."""
+def _argnums(name: str, argnum: Any, argnums: Any) -> int | tuple[int, ...]:
+    if argnums is not None:
+        if argnum != 0:
+            raise TypeError(f"{name}: give argnum or argnums, not both")
+        argnum = argnums
+    if isinstance(argnum, (list, tuple)):
+        if not all(_is_int(a) for a in argnum):
+            raise TypeError(f"{name}: argnums must be ints; got {argnum!r}")
+        return tuple(int(a) for a in argnum)
+    if not _is_int(argnum):
+        raise TypeError(f"{name}: argnum must be an int or a tuple of ints; got {argnum!r}")
+    return int(argnum)
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _check_argnums(name: str, argnum: int | tuple[int, ...], count: int) -> None:
+    for a in argnum if isinstance(argnum, tuple) else (argnum,):
+        if not -count <= a < count:
+            raise ValueError(
+                f"{name}: argnum {a} is out of range: f was called with {count} positional "
+                f"argument{'s' if count != 1 else ''} (valid: {-count}..{count - 1})"
+            )
+
+
+def value_and_grad(f: Callable, argnum: int | Sequence[int] = 0, *,
+                   argnums: int | Sequence[int] | None = None) -> Callable:
+    """x ↦ (f(x), ∇f(x)) for a scalar-valued f; `argnum` (or `argnums`) picks the
+    argument(s): an int gives one gradient, a tuple a tuple of them."""
+    which = _argnums("grad", argnum, argnums)
 
     def value_and_gradient(*args: Any) -> tuple[Any, Any]:
-        out, _, nested, vjp_fn = _vjp(f, args)
+        _check_argnums("grad", which, len(args))
+        out, inputs, nested = _trace(f, args)
         if out.size != 1:
             raise ValueError(
                 f"grad: f must return one element; it returned shape {out.shape} "
                 "(use jacobian or vjp for vector outputs)"
             )
-        cotangents = vjp_fn(None)
-        if isinstance(argnum, int):
-            return _as_result(out, nested), cotangents[argnum]
-        return _as_result(out, nested), tuple(cotangents[i] for i in argnum)
+        cotangents = _pullback(out, inputs, nested)(None)
+        if isinstance(which, int):
+            return _as_result(out, nested), cotangents[which]
+        return _as_result(out, nested), tuple(cotangents[i] for i in which)
 
     return value_and_gradient
 
 
-def grad(f: Callable, argnum: int | Sequence[int] = 0) -> Callable:
+def grad(f: Callable, argnum: int | Sequence[int] = 0, *,
+         argnums: int | Sequence[int] | None = None) -> Callable:
     """x ↦ ∇f(x) for a scalar-valued f, with the shape and dtype of x."""
-    value_and_gradient = value_and_grad(f, argnum)
+    value_and_gradient = value_and_grad(f, argnum, argnums=argnums)
 
     def gradient(*args: Any) -> Any:
         return value_and_gradient(*args)[1]
@@ -103,19 +156,25 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     for i, (p, t) in enumerate(zip(primals, tangents, strict=True)):
-        if np.shape(_data(p)) != np.shape(_data(t)):
+        if np.shape(raw(p)) != np.shape(raw(t)):
             raise ValueError(
-                f"jvp: tangent {i} has shape {np.shape(_data(t))} but its primal has shape "
-                f"{np.shape(_data(p))}"
+                f"jvp: tangent {i} has shape {np.shape(raw(t))} but its primal has shape "
+                f"{np.shape(raw(p))}"
             )
-    out, _, nested, vjp_fn = _vjp(f, primals, create_graph=True)
-    u = Value(_zeros_like(out))
-    cotangents = vjp_fn(u)
-    pairing = sum(
-        ((c * t).sum() for c, t in zip(cotangents, tangents, strict=True) if isinstance(c, Value)),
-        start=Value(0.0, requires_grad=False),
-    )
-    (tangent_out,) = _cotangents(pairing, [u], None, create_graph=nested)
+    out, inputs, nested = _trace(f, primals)
+    with transform_scope():
+        u = Value(_zeros_like(out))
+        cotangents = _pullback(out, inputs, nested, create_graph=True)(u)
+        pairing = Value(0.0, requires_grad=False)
+        for c, t in zip(cotangents, tangents, strict=True):
+            if isinstance(c, Value):
+                pairing = pairing + (c * t).sum()
+    if not pairing.requires_grad:
+        return _as_result(out, nested), _as_result(Value(_zeros_like(out)), nested)
+    with transform_scope():
+        tangent_out = backprop(pairing, None, create_graph=nested, wrt=[u]).get(u)
+    if tangent_out is None:
+        tangent_out = _zeros_like(out)
     return _as_result(out, nested), _as_result(tangent_out, nested)
 
 
@@ -123,13 +182,18 @@ def jacobian(f: Callable, argnum: int = 0) -> Callable:
     """x ↦ ∂f/∂x, of shape f(x).shape + x.shape (one reverse pass per output element)."""
 
     def jacobian_at(*args: Any) -> Any:
-        out, inputs, nested, vjp_fn = _vjp(f, args)
+        _check_argnums("jacobian", argnum, len(args))
+        out, inputs, nested = _trace(f, args)
+        vjp_fn = _pullback(out, inputs, nested)
+        x_shape = inputs[argnum].shape
         rows = []
         for k in range(out.size):
             basis = np.zeros(out.size, dtype=out.dtype)
             basis[k] = 1
             rows.append(vjp_fn(basis.reshape(out.shape))[argnum])
-        x_shape = inputs[argnum].shape
+        if not rows:  # a zero-size output: an empty Jacobian
+            empty = np.zeros(out.shape + x_shape, dtype=inputs[argnum].dtype)
+            return Value(empty, requires_grad=False) if nested else empty
         if nested:
             rows = [r if isinstance(r, Value) else Value(r, requires_grad=False) for r in rows]
             return stack(rows).reshape(out.shape + x_shape)

@@ -1,116 +1,194 @@
-"""`Value`: one type for Python scalars and numpy arrays, with its gradient and its origin.
+"""`Value`: the node type. One type for Python scalars and numpy arrays, with its gradient,
+its origin and its version.
 
 A Value holds `data` (a Python float for a float64 scalar, a numpy array otherwise) and,
 after a backward pass reaches it, `grad` of the same shape and dtype. A Value made by an
-operation also remembers which primitive made it (`_op`), from which inputs (`_args`: the
-Values and constants it was called with) and with which keyword parameters (`_params`).
-The operators and methods here only name the primitive they call; each primitive's
-forward computation and derivative live together in `autodiff.ops`.
+operation also remembers which primitive made it (`_op`), from which arguments (`_args`:
+the Values and constants it was called with, and `_raw`: their data at that moment), with
+which keyword parameters (`_params`), and what its forward pass left for its rules
+(`_residuals`).
+
+Versions. Every change the library makes to a Value's data (assigning `.data`, an in-place
+operator, an optimiser step) takes a fresh stamp from the same counter that numbers the
+nodes, so "x was changed after node n read it" is simply `x._written > n._id`; backward
+refuses such a stale graph. `_version` counts the changes, for error messages.
+
+This module knows no operations: the engine (`autodiff.engine`) records graphs of Values,
+the op table (`autodiff.ops`) defines what can be computed, and `autodiff.methods` gives
+Value its operators and methods.
 """
 
 from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Iterator
+import weakref
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Value", "as_data"]
+__all__ = ["Value", "as_data", "raw"]
 
-_node_ids = itertools.count()  # creation order; a node's id is larger than its inputs'
-next_node_id = _node_ids.__next__
+_clock = itertools.count()  # creation order of nodes and stamps of writes, one sequence
+tick = _clock.__next__
+
+_new_value = object.__new__
+
+STAMPS_KEPT = 8  # write stamps a Value remembers, to name the version a stale graph saw
+last_write = [-1]  # the newest write stamp of any Value: a graph created after it is fresh
 
 
 # --------------------------------------------------------------------------- data
 
 
-def as_data(data: Any) -> float | np.ndarray:
-    """Normalise user data: numbers and lists → float64, floating arrays keep their dtype.
+def as_data(data: Any, *, caller: str = "Value") -> Any:
+    """Normalise data to the engine's storage: numbers and lists → float64, floating arrays
+    keep their dtype, a float64 scalar becomes a Python float (fast scalar arithmetic).
 
-    A float64 scalar is stored as a Python float (fast scalar arithmetic); every other
-    value is a numpy array. Integer and bool arrays become float64; str, object and
-    complex data raise TypeError.
+    Integer and bool arrays become float64; str, object and complex data raise TypeError
+    naming `caller` (the operation whose data it is).
     """
-    if type(data) is float:
+    kind = type(data)
+    if kind is float:
         return data
+    if kind is np.ndarray:
+        dtype_kind = data.dtype.kind
+        if dtype_kind == "f":
+            if data.ndim == 0 and data.dtype == np.float64:
+                return float(data)
+            return data
     if isinstance(data, Value):
-        return data.data
-    if isinstance(data, numbers.Real) and not isinstance(data, np.generic):
+        return data._data
+    if isinstance(data, (bool, int, numbers.Real)) and not isinstance(data, np.generic):
         return float(data)
     if isinstance(data, (complex, np.complexfloating)):
-        raise TypeError(f"Value data must be real; got complex {data!r}")
+        raise TypeError(
+            f"{caller}: complex data is not supported yet; got {data!r} (Values hold real "
+            "numbers)"
+        )
     if isinstance(data, (str, bytes)):
-        raise TypeError(f"Value data must be a number, list or numpy array; got str {data!r}")
+        raise TypeError(f"{caller}: data must be a number, list or numpy array; got str "
+                        f"{data!r}")
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged lists and the like
-        raise TypeError(f"Value data must be a number, list or numpy array: {error}") from None
-    kind = array.dtype.kind
-    if kind == "f":
+        raise TypeError(f"{caller}: data must be a number, list or numpy array: {error}") \
+            from None
+    dtype_kind = array.dtype.kind
+    if dtype_kind == "f":
         if not isinstance(data, (np.ndarray, np.generic)):
             array = array.astype(np.float64)
-    elif kind in "iub":
+    elif dtype_kind in "iub":
         array = array.astype(np.float64)
+    elif dtype_kind == "c":
+        raise TypeError(
+            f"{caller}: complex data is not supported yet; got dtype {array.dtype} of shape "
+            f"{array.shape} (Values hold real numbers)"
+        )
     else:
         raise TypeError(
-            f"Value data must be real numbers; got {type(data).__name__} of dtype {array.dtype}"
+            f"{caller}: data must be real numbers; got {type(data).__name__} of dtype "
+            f"{array.dtype}"
         )
     if array.ndim == 0 and array.dtype == np.float64:
         return float(array)
     return array
 
 
-def _shape_of(x: Any) -> tuple[int, ...]:
-    return np.shape(_data(x))
+def raw(x: Any) -> Any:
+    """The data of a Value; anything else unchanged (what a VJP rule uses for masks)."""
+    return x._data if isinstance(x, Value) else x
 
 
-# --------------------------------------------------------------------------- Value
+# --------------------------------------------------------------------------- the node
+
+
+def init_node(node: Value, data: Any, requires_grad: bool, op: Any = None, args: tuple = (),
+              raw_args: tuple = (), params: dict | None = None, residuals: Any = None) -> Value:
+    """The one place every slot of a node is set: leaves (`Value(...)`) and operation
+    results (`autodiff.engine`) alike. `data` must already be normalised (`as_data`)."""
+    node._data = data
+    node.grad = node.name = None
+    node.requires_grad = requires_grad
+    node._op = op
+    node._args = args
+    node._raw = raw_args
+    node._params = params
+    node._residuals = residuals
+    node._version = 0
+    node._written = -1
+    node._stamps = ()
+    # 0: a leaf array that no graph has guarded yet (see autodiff.engine); 1: nothing to do
+    node._frozen = 0 if op is None and type(data) is np.ndarray else 1
+    node._id = tick()
+    return node
 
 
 class Value:
     """A node of a computation graph: numpy data, its gradient, and how it was made.
 
     `Value(data, requires_grad=True, name=None)`. Numbers and lists become float64;
-    floating arrays keep their dtype; integer and bool arrays become float64.
+    floating arrays keep their dtype (and their memory: `Value(a)` shares `a`, as
+    `torch.from_numpy` does); integer and bool arrays become float64.
     """
 
-    __slots__ = ("__weakref__", "_args", "_id", "_op", "_params", "data", "grad", "name",
+    __slots__ = ("__weakref__", "_args", "_data", "_frozen", "_id", "_op", "_params", "_raw",
+                 "_residuals", "_stamps", "_version", "_written", "grad", "name",
                  "requires_grad")
 
     # numpy defers to Value for `array + v`, `array @ v`, ... (reflected operators).
     __array_ufunc__ = None
 
-    def __init__(self, data: Any, requires_grad: bool = True, name: str | None = None) -> None:
-        self.data = as_data(data)
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.name = name
-        self._op = None
-        self._args = ()
-        self._params = None
-        self._id = next_node_id()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        raise TypeError("Value is not meant to be subclassed (the engine relies on its exact "
+                        "type); wrap a Value in your own class instead")
 
-    # -- attributes -----------------------------------------------------------------
+    def __init__(self, data: Any, requires_grad: bool = True, name: str | None = None) -> None:
+        if type(requires_grad) is not bool and not isinstance(requires_grad, np.bool_):
+            raise TypeError(
+                f"Value: requires_grad must be True or False; got {requires_grad!r}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Value: name must be a str or None; got {type(name).__name__}")
+        init_node(self, as_data(data), bool(requires_grad))
+        self.name = name
+
+    # -- data and its version ----------------------------------------------------------
+    @property
+    def data(self) -> Any:
+        """The numbers: a Python float for a float64 scalar, a numpy array otherwise.
+
+        Assigning new data bumps the Value's version, so a graph that read the old data
+        refuses to run backward (see `_version`).
+        """
+        return self._data
+
+    @data.setter
+    def data(self, new: Any) -> None:
+        data = as_data(new, caller="Value.data")
+        thaw(self)  # the old array is the caller's again
+        self._data = data
+        self._frozen = 0 if self._op is None and type(data) is np.ndarray else 1
+        mark_written(self)
+
     @property
     def shape(self) -> tuple[int, ...]:
-        data = self.data
+        data = self._data
         return () if type(data) is float else data.shape
 
     @property
     def ndim(self) -> int:
-        data = self.data
+        data = self._data
         return 0 if type(data) is float else data.ndim
 
     @property
     def size(self) -> int:
-        data = self.data
+        data = self._data
         return 1 if type(data) is float else data.size
 
     @property
     def dtype(self) -> np.dtype:
-        data = self.data
+        data = self._data
         return np.dtype(np.float64) if type(data) is float else data.dtype
 
     @property
@@ -129,24 +207,24 @@ class Value:
         return tuple(a for a in self._args if isinstance(a, Value))
 
     @property
-    def _raw(self) -> tuple:
-        """The raw data of this node's inputs, constants included (what VJP rules receive)."""
-        return tuple(_data(a) for a in self._args)
+    def version(self) -> int:
+        """How many times the library has changed this Value's data in place or replaced it."""
+        return self._version
 
     def item(self) -> float:
-        """The single element as a Python float."""
+        """The single element as a Python float (explicitly leaves the graph)."""
         if self.size != 1:
             raise ValueError(f"item() needs a one-element Value; this one has shape {self.shape}")
-        data = self.data
+        data = self._data
         return data if type(data) is float else float(data.reshape(()))
 
     def numpy(self) -> np.ndarray:
         """The data as a numpy array (shares memory with the Value for arrays)."""
-        return np.asarray(self.data)
+        return np.asarray(self._data)
 
     def detach(self) -> Value:
         """A constant Value sharing this one's data; nothing flows back through it."""
-        return Value(self.data, requires_grad=False, name=self.name)
+        return Value(self._data, requires_grad=False, name=self.name)
 
     def zero_grad(self) -> None:
         """Forget the gradient (sets `grad` to None)."""
@@ -155,23 +233,13 @@ class Value:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d Value")
-        return self.data.shape[0]
-
-    def __iter__(self) -> Iterator[Value]:
-        for index in range(len(self)):
-            yield self[index]
-
-    def __bool__(self) -> bool:
-        return bool(self.data)
-
-    def __float__(self) -> float:
-        return self.item()
+        return self._data.shape[0]
 
     def __repr__(self) -> str:
         parts = []
         if self.name is not None:
             parts.append(f"name={self.name!r}")
-        data = self.data
+        data = self._data
         if type(data) is float or data.size <= 8:
             parts.insert(0, _short(data))
             if self.grad is not None:
@@ -185,181 +253,61 @@ class Value:
             parts.append("requires_grad=False")
         return f"Value({', '.join(parts)})"
 
-    # -- backward -------------------------------------------------------------------
-    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (the chain rule, in reverse).
-
-        A one-element output is seeded with 1; a larger one needs `grad`, its cotangent.
-        Leaves accumulate across calls; intermediates hold this pass's gradient. With
-        `create_graph=True` the gradients are Values that can be differentiated again.
-        """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward() on a Value that does not require grad (a constant, a detached "
-                "Value, or one computed under no_grad())"
-            )
-        for node, g in backprop(self, grad, create_graph=create_graph).items():
-            if type(g) is np.ndarray:
-                if not g.ndim:
-                    g = g[()]  # 0-d: a numpy scalar of the data's dtype
-                elif g.base is not None and node._op is None and not g.flags.writeable:
-                    g = g.copy()  # a broadcast view: give the leaf an array it owns
-            if node._op is None and node.grad is not None:
-                g = node.grad + g  # leaves accumulate
-            node.grad = g
-
-    # -- operators (each delegates to one primitive in autodiff.ops) -------------------
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.subtract(self, other)
-
-    def __rsub__(self, other):
-        return _ops.subtract(other, self)
-
-    def __mul__(self, other):
-        return _ops.multiply(self, other)
-
-    def __rmul__(self, other):
-        return _ops.multiply(other, self)
-
-    def __truediv__(self, other):
-        return _ops.divide(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.divide(other, self)
-
-    def __pow__(self, other):
-        return _ops.power(self, other)
-
-    def __rpow__(self, other):
-        return _ops.power(other, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.negative(self)
-
-    def __pos__(self):
-        return self
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, _index_data(index))
-
-    # Comparisons look at the data, return plain numpy booleans and record nothing.
     # `==` and hashing stay identity-based so Values can sit in sets and dicts.
-    def __lt__(self, other):
-        return np.less(self.data, _data(other))
-
-    def __le__(self, other):
-        return np.less_equal(self.data, _data(other))
-
-    def __gt__(self, other):
-        return np.greater(self.data, _data(other))
-
-    def __ge__(self, other):
-        return np.greater_equal(self.data, _data(other))
-
     __eq__ = object.__eq__
     __ne__ = object.__ne__
     __hash__ = object.__hash__
 
-    # -- methods ------------------------------------------------------------------------
-    def relu(self):
-        return _ops.relu(self)
 
-    def tanh(self):
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        return _ops.sigmoid(self)
-
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def abs(self):
-        return _ops.absolute(self)
-
-    def sin(self):
-        return _ops.sin(self)
-
-    def cos(self):
-        return _ops.cos(self)
-
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis=None, keepdims=False):
-        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
-
-    def softmax(self, axis=-1):
-        return _ops.softmax(self, axis=axis)
-
-    def log_softmax(self, axis=-1):
-        return _ops.log_softmax(self, axis=axis)
-
-    def clip(self, lo=None, hi=None):
-        return _ops.clip(self, lo, hi)
-
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops.reshape(self, shape)
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _ops.transpose(self, axes or None)
-
-    def swapaxes(self, axis1, axis2):
-        return _ops.swapaxes(self, axis1, axis2)
-
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
-
-    @property
-    def T(self):
-        return _ops.transpose(self)
+def new_value() -> Value:
+    """An empty Value for `init_node` to fill (skips `__init__`'s checks)."""
+    return _new_value(Value)
 
 
-def _data(x: Any) -> Any:
-    """The raw data of a Value; anything else unchanged."""
-    return x.data if isinstance(x, Value) else x
+def mark_written(value: Value) -> None:
+    """Record that the library changed `value`'s data: a new version and a fresh stamp."""
+    stamp = tick()
+    value._version += 1
+    value._written = last_write[0] = stamp
+    value._stamps = (*value._stamps[1 - STAMPS_KEPT:], stamp)
 
 
-def _index_data(index: Any) -> Any:
-    """Check an index: Values (which hold floats) cannot index; use numpy arrays."""
-    for part in index if isinstance(index, tuple) else (index,):
-        if isinstance(part, Value):
-            raise TypeError(
-                "getitem: index with ints, slices, None, ..., integer or boolean numpy arrays; "
-                f"got a Value of shape {part.shape} (Values hold floats: pass .data.astype(int) "
-                "or a comparison such as v > 0, which gives a boolean array)"
-            )
-    return index
+# --------------------------------------------------------------------------- leaf guards
+
+UNGUARDED, NOTHING_TO_GUARD, FROZEN_BY_ENGINE = 0, 1, 2  # the values of Value._frozen
+
+_frozen_leaves: weakref.WeakSet = weakref.WeakSet()
+
+
+def freeze(leaf: Value) -> None:
+    """Make a leaf's array read-only while a graph that read it waits for backward, so that
+    a raw numpy write into it (`x.data[0] = 5`) is refused instead of silently making the
+    graph's gradients wrong. Operation results and Python floats need no guard."""
+    data = leaf._data
+    if leaf._op is not None or type(data) is not np.ndarray or not data.flags.writeable:
+        leaf._frozen = NOTHING_TO_GUARD  # until its data is replaced
+        return
+    data.flags.writeable = False
+    leaf._frozen = FROZEN_BY_ENGINE
+    _frozen_leaves.add(leaf)
+
+
+def thaw(leaf: Value) -> None:
+    """Give back write access to a leaf array the engine made read-only."""
+    if leaf._frozen == FROZEN_BY_ENGINE:
+        try:
+            leaf._data.flags.writeable = True
+        except ValueError:  # its base became read-only meanwhile: leave it so
+            pass
+        _frozen_leaves.discard(leaf)
+        leaf._frozen = UNGUARDED
+
+
+def thaw_all() -> None:
+    """After a backward pass: every leaf array the engine froze is writeable again."""
+    if _frozen_leaves:
+        for leaf in list(_frozen_leaves):
+            thaw(leaf)
 
 
 def _short(x: Any) -> str:
@@ -368,7 +316,3 @@ def _short(x: Any) -> str:
     if isinstance(x, Value):
         return "Value(...)"
     return np.array2string(np.asarray(x), precision=4, separator=", ", threshold=8)
-
-
-from . import ops as _ops  # noqa: E402  (the op table is built on Value)
-from .engine import backprop  # noqa: E402

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .engine import Value, reachable_nodes
+from .engine import reachable_nodes
 from .explain import Explanation, explain
+from .value import Value
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers only; graphviz is imported lazily
     import graphviz
@@ -196,7 +197,7 @@ def _op_label(node: Value) -> str:
     arguments = node._args
     has_constants = any(not isinstance(a, Value) for a in arguments)
     params = [f"{key}={_constant_text(value)}" for key, value in (node._params or {}).items()
-              if value is not None and value is not False and not isinstance(value, dict)]
+              if value is not None and value is not False]
     if not has_constants and not params:
         return name
     numbered = sum(isinstance(a, Value) for a in arguments) > 1

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 import autodiff
-from autodiff import Value, primitive
+from autodiff import Value
+from autodiff.extend import primitive
 
 from ._sums import column_sums
 from .module import Module

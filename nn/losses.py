@@ -19,15 +19,12 @@ from typing import Any
 import numpy as np
 
 import autodiff
-from autodiff import Value, primitive
+from autodiff import Value
+from autodiff.extend import primitive, raw
 
 from ._sums import row_sums, total
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]
-
-
-def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Value) else x
 
 
 def _as_input(x: Any) -> Value | np.ndarray:
@@ -51,7 +48,7 @@ def _scale(loss: str, reduction: str, count: int) -> float:
 
 def _paired(loss: str, prediction: Any, target: Any, what: str = "target") -> Any:
     """`target` with the prediction's shape; (n, 1) and (n,) are paired, else ValueError."""
-    p_shape, t_shape = np.shape(_raw(prediction)), np.shape(_raw(target))
+    p_shape, t_shape = np.shape(raw(prediction)), np.shape(raw(target))
     if p_shape == t_shape:
         return target
     if (p_shape == (*t_shape, 1)) or (t_shape == (*p_shape, 1)):
@@ -81,7 +78,7 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Value:
     """Squared error Σ (prediction − target)², averaged over all elements for "mean"."""
     prediction, target = _as_input(prediction), _as_input(target)
     target = _paired("mse_loss", prediction, target)
-    scale = _scale("mse_loss", reduction, int(np.size(_raw(prediction))))
+    scale = _scale("mse_loss", reduction, int(np.size(raw(prediction))))
     return _squared_error(prediction, target, scale=scale)
 
 
@@ -89,7 +86,7 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Value:
 
 
 def _class_labels(loss: str, labels: Any, batch: int, classes: int) -> np.ndarray:
-    labels = labels if type(labels) is np.ndarray else np.asarray(_raw(labels))
+    labels = labels if type(labels) is np.ndarray else np.asarray(raw(labels))
     dtype = labels.dtype
     if dtype.kind not in "iu":
         raise TypeError(
@@ -121,12 +118,12 @@ def _unsigned(dtype: np.dtype) -> np.dtype:
 _UNSIGNED: dict[np.dtype, np.dtype] = {}
 
 
-@primitive(name="cross_entropy")
-def _softmax_cross_entropy(logits, labels, scale, saved):
+@primitive(name="cross_entropy", residuals=True)
+def _softmax_cross_entropy(logits, labels, scale):
     """scale · Σᵢ (log Σⱼ e^zᵢⱼ − zᵢ,yᵢ)  ·  ∂/∂z = scale · (softmax(z) − onehot(y))
 
-    `saved` is a dict in which the forward pass leaves softmax(z) (and the row indices)
-    for the backward pass.
+    The forward pass leaves softmax(z) and the row indices to the backward pass as
+    residuals.
     """
     rows = np.arange(labels.shape[0])
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -134,23 +131,19 @@ def _softmax_cross_entropy(logits, labels, scale, saved):
     probabilities = np.exp(shifted, out=shifted)
     normaliser = row_sums(probabilities)
     probabilities /= normaliser[:, None]
-    saved["softmax"], saved["rows"] = probabilities, rows
     losses = np.log(normaliser)
     losses -= picked
-    return total(losses) * scale
+    return total(losses) * scale, (probabilities, rows)
 
 
-def _cross_entropy_vjp(g, out, logits, labels, scale, saved):
-    rows = saved["rows"]  # the forward pass always runs first and leaves them
-    if isinstance(logits, Value):  # differentiating again: stay on the graph
-        onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        onehot[rows, labels] = 1
+def _cross_entropy_vjp(g, out, logits, labels, scale, residuals):
+    if residuals is None:  # a later pass, or differentiating again: recompute
+        rows = np.arange(np.shape(raw(labels))[0])
+        onehot = np.zeros(np.shape(raw(logits)), dtype=np.result_type(raw(logits)))
+        onehot[rows, raw(labels)] = 1
         return g * scale * (autodiff.softmax(logits, axis=1) - onehot)
-    # The first backward pass takes the saved softmax over (and edits it in place);
-    # a later pass through the same graph recomputes it.
-    probabilities = saved.pop("softmax", None)
-    if probabilities is None:
-        probabilities = autodiff.softmax(logits, axis=1)
+    # The first backward pass takes the saved softmax over and edits it in place.
+    probabilities, rows = residuals
     probabilities[rows, labels] -= 1
     probabilities *= g * scale
     return probabilities
@@ -174,7 +167,7 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value:
     batch, classes = shape
     labels = _class_labels("cross_entropy", labels, batch, classes)
     scale = _scale("cross_entropy", reduction, batch)
-    return _softmax_cross_entropy(logits, labels, scale=scale, saved={})
+    return _softmax_cross_entropy(logits, labels, scale=scale)
 
 
 # --------------------------------------------------------------------------- binary cross-entropy
@@ -201,10 +194,10 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     loss = "binary_cross_entropy_with_logits"
     logits, targets = _as_input(logits), _as_input(targets)
     targets = _paired(loss, logits, targets)
-    raw_targets = _raw(targets)
+    raw_targets = raw(targets)
     if np.any((raw_targets < 0) | (raw_targets > 1)) or np.any(np.isnan(raw_targets)):
         raise ValueError(f"{loss}: targets must lie in [0, 1]")
-    scale = _scale(loss, reduction, int(np.size(_raw(logits))))
+    scale = _scale(loss, reduction, int(np.size(raw(logits))))
     return _sigmoid_cross_entropy(logits, targets, scale=scale)
 
 
@@ -218,7 +211,7 @@ def _hinge(scores, labels, scale):
 
 
 def _hinge_vjp(g, out, scores, labels, scale):
-    active = (1 - labels * _raw(scores)) > 0
+    active = (1 - labels * raw(scores)) > 0
     return g * (-scale) * (labels * active)
 
 
@@ -228,11 +221,11 @@ _hinge.defvjp(_hinge_vjp, None)
 def hinge_loss(scores: Any, labels: Any, reduction: str = "mean") -> Value:
     """max(0, 1 − y·s) per element, for labels y in {−1, +1} (a margin classifier's loss)."""
     scores = _as_input(scores)
-    labels = np.asarray(_raw(labels))
+    labels = np.asarray(raw(labels))
     labels = _paired("hinge_loss", scores, labels, what="label")
     if not np.all((labels == 1) | (labels == -1)):
         bad = labels[(labels != 1) & (labels != -1)].ravel()[0].item()
         raise ValueError(f"hinge_loss: labels must be -1 or +1; found {bad!r}")
-    labels = labels.astype(_raw(scores).dtype if np.ndim(_raw(scores)) else np.float64)
-    scale = _scale("hinge_loss", reduction, int(np.size(_raw(scores))))
+    labels = labels.astype(raw(scores).dtype if np.ndim(raw(scores)) else np.float64)
+    scale = _scale("hinge_loss", reduction, int(np.size(raw(scores))))
     return _hinge(scores, labels, scale=scale)

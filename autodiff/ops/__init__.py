@@ -1,28 +1,45 @@
 """The table of built-in operations: each defined once, forward beside its VJP rules,
-with the same `primitive`/`defvjp` mechanism a user has for custom operations."""
+with the same `primitive`/`defvjp` mechanism a user has for custom operations.
 
-from .arithmetic import add, divide, maximum, minimum, multiply, negative, power, subtract, where
-from .elementwise import absolute, astype, clip, cos, exp, log, relu, sigmoid, sin, sqrt, tanh
+Modules build on each other in one direction: arithmetic → elementwise → reductions;
+shape and linalg need only the engine.
+"""
+
+from ..engine import astype, sum_to
+from .arithmetic import add, divide, maximum, minimum, multiply, negative, subtract, where
+from .elementwise import (
+    absolute,
+    clip,
+    cos,
+    exp,
+    log,
+    power,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    tanh,
+)
 from .linalg import matmul
 from .reductions import log_softmax, logsumexp, mean, softmax
 from .reductions import max_ as max
 from .reductions import min_ as min
 from .reductions import sum_ as sum
 from .shape import (
-                         broadcast_to,
-                         concatenate,
-                         getitem,
-                         reshape,
-                         scatter_add,
-                         stack,
-                         swapaxes,
-                         transpose,
+    broadcast_to,
+    concatenate,
+    getitem,
+    reshape,
+    scatter_add,
+    stack,
+    swapaxes,
+    transpose,
 )
 
 __all__ = [
     "absolute", "add", "astype", "broadcast_to", "clip", "concatenate", "cos", "divide", "exp",
     "getitem", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
     "minimum", "multiply", "negative", "power", "relu", "reshape", "scatter_add", "sigmoid",
-    "sin", "softmax", "sqrt", "stack", "subtract", "sum", "swapaxes", "tanh", "transpose",
-    "where",
+    "sin", "softmax", "sqrt", "stack", "subtract", "sum", "sum_to", "swapaxes", "tanh",
+    "transpose", "where",
 ]

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import _data, primitive
+from ..engine import primitive
+from ..value import raw
+
+__all__ = ["add", "divide", "maximum", "minimum", "multiply", "negative", "subtract", "where"]
 
 
 @primitive(name="add")
@@ -51,39 +54,12 @@ def divide(x, y):
     try:
         return x / y
     except ZeroDivisionError:  # Python floats; numpy semantics instead
-        return np.divide(np.float64(x), y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.divide(np.float64(x), y)
 
 
 divide.defvjp(lambda g, out, x, y: divide(g, y),
               lambda g, out, x, y: divide(-g * out, y))
-
-
-@primitive(name="power")
-def power(x, y):
-    """x ** y  ·  ∂/∂x = y·x^(y−1), ∂/∂y = x^y·log x  (a negative base with a fractional
-    exponent gives nan, as in numpy)"""
-    if type(x) is float and type(y) in (float, int):
-        try:
-            result = x ** y
-            if type(result) is float:
-                return result
-        except (OverflowError, ZeroDivisionError):
-            pass
-        return float(np.power(np.float64(x), y))
-    return np.power(x, y)
-
-
-def _power_vjp_base(g, out, x, y):
-    """g·y·x^(y−1), taken as 0 where y = 0 (so that 0 ** 0 and its derivatives are finite)."""
-    y_is_zero = np.equal(_data(y), 0)
-    if not np.any(y_is_zero):
-        return g * y * power(x, y - 1)
-    return g * where(y_is_zero, 0.0, y * power(x, where(y_is_zero, 1.0, y - 1)))
-
-
-power.defvjp(_power_vjp_base,
-             # log x at x = 0 is replaced by 0 so that 0 ** y has a finite y-derivative
-             lambda g, out, x, y: g * out * log(where(_data(x) == 0, 1.0, x)))
 
 
 @primitive(name="negative")
@@ -97,7 +73,7 @@ negative.defvjp(lambda g, out, x: -g)
 
 def _share_max(x, y):
     """1 where x wins, ½ on ties: the gradient of max(x, y) with respect to x."""
-    x, y = _data(x), _data(y)
+    x, y = raw(x), raw(y)
     return (np.greater(x, y) + 0.5 * np.equal(x, y))
 
 
@@ -124,15 +100,9 @@ minimum.defvjp(lambda g, out, x, y: g * _share_max(y, x),
 @primitive(name="where")
 def where(condition, x, y):
     """x where condition holds, else y  ·  the gradient follows the branch taken"""
-    return np.where(_data(condition), x, y)
+    return np.where(raw(condition), x, y)
 
 
 where.defvjp(None,
-             lambda g, out, c, x, y: where(_data(c), g, 0),
-             lambda g, out, c, x, y: where(_data(c), 0, g))
-
-
-from .elementwise import log  # noqa: E402  (used by power's rule)
-
-__all__ = ["add", "divide", "maximum", "minimum", "multiply", "negative", "power",
-           "subtract", "where"]
+             lambda g, out, c, x, y: where(raw(c), g, 0),
+             lambda g, out, c, x, y: where(raw(c), 0, g))

@@ -12,7 +12,12 @@ import math
 
 import numpy as np
 
-from ..engine import _data, primitive
+from ..engine import primitive
+from ..value import raw
+from .arithmetic import divide, where
+
+__all__ = ["absolute", "clip", "cos", "exp", "log", "power", "relu", "sigmoid", "sin", "sqrt",
+           "tanh"]
 
 
 def _scalar_or_array(math_function, numpy_function, x):
@@ -34,7 +39,7 @@ def relu(x):
     return np.maximum(x, 0.0)
 
 
-relu.defvjp(lambda g, out, x: g * (_data(x) > 0.0))
+relu.defvjp(lambda g, out, x: g * (raw(x) > 0.0))
 
 
 @primitive(name="tanh")
@@ -83,6 +88,35 @@ def log(x):
 log.defvjp(lambda g, out, x: divide(g, x))
 
 
+@primitive(name="power")
+def power(x, y):
+    """x ** y  ·  ∂/∂x = y·x^(y−1), ∂/∂y = x^y·log x  (a negative base with a fractional
+    exponent gives nan, as in numpy)"""
+    if type(x) is float and type(y) in (float, int):
+        try:
+            result = x ** y
+            if type(result) is float:
+                return result
+        except (OverflowError, ZeroDivisionError):
+            pass
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(x), y))
+    return np.power(x, y)
+
+
+def _power_vjp_base(g, out, x, y):
+    """g·y·x^(y−1), taken as 0 where y = 0 (so that 0 ** 0 and its derivatives are finite)."""
+    y_is_zero = np.equal(raw(y), 0)
+    if not np.any(y_is_zero):
+        return g * y * power(x, y - 1)
+    return g * where(y_is_zero, 0.0, y * power(x, where(y_is_zero, 1.0, y - 1)))
+
+
+power.defvjp(_power_vjp_base,
+             # log x at x = 0 is replaced by 0 so that 0 ** y has a finite y-derivative
+             lambda g, out, x, y: g * out * log(where(raw(x) == 0, 1.0, x)))
+
+
 @primitive(name="sqrt")
 def sqrt(x):
     """√x  ·  d/dx = 1 / (2√x)"""
@@ -98,7 +132,7 @@ def absolute(x):
     return abs(x) if type(x) is float else np.abs(x)
 
 
-absolute.defvjp(lambda g, out, x: g * np.sign(_data(x)))
+absolute.defvjp(lambda g, out, x: g * np.sign(raw(x)))
 
 
 @primitive(name="sin")
@@ -120,36 +154,24 @@ cos.defvjp(lambda g, out, x: -g * sin(x))
 
 
 def _inside(x, lo, hi):
-    x = _data(x)
+    x = raw(x)
     mask = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
-        mask &= x >= lo
+        mask &= x >= raw(lo)
     if hi is not None:
-        mask &= x <= hi
+        mask &= x <= raw(hi)
     return mask
 
 
 @primitive(name="clip")
 def clip(x, lo=None, hi=None):
-    """min(max(x, lo), hi)  ·  d/dx = 1 on [lo, hi], 0 outside"""
+    """min(max(x, lo), hi)  ·  d/dx = 1 on [lo, hi], 0 outside; d/dlo = 1 below lo,
+    d/dhi = 1 above hi"""
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi")
     return np.clip(x, lo, hi)
 
 
-clip.defvjp(lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi))
-
-
-@primitive(name="astype")
-def astype(x, dtype):
-    """x converted to another floating dtype  ·  the gradient converts back"""
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"astype: Values hold floating data; cannot convert to {dtype}")
-    return np.asarray(x, dtype=dtype)
-
-
-astype.defvjp(lambda g, out, x, dtype: astype(g, np.result_type(_data(x))))
-
-
-from .arithmetic import divide  # noqa: E402  (zero-safe division for Python-float rules)
+clip.defvjp(lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi),
+            lambda g, out, x, lo=None, hi=None: g * np.less(raw(x), raw(lo)),
+            lambda g, out, x, lo=None, hi=None: g * np.greater(raw(x), raw(hi)))

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import _data, primitive
+from ..engine import primitive
+from ..value import raw
 
 
 def _mT(x):
     """Swap the last two axes (the matrix transpose of every matrix in a batch)."""
-    return x.T if np.ndim(_data(x)) == 2 else x.swapaxes(-1, -2)
+    return x.T if np.ndim(raw(x)) == 2 else x.swapaxes(-1, -2)
 
 
 def _matmul_vjp_left(g, out, a, b):
-    a_ndim, b_ndim = np.ndim(_data(a)), np.ndim(_data(b))
+    a_ndim, b_ndim = np.ndim(raw(a)), np.ndim(raw(b))
     if b_ndim == 1:
         return g * b if a_ndim == 1 else g[..., None] * b      # outer product with b
     if a_ndim == 1:
@@ -22,7 +23,7 @@ def _matmul_vjp_left(g, out, a, b):
 
 
 def _matmul_vjp_right(g, out, a, b):
-    a_ndim, b_ndim = np.ndim(_data(a)), np.ndim(_data(b))
+    a_ndim, b_ndim = np.ndim(raw(a)), np.ndim(raw(b))
     if a_ndim == 1:
         return g * a if b_ndim == 1 else a[:, None] * g[..., None, :]
     if b_ndim == 1:

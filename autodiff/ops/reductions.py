@@ -3,32 +3,42 @@
 The gradient of a reduction is the output cotangent put back on the reduced axes
 (`_restore`) and broadcast over them. `max`/`min` share the gradient evenly among tied
 maxima. softmax, log_softmax and logsumexp subtract the maximum first, so inputs of ±1000
-stay finite and raise no warnings.
+stay finite and raise no warnings. `axis` may be an int, a numpy integer or a tuple of them.
+Over zero elements: the sum is 0, the mean nan (with numpy's warning), logsumexp −inf, and
+softmax of a zero-length axis is empty; the gradient of an empty input is empty.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
-from ..engine import _data, primitive
+from ..engine import broadcast_to, primitive
+from ..value import raw
 from .elementwise import exp
-from .shape import broadcast_to
+
+__all__ = ["log_softmax", "logsumexp", "max_", "mean", "min_", "softmax", "sum_"]
+
+
+def _axes(axis, ndim):
+    """`axis` as a tuple of non-negative ints (None: every axis)."""
+    if axis is None:
+        return tuple(range(ndim))
+    parts = axis if isinstance(axis, (tuple, list)) else (axis,)
+    return tuple(operator.index(a) % ndim if ndim else operator.index(a) for a in parts)
 
 
 def _kept_shape(shape, axis):
     """`shape` with the reduced axes kept as length 1 (numpy's keepdims=True shape)."""
-    if axis is None:
-        return (1,) * len(shape)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    axes = {a % len(shape) for a in axes} if shape else set()
+    axes = set(_axes(axis, len(shape)))
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def _restore(g, x, axis, keepdims):
     """Give a reduction's cotangent back its reduced axes, as length-1 axes."""
-    shape = np.shape(_data(x))
+    shape = np.shape(raw(x))
     if keepdims or not shape:
         return g
     kept = _kept_shape(shape, axis)
@@ -37,7 +47,14 @@ def _restore(g, x, axis, keepdims):
 
 def _spread(g, x, axis, keepdims):
     """The cotangent of a sum: g copied to every element that was summed."""
-    return broadcast_to(_restore(g, x, axis, keepdims), np.shape(_data(x)))
+    return broadcast_to(_restore(g, x, axis, keepdims), np.shape(raw(x)))
+
+
+def _reduce(method, x, axis, keepdims):
+    """ndarray methods are about twice as fast as numpy's module-level reductions."""
+    if type(x) is np.ndarray:
+        return getattr(x, method)(axis=axis, keepdims=keepdims)
+    return getattr(np, method)(x, axis=axis, keepdims=keepdims)
 
 
 @primitive(name="sum")
@@ -51,18 +68,8 @@ sum_.defvjp(lambda g, out, x, axis=None, keepdims=False: _spread(g, x, axis, kee
 
 def _count(x, axis):
     """How many elements each output of a reduction over `axis` summarises."""
-    shape = np.shape(_data(x))
-    if axis is None:
-        return math.prod(shape)
-    axes = (axis,) if isinstance(axis, int) else axis
-    return math.prod(shape[a] for a in axes)
-
-
-def _reduce(method, x, axis, keepdims):
-    """ndarray methods are about twice as fast as numpy's module-level reductions."""
-    if type(x) is np.ndarray:
-        return getattr(x, method)(axis=axis, keepdims=keepdims)
-    return getattr(np, method)(x, axis=axis, keepdims=keepdims)
+    shape = np.shape(raw(x))
+    return math.prod(shape[a] for a in _axes(axis, len(shape)))
 
 
 @primitive(name="mean")
@@ -71,14 +78,20 @@ def mean(x, axis=None, keepdims=False):
     return _reduce("mean", x, axis, keepdims)
 
 
-mean.defvjp(lambda g, out, x, axis=None, keepdims=False:
-            _spread(g / _count(x, axis), x, axis, keepdims))
+def _mean_vjp(g, out, x, axis=None, keepdims=False):
+    count = _count(x, axis)
+    if count == 0:  # an empty input: its gradient is empty too
+        return np.zeros(np.shape(raw(x)), dtype=np.result_type(raw(x)))
+    return _spread(g / count, x, axis, keepdims)
+
+
+mean.defvjp(_mean_vjp)
 
 
 def _tie_share(out, x, axis, keepdims):
     """1/k at each of the k elements equal to the extremum, 0 elsewhere (a constant)."""
-    x = _data(x)
-    hit = np.equal(x, _restore(_data(out), x, axis, keepdims))
+    x = raw(x)
+    hit = np.equal(x, _restore(raw(out), x, axis, keepdims))
     return hit / _reduce("sum", hit, axis, True)
 
 
@@ -103,7 +116,10 @@ min_.defvjp(lambda g, out, x, axis=None, keepdims=False:
 
 
 def _stable_shift(x, axis):
-    """The maximum along `axis` (kept), with infinities replaced by 0 so x − m is safe."""
+    """The maximum along `axis` (kept), with infinities replaced by 0 so x − m is safe;
+    zeros where the axis has no elements."""
+    if np.size(x) == 0:
+        return np.zeros(_kept_shape(np.shape(x), axis), dtype=np.result_type(x))
     m = _reduce("max", x, axis, True)
     return m if np.isfinite(m).all() else np.where(np.isfinite(m), m, 0)
 
@@ -117,7 +133,9 @@ def logsumexp(x, axis=None, keepdims=False):
         out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out
-    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+    if axis is None:
+        return out.reshape(())
+    return np.squeeze(out, axis=_axes(axis, x.ndim))
 
 
 logsumexp.defvjp(lambda g, out, x, axis=None, keepdims=False:

@@ -24,7 +24,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value
-from autodiff.value import _data
+from autodiff.extend import raw
 
 __all__ = ["check_grad", "default_tolerances"]
 
@@ -125,7 +125,8 @@ def _compare(
     bad = ~(error <= allowed)
     if not bad.any():
         return float(np.max(error))
-    worst = np.unravel_index(int(np.nanargmax(np.where(bad, excess, -1.0))), error.shape)
+    ranked = np.where(bad, np.nan_to_num(excess, nan=np.inf, posinf=np.inf), -1.0)
+    worst = np.unravel_index(int(np.argmax(ranked)), error.shape)
     c, r = computed[worst], reference[worst]
     e = abs(c - r)  # nan when exactly one side is nan
     relative = e / abs(r) if r != 0 else (np.nan if np.isnan(e) else np.inf)
@@ -203,9 +204,9 @@ def check_grad(
         if not _is_differentiable(arg):
             continue
         name = arg.name if isinstance(arg, Value) else None
-        raw = _data(arg)
-        keep_dtype = isinstance(raw, (np.ndarray, np.generic))
-        data = np.array(raw, dtype=None if keep_dtype else np.float64)
+        data_of_arg = raw(arg)
+        keep_dtype = isinstance(data_of_arg, (np.ndarray, np.generic))
+        data = np.array(data_of_arg, dtype=None if keep_dtype else np.float64)
         is_float_scalar = data.ndim == 0 and data.dtype == np.float64
         arguments.append(_Argument(position, data, is_float_scalar, name))
     if not arguments:
@@ -231,7 +232,7 @@ def check_grad(
     # runs a backward pass of its own, a gradient penalty say, still works.)
     point = [a.as_input(a.data) for a in arguments]
     out = call(*[Value(x, requires_grad=False) for x in point])
-    out_data = np.asarray(_data(out))
+    out_data = np.asarray(raw(out))
     rng = np.random.default_rng(seed)
     cotangent = np.ones(()) if out_data.ndim == 0 else rng.standard_normal(out_data.shape)
     cotangent = cotangent.astype(out_data.dtype if out_data.dtype.kind == "f" else np.float64)
@@ -240,7 +241,7 @@ def check_grad(
         """f at float64 arguments, as given by f (its dtype shows f's own precision)."""
         result = call(*[Value(a.as_input(x, np.float64), requires_grad=False)
                         for a, x in zip(arguments, xs, strict=True)])
-        return np.asarray(_data(result))
+        return np.asarray(raw(result))
 
     def reduced64(xs: Sequence[np.ndarray]) -> float:
         """s(x) = ⟨u, f(x)⟩ evaluated with float64 arguments."""
@@ -248,6 +249,14 @@ def check_grad(
 
     base64 = [a.data.astype(np.float64) for a in arguments]
     out64 = output64(base64)
+    if out64.dtype.kind in "fc" and not np.isfinite(out64).all():
+        where = np.argwhere(~np.isfinite(out64))
+        first = tuple(int(i) for i in where[0]) if out64.ndim else ()
+        raise AssertionError(
+            f"check_grad: f is not finite at the point given ({out64[first]} at index "
+            f"{_format_index(first)} of its output, {len(where)} of {out64.size} elements); finite "
+            "differences need a point where f is finite: choose another point"
+        )
     # The gradient under test is float32 work if any argument is float32. The finite
     # differences are float32 work if f returns float32 even for float64 arguments, and
     # are treated as such for float32 arguments too (f may cast back to its inputs' dtype).
@@ -369,7 +378,7 @@ def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, 
                 - reduced64(_nudged(shifted_up, which, k, -h))
                 + reduced64(_nudged(shifted_down, which, k, -h))
             ) / (4 * h * h)
-        computed = np.asarray(_data(products[which]), dtype=np.float64)
+        computed = np.asarray(raw(products[which]), dtype=np.float64)
         what = f"{_describe_mode(mode, 2)} of {argument.label}"
         worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
                                     what, _shape_note(argument)

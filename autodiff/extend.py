@@ -1,0 +1,29 @@
+"""For people who write primitives: everything a custom operation needs, and nothing else.
+
+    from autodiff.extend import primitive, raw, sum_to
+
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    cube.defvjp(lambda g, out, x: g * 3 * x ** 2)
+
+* `primitive` / `Primitive`: a numpy function plus its vector-Jacobian products
+  (`defvjp`, one rule per argument, an explicit None for "not differentiable";
+  `defvjp_argnums` for one rule over all arguments; `residuals=True` for a forward pass
+  that hands extra results to its rules).
+* `raw(x)`: the data of a Value, anything else unchanged (for masks and shapes in rules,
+  which see Values when differentiated again).
+* `sum_to(g, shape)`: a broadcast cotangent summed back to `shape` (the engine does this
+  for a rule's result; call it for intermediate steps).
+* `is_grad_enabled`, `no_grad`, `transform_depth`: the per-thread state a rule or a
+  training loop may need.
+
+The built-in operations in `autodiff.ops` are declared with exactly these.
+"""
+
+from .engine import Primitive, is_grad_enabled, no_grad, primitive, sum_to, transform_depth
+from .value import Value, raw
+
+__all__ = ["Primitive", "Value", "is_grad_enabled", "no_grad", "primitive", "raw", "sum_to",
+           "transform_depth"]

@@ -1,0 +1,144 @@
+"""The package's architecture: imports point one way, and nn uses only the public API.
+
+Every import statement of every module is read from its source (those inside functions
+and at the bottom of files included), so a cycle cannot hide behind import order.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path, package: str) -> set[str]:
+    """The modules of `package` that the file at `path` imports, anywhere in it."""
+    module = _module_name(path)
+    is_package = path.name == "__init__.py"
+    here = module.split(".") if is_package else module.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - (node.level - 1)]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            # `from . import ops` imports the module autodiff.ops; `from .ops import add`
+            # imports autodiff.ops (add is a name inside it).
+            names = [origin]
+            if not node.module:
+                names = [f"{origin}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name == package or name.startswith(package + "."):
+                found.add(name)
+    return found
+
+
+def _graph(package: str) -> dict[str, set[str]]:
+    files = sorted((ROOT / package).rglob("*.py"))
+    modules = {_module_name(path): path for path in files}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for target in _imports(path, package):
+            while target not in modules and "." in target:  # a name inside a module
+                target = target.rsplit(".", 1)[0]
+            if target != name:
+                targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle, or None (iterative depth-first search)."""
+    state: dict[str, int] = {}
+    for start in graph:
+        if state.get(start):
+            continue
+        stack = [(start, iter(sorted(graph[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                continue
+            if state.get(child) == 1:
+                return [*path[path.index(child):], child]
+            if not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(sorted(graph.get(child, ())))))
+    return None
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+@pytest.mark.parametrize("package", ["autodiff", "nn"])
+def test_no_import_cycles(package):
+    cycle = _cycle(_graph(package))
+    assert cycle is None, "import cycle: " + " → ".join(cycle or [])
+
+
+# Each core layer may import only the layers listed (and itself).
+LAYERS = {
+    "autodiff.value": set(),
+    "autodiff.engine": {"autodiff.value"},
+    "autodiff.ops": {"autodiff.value", "autodiff.engine"},
+    "autodiff.methods": {"autodiff.value", "autodiff.engine", "autodiff.ops"},
+}
+
+
+def _layer(module: str) -> str | None:
+    for layer in LAYERS:
+        if module == layer or module.startswith(layer + "."):
+            return layer
+    return None
+
+
+def test_core_layers_import_only_the_layers_below():
+    graph = _graph("autodiff")
+    for module, targets in graph.items():
+        layer = _layer(module)
+        if layer is None:
+            continue
+        allowed = LAYERS[layer] | {layer}
+        for target in targets:
+            assert _layer(target) in allowed, f"{module} imports {target}"
+
+
+def test_the_node_type_knows_no_operations():
+    import autodiff.value as value_module
+
+    source = Path(value_module.__file__).read_text()
+    for definition in ("def __add__", "def sum", "def backward", "def __mul__"):
+        assert definition not in source
+
+
+def test_nn_uses_only_the_public_api():
+    public = {"autodiff", "autodiff.extend", "autodiff.testing"}
+    for path in sorted((ROOT / "nn").rglob("*.py")):
+        for target in _imports(path, "autodiff"):
+            assert target in public, f"{path.name} imports {target}"
+        assert "._data" not in path.read_text(), f"{path.name} reads a Value's private data"
