@@ -15,20 +15,29 @@ parameter's `.name` is its path from the outermost module, which is what graph d
 show. After replacing a parameter deep inside an already-built model, call
 `model.name_parameters()` to refresh the names.
 
-Model files are `.npz` archives of `state_dict()` (name → array), written without pickle
-and read with `allow_pickle=False`. `save` writes a temporary file beside the target and
-renames it into place, so an interrupted save never leaves a half-written model.
+Model files are `.npz` archives of `state_dict()` (name → array): one uncompressed
+`NAME.npy` member per array, readable by `np.load`, written and read without pickle. Any
+str name round-trips (`file`, `allow_pickle`, dots, slashes, unicode; not NUL, which a zip
+member name cannot hold). `save` writes a temporary file beside the target (beside the
+link's target, for a symbolic link, which stays a link), flushes it to disk and renames it
+into place, so an interrupted save never leaves a half-written model. Loading reads every
+member's .npy header first and checks it (shape × itemsize must match the member's size;
+`Module.load` also checks names, shapes and dtypes against the model) before reading any
+array data, so a small file cannot make a load allocate a huge array. Every file handle is
+closed, whichever way a save or load ends.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -36,7 +45,20 @@ from autodiff import Value
 
 __all__ = ["Module", "load_state", "save_state"]
 
-_ZIP_MAGIC = b"PK\x03\x04"
+_ZIP_MAGIC = b"PK\x03\x04"  # a zip archive's first local file header
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # an archive with no members: just the end record
+_NPY = ".npy"
+_MAX_HEADER_SIZE = 10_000  # bytes of .npy header read at most (numpy's own default)
+_READ_CHUNK = 1 << 20  # array data is read in pieces of this size: no whole-member buffer
+# load_state without a model refuses files whose arrays declare more than
+# _LIMIT_RATIO × the file's size + _LIMIT_FLOOR bytes in all (see load_state).
+_LIMIT_RATIO = 64
+_LIMIT_FLOOR = 16 << 20
+# What a damaged archive raises inside zipfile, zlib and numpy's .npy header parser.
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, struct.error,
+    NotImplementedError, RuntimeError,
+)
 
 
 def _holds_state(value: Any) -> bool:
@@ -158,23 +180,9 @@ class Module:
         """
         own = dict(self.named_parameters())
         arrays = {name: np.asarray(array) for name, array in state.items()}
-        problems = []
-        missing = [name for name in own if name not in arrays]
-        unexpected = [name for name in arrays if name not in own]
-        if missing:
-            problems.append(f"missing: {', '.join(missing)}")
-        if unexpected:
-            problems.append(f"unexpected: {', '.join(unexpected)}")
-        for name, value in own.items():
-            if name not in arrays:
-                continue
-            array = arrays[name]
-            if array.shape != value.shape:
-                problems.append(
-                    f"shape of {name}: the model has {value.shape}, the state has {array.shape}"
-                )
-            elif array.dtype.kind not in "fiu":
-                problems.append(f"dtype of {name}: {array.dtype} is not a real number type")
+        problems = _mismatches(
+            own, {name: (array.shape, array.dtype) for name, array in arrays.items()}
+        )
         if problems:
             raise ValueError(
                 f"load_state_dict: the state does not match {type(self).__name__}; "
@@ -189,12 +197,30 @@ class Module:
         return self
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write `state_dict()` to `path` as an .npz archive (atomically: temp file + rename)."""
+        """Write `state_dict()` to `path` as an .npz archive (atomically; see `save_state`)."""
         save_state(self.state_dict(), path)
 
     def load(self, path: str | os.PathLike) -> Module:
-        """Load parameters saved by `save` (see `load_state` and `load_state_dict`)."""
-        return self.load_state_dict(load_state(path))
+        """Load parameters saved by `save`: the file's names, shapes and dtypes must match.
+
+        Every member's .npy header is read and compared with the model before any array
+        data is read, so a file for another model (or a crafted one declaring huge arrays)
+        is refused without inflating it. Raises ValueError listing every difference (as
+        `load_state_dict` does), or naming the damage for a truncated or corrupt file;
+        FileNotFoundError if there is no file. On any error no parameter is changed.
+        """
+        own = dict(self.named_parameters())
+        caller = f"{type(self).__name__}.load"
+
+        def check(declared: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+            problems = _mismatches(own, declared)
+            if problems:
+                raise ValueError(
+                    f"{caller}: model file {str(path)!r} does not match "
+                    f"{type(self).__name__}; " + "; ".join(problems)
+                )
+
+        return self.load_state_dict(_read_state(path, caller, check=check, limit=None))
 
     # -- display ------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -215,26 +241,68 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
+def _mismatches(
+    own: dict[str, Value], declared: dict[str, tuple[tuple[int, ...], np.dtype]]
+) -> list[str]:
+    """Every difference between a model's parameters and a state's (shape, dtype) by name."""
+    problems = []
+    missing = [name for name in own if name not in declared]
+    unexpected = [name for name in declared if name not in own]
+    if missing:
+        problems.append(f"missing: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected: {', '.join(unexpected)}")
+    for name, value in own.items():
+        if name not in declared:
+            continue
+        shape, dtype = declared[name]
+        if shape != value.shape:
+            problems.append(
+                f"shape of {name}: the model has {value.shape}, the state has {shape}"
+            )
+        elif dtype.kind not in "fiu":
+            problems.append(f"dtype of {name}: {dtype} is not a real number type")
+    return problems
+
+
+# --------------------------------------------------------------------------- saving
+
+
 def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
     """Write name → array to `path` as an uncompressed .npz, via a temporary file and a rename.
 
-    The file is written next to `path`, flushed to disk, then renamed over `path`, so a
-    reader sees either the old file or the complete new one.
+    Each array becomes the member `NAME.npy` (written by `np.lib.format.write_array`, no
+    pickle), so `np.load` reads the file too; names are never passed as keyword arguments,
+    so any str name is kept exactly (TypeError for an array of Python objects; ValueError
+    for two keys with the same str, or a name a zip archive cannot hold: one containing
+    NUL, not encodable as UTF-8, or over 65,531 bytes). The file is written next to
+    `path` — next to the final target when `path` is a symbolic link, which is left in
+    place — flushed to disk, then renamed over it, so a reader sees either the old file or
+    the complete new one, and a failed save leaves the old file as it was.
     """
-    target = Path(path)
-    arrays = {str(name): np.asarray(array) for name, array in state.items()}
-    for name, array in arrays.items():
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in state.items():
+        name = str(key)
+        if name in arrays:
+            raise ValueError(f"save_state: two names in the state are both {name!r} as str")
+        array = np.asarray(value)
         if array.dtype.hasobject:
             raise TypeError(f"save_state: {name} holds Python objects; only arrays are saved")
+        _check_member_name(name)
+        arrays[name] = array
+    # A link is followed to its final target: the new file replaces the target, the link
+    # stays (os.replace over the link itself would turn it into a regular file).
+    target = Path(os.path.realpath(path))
     handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
-        # mkstemp makes the file private (0600); give it the mode an ordinary new file gets,
-        # or keep the mode of the file it replaces.
-        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else _new_file_mode())
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
+            # mkstemp makes the file private (0600); give it the mode an ordinary new file
+            # gets, or keep the mode of the file it replaces.
+            os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists()
+                     else _new_file_mode())
+            _write_npz(file, arrays)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, target)
@@ -244,6 +312,33 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _check_member_name(name: str) -> None:
+    """Refuse a name that would not come back unchanged as a zip member name."""
+    if "\x00" in name:
+        raise ValueError(
+            f"save_state: the name {name!r} contains NUL, which a zip member name cannot hold"
+        )
+    try:
+        encoded = (name + _NPY).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"save_state: the name {name!r} cannot be encoded as UTF-8 ({error.reason})"
+        ) from None
+    if len(encoded) > 0xFFFF:
+        raise ValueError(
+            f"save_state: the name {name[:40]!r}... is {len(encoded) - len(_NPY)} bytes "
+            "long in UTF-8; a zip member name holds at most 65,531 plus '.npy'"
+        )
+
+
+def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Write the .npz layout `np.savez` writes: one stored `NAME.npy` member per array."""
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + _NPY, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
 
 
 def _new_file_mode() -> int:
@@ -258,25 +353,175 @@ def _new_file_mode() -> int:
     return 0o644
 
 
-def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
+# --------------------------------------------------------------------------- loading
+
+
+class _Refused(ValueError):
+    """A member the loader refuses for a reason it names (passed through, not re-worded)."""
+
+
+class _Member(NamedTuple):
+    """A member's zip entry and what its .npy header declares."""
+
+    info: zipfile.ZipInfo
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype
+    header_size: int  # bytes before the array data: magic, version, header
+    nbytes: int  # bytes of array data: prod(shape) × itemsize
+
+
+def load_state(path: str | os.PathLike, *, max_bytes: int | None = None) -> dict[str, np.ndarray]:
     """Read a model file written by `save`/`save_state`: name → numpy array.
 
+    Every member's .npy header is read and checked before any array data: its declared
+    shape × itemsize plus the header must equal the member's uncompressed size, and in all
+    the arrays may declare at most `max_bytes` bytes. The default limit is 64 × the file's
+    size + 16 MiB: far above any file `save` writes (uncompressed: its arrays are smaller
+    than the file) or `np.savez_compressed` writes of real weights, but it refuses a small
+    compressed file that would inflate to a huge array. Loading into a model with
+    `Module.load` needs no limit: it checks every shape against the model instead.
+
     Raises FileNotFoundError if there is no file, and ValueError if the file is not an
-    .npz archive or is truncated or corrupt. Pickled objects are never loaded.
+    .npz archive, is truncated or corrupt, holds pickled objects (never loaded), or
+    declares more than the limit. The file is closed whichever way this ends.
     """
-    source = Path(path)
-    with open(source, "rb") as file:
+    if max_bytes is not None:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
+            raise TypeError(f"load_state: max_bytes must be an int or None; got {max_bytes!r}")
+        if max_bytes < 0:
+            raise ValueError(f"load_state: max_bytes must be >= 0; got {max_bytes!r}")
+    return _read_state(path, "load_state", check=None,
+                       limit=max_bytes if max_bytes is not None else -1)
+
+
+def _read_state(
+    path: str | os.PathLike,
+    caller: str,
+    check: Callable[[dict[str, tuple[tuple[int, ...], np.dtype]]], None] | None,
+    limit: int | None,
+) -> dict[str, np.ndarray]:
+    """Open, check the headers (`check(name → (shape, dtype))`, `limit`), then read arrays.
+
+    `limit`: the most bytes of array data allowed in all; -1 for the default relative to
+    the file's size (see `load_state`), None for no limit (when `check` bounds the sizes).
+    """
+    source = str(Path(path))
+    with open(path, "rb") as file:
         magic = file.read(4)
-    if magic != _ZIP_MAGIC:
+        if magic not in (_ZIP_MAGIC, _EMPTY_ZIP_MAGIC):
+            raise ValueError(
+                f"{caller}: {source!r} is not a model file (.npz archive); "
+                f"it starts with {magic!r}"
+            )
+        size = os.fstat(file.fileno()).st_size
+        try:
+            archive = zipfile.ZipFile(file)
+        except _ARCHIVE_ERRORS as error:
+            raise _damaged(caller, source, error) from error
+        with archive:
+            try:
+                members = _read_headers(archive)
+            except _Refused as error:
+                raise ValueError(f"{caller}: cannot read model file {source!r}: {error}") from None
+            except _ARCHIVE_ERRORS as error:
+                raise _damaged(caller, source, error) from error
+            if check is not None:
+                check({name: (member.shape, member.dtype) for name, member in members.items()})
+            if limit is not None:
+                _check_total(caller, source, members, size, limit)
+            try:
+                return {name: _read_array(archive, member) for name, member in members.items()}
+            except _ARCHIVE_ERRORS as error:
+                raise _damaged(caller, source, error) from error
+
+
+def _damaged(caller: str, source: str, error: BaseException) -> ValueError:
+    return ValueError(
+        f"{caller}: cannot read model file {source!r}: it is truncated, corrupt "
+        f"or holds pickled objects ({type(error).__name__}: {error})"
+    )
+
+
+def _read_headers(archive: zipfile.ZipFile) -> dict[str, _Member]:
+    """name → its member, from each member's .npy header only (no array data is read).
+
+    Raises _Refused for a repeated name, a compression other than stored or deflate
+    (bzip2 and lzma inflate without bound even to read a header), an object dtype
+    (pickled), an unknown .npy version, or a size that disagrees with the header.
+    """
+    members: dict[str, _Member] = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(_NPY)
+        label = f"member {info.filename!r}"
+        if name in members:
+            raise _Refused(f"{label} appears twice (as {name!r})")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _Refused(
+                f"{label} uses zip compression method {info.compress_type}; model files "
+                "use stored or deflate"
+            )
+        with archive.open(info) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                read_header = np.lib.format.read_array_header_1_0
+            elif version == (2, 0):
+                read_header = np.lib.format.read_array_header_2_0
+            else:
+                raise _Refused(f"{label} is .npy format version {version}; 1.0 and 2.0 are read")
+            shape, fortran_order, dtype = read_header(stream, max_header_size=_MAX_HEADER_SIZE)
+            header_size = stream.tell()
+        if dtype.hasobject:
+            raise _Refused(
+                f"{label} holds pickled objects (dtype {dtype}), which are never loaded"
+            )
+        if any(length < 0 for length in shape):
+            raise _Refused(f"{label} declares the impossible shape {shape}")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if info.file_size != header_size + nbytes:
+            raise _Refused(
+                f"{label} declares shape {shape} of {dtype} ({nbytes:,} bytes of data after a "
+                f"{header_size}-byte header) but its uncompressed size is {info.file_size:,} "
+                "bytes"
+            )
+        members[name] = _Member(info, shape, fortran_order, dtype, header_size, nbytes)
+    return members
+
+
+def _check_total(
+    caller: str, source: str, members: dict[str, _Member], size: int, limit: int
+) -> None:
+    """Refuse arrays declaring more than `limit` bytes in all (-1: the default limit)."""
+    total = sum(member.nbytes for member in members.values())
+    default = limit < 0
+    if default:
+        limit = _LIMIT_RATIO * size + _LIMIT_FLOOR
+    if total > limit:
+        rule = (f"the default limit, {_LIMIT_RATIO} × the file's size + "
+                f"{_LIMIT_FLOOR >> 20} MiB" if default else "max_bytes")
         raise ValueError(
-            f"load_state: {str(source)!r} is not a model file (.npz archive); "
-            f"it starts with {magic!r}"
+            f"{caller}: model file {source!r} ({size:,} bytes) declares {total:,} bytes of "
+            f"array data, more than {limit:,} ({rule}); a file that inflates this much is "
+            "refused before anything is read. Load it into its model with Module.load, "
+            "which checks every shape first, or pass a larger max_bytes if you trust it"
         )
-    try:
-        with np.load(source, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as error:
-        raise ValueError(
-            f"load_state: cannot read model file {str(source)!r}: it is truncated, corrupt "
-            f"or holds pickled objects ({type(error).__name__}: {error})"
-        ) from error
+
+
+def _read_array(archive: zipfile.ZipFile, member: _Member) -> np.ndarray:
+    """Read one member's array data (its header already checked) into a new array."""
+    shape = member.shape[::-1] if member.fortran_order else member.shape
+    array = np.empty(shape, dtype=member.dtype)
+    with archive.open(member.info) as stream:
+        stream.read(member.header_size)  # read and checked by _read_headers
+        if member.nbytes:
+            data = memoryview(array.reshape(-1).view(np.uint8))
+            done = 0
+            while done < member.nbytes:
+                count = stream.readinto(data[done:done + _READ_CHUNK])
+                if not count:
+                    raise EOFError(
+                        f"member {member.info.filename!r} ends after {done:,} of "
+                        f"{member.nbytes:,} bytes of array data"
+                    )
+                done += count
+    return array.T if member.fortran_order else array

@@ -1,7 +1,14 @@
 """nn.Module: discovery of parameters and sub-modules, names, modes, state and model files."""
 
+import gc
 import os
+import re
+import tempfile
+import time
+import tracemalloc
+import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,11 +212,11 @@ def test_a_crash_while_saving_leaves_the_previous_file_intact(tmp_path, monkeypa
     original.save(path)
     before = path.read_bytes()
 
-    def crash(file, **arrays):
-        file.write(b"PK\x03\x04 half of an archive")
+    def crash(file, array, **options):
+        file.write(b"\x93NUMPY half of an array")
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np.lib.format, "write_array", crash)
     with pytest.raises(KeyboardInterrupt):
         nn.Linear(2, 2, rng=1).save(path)
     assert path.read_bytes() == before
@@ -299,3 +306,311 @@ def test_package_docstring_example_runs():
 
     result = doctest.testmod(nn)
     assert result.attempted >= 5 and result.failed == 0
+
+
+# -- any name round-trips ---------------------------------------------------------------
+
+AWKWARD_NAMES = [
+    "file", "allow_pickle", "args", "kwds", "self", "", "x.npy", "allow_pickle.npy",
+    "layers.0/W", "a\\b", "../up", "/absolute", " spaced ", "ünïcødé ☃ 名前", "tab\tnewline\n",
+]
+
+
+def test_any_parameter_name_round_trips_through_a_file(tmp_path):
+    path = tmp_path / "state.npz"
+    state = {name: np.full((index % 3 + 1, 2), float(index))
+             for index, name in enumerate(AWKWARD_NAMES)}
+    nn.save_state(state, path)
+    loaded = nn.load_state(path)
+    assert list(loaded) == AWKWARD_NAMES
+    for name, array in state.items():
+        np.testing.assert_array_equal(loaded[name], array)
+    with np.load(path, allow_pickle=False) as archive:  # still an .npz that numpy reads
+        assert archive.files == AWKWARD_NAMES
+        np.testing.assert_array_equal(archive["allow_pickle"], state["allow_pickle"])
+        np.testing.assert_array_equal(archive["file"], state["file"])
+
+
+def test_module_with_parameters_named_like_savez_arguments_saves_and_loads(tmp_path):
+    class Odd(nn.Module):
+        def __init__(self, seed):
+            rng = np.random.default_rng(seed)
+            self.file = Value(rng.normal(size=(2, 3)))
+            self.allow_pickle = Value(rng.normal(size=3))
+            self.args = Value(float(seed))
+
+    path = tmp_path / "odd.npz"
+    Odd(0).save(path)
+    loaded = Odd(1).load(path)
+    for a, b in zip(Odd(0).parameters(), loaded.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert type(loaded.args.data) is float
+
+
+def test_empty_state_round_trips(tmp_path):
+    nn.save_state({}, tmp_path / "empty.npz")
+    assert nn.load_state(tmp_path / "empty.npz") == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("a\x00b", "contains NUL"), ("\udcff", "cannot be encoded as UTF-8"),
+     ("x" * 70_000, "a zip member name holds at most")],
+)
+def test_names_a_zip_archive_cannot_hold_are_refused_before_writing(tmp_path, name, message):
+    with pytest.raises(ValueError, match=message):
+        nn.save_state({"fine": np.ones(2), name: np.ones(2)}, tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+
+
+# -- headers are checked before any array data is read -----------------------------------
+
+
+def npy_header(shape, descr="<f8"):
+    """The bytes of a version 1.0 .npy header declaring `shape` and `descr`."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory):
+    """A ~40 kB file whose member W.npy is a genuine (2000, 2500) float64 array of zeros:
+    40 MB once inflated. Header and uncompressed size agree; only the shape is wrong."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("W.npy", "w", force_zip64=True) as member:
+            member.write(npy_header((2000, 2500)))
+            zeros = bytes(1 << 20)
+            left = 2000 * 2500 * 8
+            while left:
+                member.write(zeros[:left])
+                left -= min(left, len(zeros))
+    assert path.stat().st_size < 100_000
+    return path
+
+
+def peak_allocation(call):
+    """(the exception `call` raised, the peak bytes allocated while it ran)."""
+    tracemalloc.start()
+    try:
+        call()
+    except Exception as error:  # handed back to the test
+        raised = error
+    else:
+        raised = None
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return raised, peak
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        self.W = Value(np.ones((2, 3)))
+
+
+def test_load_checks_shapes_before_inflating_a_compressed_bomb(zip_bomb):
+    model = Tiny()
+    start = time.perf_counter()
+    error, peak = peak_allocation(lambda: model.load(zip_bomb))
+    assert peak < 1 << 20, f"{peak:,} bytes allocated: the member was inflated"
+    assert isinstance(error, ValueError)
+    assert "shape of W: the model has (2, 3), the state has (2000, 2500)" in str(error)
+    assert str(error).startswith(f"Tiny.load: model file {str(zip_bomb)!r} does not match Tiny")
+    assert time.perf_counter() - start < 1.0
+    np.testing.assert_array_equal(model.W.data, np.ones((2, 3)))
+
+
+def test_load_state_refuses_a_file_that_would_inflate_far_beyond_its_size(zip_bomb):
+    error, peak = peak_allocation(lambda: nn.load_state(zip_bomb))
+    assert peak < 1 << 20, f"{peak:,} bytes allocated: the member was inflated"
+    assert isinstance(error, ValueError)
+    size = zip_bomb.stat().st_size
+    assert str(error).startswith(
+        f"load_state: model file {str(zip_bomb)!r} ({size:,} bytes) declares 40,000,000 bytes "
+        f"of array data, more than {64 * size + (16 << 20):,} (the default limit, 64 × the "
+        "file's size + 16 MiB)"
+    )
+    assert "Module.load" in str(error) and "max_bytes" in str(error)
+    with pytest.raises(ValueError, match=r"more than 1,000 \(max_bytes\)"):
+        nn.load_state(zip_bomb, max_bytes=1000)
+    state = nn.load_state(zip_bomb, max_bytes=50_000_000)  # trusted: a higher limit reads it
+    assert state["W"].shape == (2000, 2500) and not state["W"].any()
+
+
+@pytest.mark.parametrize(("max_bytes", "error"), [(-1, ValueError), (1.5, TypeError),
+                                                  (True, TypeError), ("1", TypeError)])
+def test_load_state_max_bytes_must_be_a_non_negative_int(zip_bomb, max_bytes, error):
+    with pytest.raises(error, match="load_state: max_bytes must be"):
+        nn.load_state(zip_bomb, max_bytes=max_bytes)
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_member_whose_size_disagrees_with_its_header_is_refused_unread(tmp_path, compression):
+    path = tmp_path / "liar.npz"
+    header = npy_header((10**8,))  # 800 MB declared; 80 bytes present
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        archive.writestr("W.npy", header + bytes(80))
+    expected = (
+        f"cannot read model file {str(path)!r}: member 'W.npy' declares shape (100000000,) of "
+        f"float64 (800,000,000 bytes of data after a {len(header)}-byte header) but its "
+        f"uncompressed size is {len(header) + 80:,} bytes"
+    )
+    model = Tiny()
+    for load, caller in ((lambda: nn.load_state(path), "load_state"),
+                         (lambda: model.load(path), "Tiny.load")):
+        error, peak = peak_allocation(load)
+        assert peak < 1 << 20, f"{peak:,} bytes allocated for a declared shape"
+        assert isinstance(error, ValueError)
+        assert str(error) == f"{caller}: {expected}"
+
+
+def test_member_compressed_with_bzip2_is_refused_before_opening(tmp_path):
+    path = tmp_path / "bz.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("W.npy", npy_header((2, 3)) + bytes(48))
+    with pytest.raises(ValueError, match=re.escape(
+            "member 'W.npy' uses zip compression method 12; model files use stored or deflate")):
+        Tiny().load(path)
+
+
+def test_compressed_and_fortran_order_files_written_by_numpy_still_load(tmp_path):
+    path = tmp_path / "np.npz"
+    W = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    np.savez_compressed(path, W=W)
+    model = Tiny().load(path)
+    np.testing.assert_array_equal(model.W.data, W)
+    np.testing.assert_array_equal(nn.load_state(path)["W"], W)
+
+
+# -- every path closes its file --------------------------------------------------------
+
+
+def open_descriptors():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def write_corrupt_file(path, kind):
+    """A model file for nn.MLP(3, [4, 2]) damaged in one way (each fails at another stage)."""
+    model = nn.MLP(3, [4, 2], rng=0)
+    model.save(path)
+    data = path.read_bytes()
+    if kind == "garbage":
+        path.write_bytes(b"PK\x03\x04 and then nothing like a zip archive")
+    elif kind == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "bad CRC":  # one flipped byte inside the first array's data
+        at = data.index(model.layers[0].W.data.tobytes()) + 5
+        path.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+    elif kind == "pickled":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("layers.0.W.npy", npy_header((3, 4), descr="|O") + bytes(96))
+    elif kind == "size mismatch":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("layers.0.W.npy", npy_header((3, 4)) + bytes(8))
+    elif kind == "other model":
+        nn.MLP(3, [5, 2], rng=0).save(path)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+@pytest.mark.parametrize(
+    ("kind", "loader"),
+    [(kind, loader)
+     for kind in ["garbage", "truncated", "bad CRC", "pickled", "size mismatch"]
+     for loader in ["load_state", "Module.load"]]
+    + [("other model", "Module.load")],  # a valid file, which only a model refuses
+)
+def test_failed_loads_close_their_file(tmp_path, kind, loader):
+    path = tmp_path / "model.npz"
+    write_corrupt_file(path, kind)
+    model = nn.MLP(3, [4, 2], rng=1)
+    before = model.state_dict()
+    load = (lambda: nn.load_state(path)) if loader == "load_state" else (lambda: model.load(path))
+    opened = open_descriptors()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            load()
+        except ValueError:
+            still_open = open_descriptors() - opened  # counted while the error is alive
+        else:
+            pytest.fail("the damaged file loaded")
+        gc.collect()  # an unclosed file left behind warns here, as it is collected
+    assert still_open == 0, "the file was left open"
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    for name, value in model.named_parameters():
+        np.testing.assert_array_equal(value.data, before[name])
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_a_failed_save_closes_its_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    nn.Linear(2, 2, rng=0).save(path)
+    before = path.read_bytes()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError("chmod refused")
+
+    monkeypatch.setattr(os, "chmod", refuse)
+    opened = open_descriptors()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(PermissionError):
+            nn.Linear(2, 2, rng=1).save(path)
+        assert open_descriptors() == opened
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+# -- saving through a symbolic link -------------------------------------------------------
+
+
+def test_saving_to_a_symlink_writes_its_target_and_keeps_the_link(tmp_path, monkeypatch):
+    real, links = tmp_path / "real", tmp_path / "links"
+    real.mkdir()
+    links.mkdir()
+    target = real / "model.npz"
+    nn.Linear(2, 2, rng=0).save(target)
+    target.chmod(0o640)
+    link = links / "current.npz"
+    link.symlink_to(target)
+    folders = []
+    mkstemp = tempfile.mkstemp
+
+    def recording_mkstemp(*args, **kwargs):
+        folders.append(Path(kwargs["dir"]))
+        return mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", recording_mkstemp)
+    model = nn.Linear(2, 2, rng=1)
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(nn.load_state(target)["W"], model.W.data)
+    np.testing.assert_array_equal(nn.Linear(2, 2).load(link).W.data, model.W.data)
+    assert folders == [Path(os.path.realpath(real))]  # the temporary file sat beside the target
+    assert os.listdir(links) == ["current.npz"] and os.listdir(real) == ["model.npz"]
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_saving_to_a_relative_or_dangling_symlink(tmp_path):
+    (tmp_path / "models").mkdir()
+    relative = tmp_path / "latest.npz"
+    relative.symlink_to(Path("models") / "v1.npz")  # dangling until the first save
+    model = nn.Linear(2, 2, rng=2)
+    model.save(relative)
+    assert relative.is_symlink() and os.readlink(relative) == os.path.join("models", "v1.npz")
+    np.testing.assert_array_equal(nn.load_state(tmp_path / "models" / "v1.npz")["W"],
+                                  model.W.data)
+    chained = tmp_path / "chained.npz"
+    chained.symlink_to(relative)
+    nn.Linear(2, 2, rng=3).save(chained)
+    assert chained.is_symlink() and relative.is_symlink()
+    assert os.listdir(tmp_path / "models") == ["v1.npz"]  # no temporary file left anywhere
+    assert sorted(os.listdir(tmp_path)) == ["chained.npz", "latest.npz", "models"]
