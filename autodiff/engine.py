@@ -153,12 +153,15 @@ class Primitive:
     def __call__(self, *args: Any, **params: Any) -> Any:
         raw_args = []
         found_value = tracked = False
+        unguarded = None  # leaf arrays no graph has made read-only yet (see `freeze`)
         for a in args:
-            if isinstance(a, Value):
+            if type(a) is Value:
                 raw_args.append(a._data)
                 found_value = True
                 if a.requires_grad:
                     tracked = True
+                if not a._frozen:
+                    unguarded = [a] if unguarded is None else [*unguarded, a]
             else:
                 raw_args.append(a)
         if params:
@@ -172,16 +175,22 @@ class Primitive:
             out, residuals = out
         if not found_value:
             return out  # plain numpy in, plain numpy out
-        if type(out) is not float:
+        kind = type(out)
+        # The storage convention (`as_data`), skipped for the common real results.
+        if kind is not float and (kind is not np.ndarray or out.dtype not in _REAL_DTYPES
+                                  or not out.ndim):
             out = as_data(out, caller=self.name)
-        node = new_value()
         if tracked and _state.recording:
-            for a in args:
-                if type(a) is Value and not a._frozen:
+            if unguarded is not None:
+                for a in unguarded:
                     freeze(a)
-            return init_node(node, out, True, self, args, tuple(raw_args), params or None,
+            return init_node(new_value(), out, True, self, args, raw_args, params or None,
                              residuals)
-        return init_node(node, out, False)
+        return init_node(new_value(), out, False)
+
+
+_REAL_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
+                                               np.longdouble))
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None,
@@ -388,32 +397,33 @@ def _refuse_stale(nodes: list[Value]) -> None:
     recorded (a newer stamp than the node's own)."""
     for node in nodes:
         created = node._id
-        if node._written > created:
+        if node._writes is not None and node._writes[1] > created:
             _raise_stale(node, node, created)
         for a in node._args:
-            if type(a) is Value and a._written > created:
+            if type(a) is Value and a._writes is not None and a._writes[1] > created:
                 _raise_stale(node, a, created)
 
 
 def _raise_stale(node: Value, changed: Value, created: int) -> None:
     label = repr(changed.name) if changed.name else "(unnamed)"
     role = "its output" if changed is node else "an input"
+    name = node._op.name
     raise RuntimeError(
-        f"backward through {node._op.name}: {role}, Value {label} of shape {changed.shape}, "
-        f"was changed after {node._op.name} used it (it is now at version "
-        f"{changed._version}; {node._op.name} saw version {_version_at(changed, created)}). "
-        "Its gradient would be computed from the new data. Recompute the output after "
-        "changing the data, or change the data only after backward."
+        f"backward through {name}: {role}, Value {label} of shape {changed.shape}, was "
+        f"changed after {name} used it (it is now at version {changed.version}; {name} saw "
+        f"version {_version_at(changed, created)}). Its gradient would be computed from the "
+        "new data. Recompute the output after changing the data, or change the data only "
+        "after backward."
     )
 
 
 def _version_at(value: Value, stamp: int) -> str:
     """The version `value` had at time `stamp`, from its recent write stamps."""
-    recent = value._stamps
+    version, recent = value._writes[0], value._writes[2:]
     later = sum(1 for s in recent if s > stamp)
-    if later == len(recent) and len(recent) == _value.STAMPS_KEPT:
-        return f"{value._version - later} or earlier"
-    return str(value._version - later)
+    if later == _value.STAMPS_KEPT:
+        return f"{version - later} or earlier"
+    return str(version - later)
 
 
 def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
@@ -539,20 +549,31 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
             "Value, or one computed under no_grad())"
         )
     grads = backprop(root, grad, create_graph=create_graph)
-    handed_out = {id(grad)} if grad is not None else set()  # the caller's seed is theirs
+    # A leaf's .grad is always an array of its own; intermediates' arrays (a read-out of
+    # this pass) are copied only where they would share one with a leaf or with the seed.
+    leaf_arrays = {id(grad)} if grad is not None else set()
+    handed_out: set[int] = set()
     with _grad_lock:
         for node, g in grads.items():
             leaf = node._op is None
-            if not leaf and not intermediate_grads:
-                continue
             if type(g) is np.ndarray:
                 if not g.ndim:
                     g = g[()]  # 0-d: a numpy scalar of the data's dtype
-                else:
-                    if id(g) in handed_out or (leaf and (
-                            g.base is not None or not g.flags.writeable)):
-                        g = g.copy()  # one array per Value: editing one edits no other
+                elif leaf:
+                    key = id(g)
+                    if key in handed_out or key in leaf_arrays or g.base is not None \
+                            or not g.flags.writeable:
+                        g = g.copy()
+                    leaf_arrays.add(id(g))
+                elif intermediate_grads:
+                    key = id(g)
+                    if key in leaf_arrays:
+                        g = g.copy()
                     handed_out.add(id(g))
+                else:
+                    continue
+            elif not (leaf or intermediate_grads):
+                continue
             if leaf and node.grad is not None:
                 g = node.grad + g  # leaves accumulate
             node.grad = g

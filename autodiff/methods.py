@@ -22,7 +22,7 @@ import numpy as np
 
 from . import ops
 from .engine import _state, backward
-from .value import Value, mark_written, raw, thaw
+from .value import FROZEN_BY_ENGINE, Value, mark_written, raw, thaw
 
 __all__: list[str] = []
 
@@ -77,10 +77,9 @@ def _iter(self: Value) -> Iterator[Value]:
 
 def _in_place(name: str, function: Any, primitive: Any) -> Any:
     def operator(self: Value, other: Any) -> Value:
-        recording = _state.recording
-        if self._op is not None and recording and self.requires_grad:
-            return primitive(self, other)  # a new Value, as `y = y op other`
-        if self._op is None and recording and self.requires_grad:
+        if _state.recording and self.requires_grad:
+            if self._op is not None:
+                return primitive(self, other)  # a new Value, as `y = y op other`
             raise RuntimeError(
                 f"x {name}= ... on a leaf Value that requires grad (shape {self.shape}"
                 f"{', name ' + repr(self.name) if self.name else ''}) outside no_grad(): the "
@@ -106,19 +105,29 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
                              f"shape ()")
         value._data = float(result)
     else:
-        try:
-            fits = np.broadcast_shapes(data.shape, np.shape(other)) == data.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        shape = getattr(other, "shape", None)
+        if shape is None:
+            shape = np.shape(other)
+        if shape != data.shape and shape != () and not _fits(shape, data.shape):
             raise ValueError(f"x {name}= y: y of shape {np.shape(other)} does not fit x of "
                              f"shape {data.shape}")
-        thaw(value)
-        if data.flags.writeable:
-            function(data, other, out=data, casting="same_kind")
-        else:
+        if value._frozen == FROZEN_BY_ENGINE:
+            thaw(value)
+        try:
+            function(data, other, out=data)
+        except ValueError:  # read-only: a new array instead
+            if data.flags.writeable:
+                raise
             value._data = function(data, other).astype(data.dtype, copy=False)
     mark_written(value)
+
+
+def _fits(shape: tuple, target: tuple) -> bool:
+    """True if an operand of `shape` broadcasts to exactly `target`."""
+    try:
+        return np.broadcast_shapes(target, shape) == target
+    except ValueError:
+        return False
 
 
 # --------------------------------------------------------------------------- attach

@@ -10,8 +10,9 @@ which keyword parameters (`_params`), and what its forward pass left for its rul
 
 Versions. Every change the library makes to a Value's data (assigning `.data`, an in-place
 operator, an optimiser step) takes a fresh stamp from the same counter that numbers the
-nodes, so "x was changed after node n read it" is simply `x._written > n._id`; backward
-refuses such a stale graph. `_version` counts the changes, for error messages.
+nodes, so "x was changed after node n read it" is simply "x's last stamp > n._id"; backward
+refuses such a stale graph. `_writes` is None for a Value never changed, else the list
+[version, last stamp, the last few stamps in a ring], the version counting the changes.
 
 This module knows no operations: the engine (`autodiff.engine`) records graphs of Values,
 the op table (`autodiff.ops`) defines what can be computed, and `autodiff.methods` gives
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import operator
 import weakref
 from typing import Any
 
@@ -115,9 +117,7 @@ def init_node(node: Value, data: Any, requires_grad: bool, op: Any = None, args:
     node._raw = raw_args
     node._params = params
     node._residuals = residuals
-    node._version = 0
-    node._written = -1
-    node._stamps = ()
+    node._writes = None
     # 0: a leaf array that no graph has guarded yet (see autodiff.engine); 1: nothing to do
     node._frozen = 0 if op is None and type(data) is np.ndarray else 1
     node._id = tick()
@@ -133,8 +133,7 @@ class Value:
     """
 
     __slots__ = ("__weakref__", "_args", "_data", "_frozen", "_id", "_op", "_params", "_raw",
-                 "_residuals", "_stamps", "_version", "_written", "grad", "name",
-                 "requires_grad")
+                 "_residuals", "_writes", "grad", "name", "requires_grad")
 
     # numpy defers to Value for `array + v`, `array @ v`, ... (reflected operators).
     __array_ufunc__ = None
@@ -154,22 +153,18 @@ class Value:
         self.name = name
 
     # -- data and its version ----------------------------------------------------------
-    @property
-    def data(self) -> Any:
-        """The numbers: a Python float for a float64 scalar, a numpy array otherwise.
-
-        Assigning new data bumps the Value's version, so a graph that read the old data
-        refuses to run backward (see `_version`).
-        """
-        return self._data
-
-    @data.setter
-    def data(self, new: Any) -> None:
+    def _set_data(self, new: Any) -> None:
         data = as_data(new, caller="Value.data")
         thaw(self)  # the old array is the caller's again
         self._data = data
         self._frozen = 0 if self._op is None and type(data) is np.ndarray else 1
         mark_written(self)
+
+    # Reading is a C-level getter (attrgetter: no Python frame per read); assigning new data
+    # bumps the Value's version, so a graph that read the old data refuses backward.
+    data = property(operator.attrgetter("_data"), _set_data, doc=(
+        "The numbers: a Python float for a float64 scalar, a numpy array otherwise. "
+        "Assigning new data bumps the version (see `version`)."))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -209,7 +204,8 @@ class Value:
     @property
     def version(self) -> int:
         """How many times the library has changed this Value's data in place or replaced it."""
-        return self._version
+        writes = self._writes
+        return 0 if writes is None else writes[0]
 
     def item(self) -> float:
         """The single element as a Python float (explicitly leaves the graph)."""
@@ -266,48 +262,59 @@ def new_value() -> Value:
 
 def mark_written(value: Value) -> None:
     """Record that the library changed `value`'s data: a new version and a fresh stamp."""
-    stamp = tick()
-    value._version += 1
-    value._written = last_write[0] = stamp
-    value._stamps = (*value._stamps[1 - STAMPS_KEPT:], stamp)
+    stamp = last_write[0] = tick()
+    writes = value._writes
+    if writes is None:
+        value._writes = writes = [1, stamp] + [-1] * STAMPS_KEPT
+        writes[2 + 1 % STAMPS_KEPT] = stamp
+    else:
+        version = writes[0] = writes[0] + 1
+        writes[1] = writes[2 + version % STAMPS_KEPT] = stamp
 
 
 # --------------------------------------------------------------------------- leaf guards
 
 UNGUARDED, NOTHING_TO_GUARD, FROZEN_BY_ENGINE = 0, 1, 2  # the values of Value._frozen
 
-_frozen_leaves: weakref.WeakSet = weakref.WeakSet()
+_frozen_leaves: list[weakref.ref] = []  # the leaves `freeze` guarded since the last thaw
 
 
 def freeze(leaf: Value) -> None:
     """Make a leaf's array read-only while a graph that read it waits for backward, so that
     a raw numpy write into it (`x.data[0] = 5`) is refused instead of silently making the
     graph's gradients wrong. Operation results and Python floats need no guard."""
+    if leaf._frozen:
+        return  # guarded already (the same leaf twice among an operation's arguments)
     data = leaf._data
     if leaf._op is not None or type(data) is not np.ndarray or not data.flags.writeable:
         leaf._frozen = NOTHING_TO_GUARD  # until its data is replaced
         return
-    data.flags.writeable = False
+    data.setflags(write=False)  # (setflags: half the cost of assigning flags.writeable)
     leaf._frozen = FROZEN_BY_ENGINE
-    _frozen_leaves.add(leaf)
+    _frozen_leaves.append(weakref.ref(leaf))
+    if len(_frozen_leaves) > 4096:  # many graphs and no backward: forget the dead leaves
+        _frozen_leaves[:] = [ref for ref in _frozen_leaves if ref() is not None]
 
 
 def thaw(leaf: Value) -> None:
     """Give back write access to a leaf array the engine made read-only."""
     if leaf._frozen == FROZEN_BY_ENGINE:
         try:
-            leaf._data.flags.writeable = True
+            leaf._data.setflags(write=True)
         except ValueError:  # its base became read-only meanwhile: leave it so
             pass
-        _frozen_leaves.discard(leaf)
         leaf._frozen = UNGUARDED
 
 
 def thaw_all() -> None:
     """After a backward pass: every leaf array the engine froze is writeable again."""
     if _frozen_leaves:
-        for leaf in list(_frozen_leaves):
-            thaw(leaf)
+        refs = _frozen_leaves[:]
+        del _frozen_leaves[:len(refs)]
+        for ref in refs:
+            leaf = ref()
+            if leaf is not None:
+                thaw(leaf)
 
 
 def _short(x: Any) -> str:

@@ -207,14 +207,22 @@ class Optimizer:
         )
 
     def step(self) -> None:
+        """Check every gradient (nothing changes if one is wrong), then update every
+        parameter that has one, in place under no_grad()."""
+        grads = self._gradients()
+        with no_grad():
+            self._apply(grads)
+
+    def _apply(self, grads: list) -> None:
+        """The update rule, given the checked gradients (None: no gradient)."""
         raise NotImplementedError
 
 
 def _descend(p: Value, step: object) -> None:
-    """p ← p − step, by the in-place operator under no_grad(): the parameter keeps its
-    array, and its version moves on, so a graph that read the old data refuses backward."""
-    with no_grad():
-        p -= step
+    """p ← p − step, by the in-place operator (the caller holds no_grad()): the parameter
+    keeps its array, and its version moves on, so a graph that read the old data refuses
+    backward."""
+    p -= step
 
 
 class SGD(Optimizer):
@@ -234,10 +242,8 @@ class SGD(Optimizer):
         self.momentum = _setting("SGD", "momentum", momentum, _FRACTION)
         self.velocity: list[object] = [None] * len(self.params)
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient (all checked first)."""
+    def _apply(self, grads: list) -> None:
         lr, momentum, velocity = self.lr, self.momentum, self.velocity
-        grads = self._gradients()
         if not momentum:
             for p, g in zip(self.params, grads, strict=True):
                 if g is not None:
@@ -282,10 +288,9 @@ class Adam(Optimizer):
         self.second: list[object] = [None] * len(self.params)
         self.steps = [0] * len(self.params)
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient (all checked first)."""
+    def _apply(self, grads: list) -> None:
         beta1, beta2 = self.beta1, self.beta2
-        for index, (p, g) in enumerate(zip(self.params, self._gradients(), strict=True)):
+        for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if g is None:
                 continue
             m, v = self.first[index], self.second[index]
