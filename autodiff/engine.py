@@ -161,7 +161,10 @@ class Primitive:
                 if a.requires_grad:
                     tracked = True
                 if not a._frozen:
-                    unguarded = [a] if unguarded is None else [*unguarded, a]
+                    if unguarded is None:
+                        unguarded = [a]
+                    else:
+                        unguarded.append(a)
             else:
                 raw_args.append(a)
         if params:

@@ -277,6 +277,7 @@ def mark_written(value: Value) -> None:
 UNGUARDED, NOTHING_TO_GUARD, FROZEN_BY_ENGINE = 0, 1, 2  # the values of Value._frozen
 
 _frozen_leaves: list[weakref.ref] = []  # the leaves `freeze` guarded since the last thaw
+_prune_at = [4096]
 
 
 def freeze(leaf: Value) -> None:
@@ -292,8 +293,9 @@ def freeze(leaf: Value) -> None:
     data.setflags(write=False)  # (setflags: half the cost of assigning flags.writeable)
     leaf._frozen = FROZEN_BY_ENGINE
     _frozen_leaves.append(weakref.ref(leaf))
-    if len(_frozen_leaves) > 4096:  # many graphs and no backward: forget the dead leaves
+    if len(_frozen_leaves) > _prune_at[0]:  # many graphs, no backward: forget dead leaves
         _frozen_leaves[:] = [ref for ref in _frozen_leaves if ref() is not None]
+        _prune_at[0] = max(4096, 2 * len(_frozen_leaves))  # amortised: linear overall
 
 
 def thaw(leaf: Value) -> None:

@@ -425,8 +425,64 @@ def workload_7(settings: Settings, built) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- workload 9
+
+
+def _joining(function_name: str, count: int) -> Contestant:
+    """concatenate or stack `count` one-element Values, then backward to every one."""
+    import autodiff
+
+    join = getattr(autodiff, function_name)
+
+    def make():
+        leaves = [autodiff.Value(np.array([float(i)])) for i in range(count)]
+        weights = np.arange(count, dtype=np.float64)
+
+        def run():
+            for leaf in leaves:
+                leaf.grad = None
+            (join(leaves).reshape(count) * weights).sum().backward()
+
+        return run
+
+    return Contestant(f"{function_name} of {count:,}", make)
+
+
+def workload_9(settings: Settings) -> dict[str, Any]:
+    sizes = [10**3, 10**4, 10**5]
+    entries = [_joining(name, n) for name in ("concatenate", "stack") for n in sizes]
+    rows = race(entries, repeats=max(3, settings.repeats // 3), warmup=1,
+                min_time=settings.min_time)
+    table = []
+    per_input = {}
+    for row in rows:
+        name, count = row.name.split(" of ")
+        n = int(count.replace(",", ""))
+        per_input[(name, n)] = row.seconds / n * 1e6 if row.seconds else None
+        row.extra["us_per_input"] = per_input[(name, n)]
+        table.append([name, f"{n:,}", fmt_time(row.seconds),
+                      "—" if not row.seconds else f"{per_input[(name, n)]:.2f} µs",
+                      status_cell(row)])
+    growth = {name: (per_input[(name, sizes[-1])] or 0) / (per_input[(name, sizes[0])] or 1)
+              for name in ("concatenate", "stack")}
+    linear = all(g <= 3.0 for g in growth.values())
+    sentence = ("Cost per input from 10^3 to 10^5 inputs grows "
+                + ", ".join(f"{g:.2f}× for {name}" for name, g in growth.items())
+                + (" (linear: met)." if linear else " (NOT linear).")
+                )
+    return {
+        "title": "Joining many Values: concatenate and stack of n one-element Values + backward",
+        "what": ("n leaves of shape (1,), joined, weighted by 0..n−1, summed, backward; "
+                 "a linear backward keeps the time per input flat as n grows."),
+        "columns": ["function", "inputs", "median time", "per input", "status"],
+        "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
+        "targets": [_target("W9: concatenate/stack backward linear in the inputs",
+                            max(growth.values()), linear)],
+    }
+
+
 WORKLOADS = {1: workload_1, 2: workload_2, 3: workload_3, 4: workload_4, 5: workload_5,
-             6: workload_6, 7: workload_7}
+             6: workload_6, 7: workload_7, 9: workload_9}
 NEEDS_TENSOR = {3, 4, 5, 6, 7}
 
 
@@ -602,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
         function = WORKLOADS[number]
         results_quiet = wait_for_quiet(settings.max_wait)
         load_before, probe_before = _load(), blas_probe()
-        results[number] = function(settings) if number in (1, 2) else function(settings, built)
+        results[number] = function(settings) if number in (1, 2, 9) else function(settings, built)
         results[number]["load_average"] = {"before": load_before, "after": _load()}
         results[number]["blas_probe_us"] = [probe_before, blas_probe()]
         results[number]["quiet_check"] = results_quiet
