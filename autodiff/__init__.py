@@ -43,13 +43,46 @@ from .ops import (
 )
 from .value import Value
 from .viz import draw
+from .walkthrough import Walkthrough, walkthrough
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Primitive", "Value", "absolute", "backprop", "backward", "clip", "concatenate", "cos",
-    "draw", "exp", "explain", "grad", "hessian", "is_grad_enabled", "jacobian", "jvp", "log",
-    "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum", "no_grad",
-    "primitive", "relu", "sigmoid", "sin", "softmax", "sqrt", "stack", "tanh",
-    "value_and_grad", "vjp", "where",
+    "Primitive",
+    "Value",
+    "Walkthrough",
+    "absolute",
+    "backprop",
+    "backward",
+    "clip",
+    "concatenate",
+    "cos",
+    "draw",
+    "exp",
+    "explain",
+    "grad",
+    "hessian",
+    "is_grad_enabled",
+    "jacobian",
+    "jvp",
+    "log",
+    "log_softmax",
+    "logsumexp",
+    "matmul",
+    "maximum",
+    "mean",
+    "minimum",
+    "no_grad",
+    "primitive",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softmax",
+    "sqrt",
+    "stack",
+    "tanh",
+    "value_and_grad",
+    "vjp",
+    "walkthrough",
+    "where",
 ]

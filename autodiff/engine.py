@@ -193,7 +193,7 @@ class Primitive:
 
 
 _REAL_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
-                                               np.longdouble))
+                                               np.longdouble, np.complex64, np.complex128))
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None,
@@ -265,14 +265,27 @@ broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, np.shape(raw(x))))
 
 @primitive(name="astype")
 def astype(x, dtype):
-    """x converted to another floating dtype  ·  the gradient converts back"""
+    """x converted to another floating or complex dtype (complex → real keeps the real
+    part)  ·  the gradient converts back"""
     dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"astype: Values hold floating data; cannot convert to {dtype}")
+    if dtype.kind not in "fc":
+        raise TypeError(f"astype: Values hold floating or complex data; cannot convert to "
+                        f"{dtype}")
+    if dtype.kind == "f" and np.iscomplexobj(x):
+        x = np.real(x)
     return np.asarray(x, dtype=dtype)
 
 
 astype.defvjp(lambda g, out, x, dtype: astype(g, np.result_type(raw(x))))
+
+
+@primitive(name="conj")
+def conj(x):
+    """complex conjugate x̄  ·  the cotangent is conjugated (x itself for real data)"""
+    return np.conj(x) if np.iscomplexobj(x) else x
+
+
+conj.defvjp(lambda g, out, x: conj(g))
 
 
 def _sum_to_data(g: Any, shape: tuple) -> Any:
@@ -288,7 +301,8 @@ def _sum_to_data(g: Any, shape: tuple) -> Any:
 
 
 def fit(g: Any, data: Any) -> Any:
-    """Sum a broadcast cotangent back to the shape of `data` and give it data's dtype."""
+    """Sum a broadcast cotangent back to the shape of `data` and give it data's dtype (the
+    real part, for a real `data` reached by a complex cotangent)."""
     if type(data) is float:  # a float64 scalar
         if type(g) is float:
             return g
@@ -296,7 +310,8 @@ def fit(g: Any, data: Any) -> Any:
             if g.shape != ():
                 g = sum_to(g, ())
             return g if g.dtype == np.float64 else astype(g, np.float64)
-        return float(np.sum(g))
+        total = np.sum(g)
+        return float(total.real if np.iscomplexobj(total) else total)
     shape, dtype = data.shape, data.dtype
     if isinstance(g, Value):
         if g.shape != shape:
@@ -305,8 +320,12 @@ def fit(g: Any, data: Any) -> Any:
     if np.shape(g) != shape:
         g = _sum_to_data(g, shape)
     if type(g) is not np.ndarray:
-        return np.asarray(g, dtype=dtype)
-    return g if g.dtype == dtype else g.astype(dtype)
+        g = np.asarray(g)
+    if g.dtype == dtype:
+        return g
+    if g.dtype.kind == "c" and dtype.kind != "c":
+        g = g.real
+    return g.astype(dtype)
 
 
 # --------------------------------------------------------------------------- reverse mode
@@ -316,7 +335,13 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
     if grad is None and not create_graph and type(root._data) is float:
         return 1.0  # the common case: a float64 scalar loss
     shape = root.shape
+    is_complex = root.dtype.kind == "c"
     if grad is None:
+        if is_complex:
+            raise ValueError(
+                "backward() without grad needs a real output (a loss); this one is complex. "
+                "Reduce it to a real number first (abs, real, ...) or pass grad=."
+            )
         if root.size != 1:
             raise ValueError(
                 f"backward() without grad needs a one-element output; this one has shape "
@@ -333,7 +358,11 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
             )
     if create_graph and not isinstance(seed, Value):
         seed = Value(seed, requires_grad=False)
-    return fit(seed, root._data)
+    seed = fit(seed, root._data)
+    # Gradients of complex Values follow PyTorch (∂L/∂x + i ∂L/∂y, so z -= lr * z.grad
+    # descends). Rules are written as plain transposes (g · f'(z) for holomorphic f), whose
+    # cotangents are the conjugates of those: conjugate on the way in and on the way out.
+    return conj(seed) if is_complex else seed
 
 
 _creation_order = operator.attrgetter("_id")
@@ -489,6 +518,10 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
                     grads[parent] = cotangent
                 else:
                     _accumulate(grads, parent, cotangent)
+        if _value.complex_seen[0]:
+            for node, g in grads.items():
+                if (g.dtype.kind if isinstance(g, (Value, np.ndarray)) else "f") == "c":
+                    grads[node] = conj(g)
     finally:
         _state.recording = recording
         thaw_all()

@@ -11,12 +11,17 @@ carry names, the report speaks of named Values (and leaves) only: a run of unnam
 intermediate operations between two named Values (`0.5 * (target - out) ** 2`) is one
 step, whose local derivative is the product along that run. Otherwise every operation is
 a step, unnamed Values called v1, v2, ... in creation order.
+
+The bookkeeping is done once, by `backward_steps`, which returns it as data (a
+`BackwardPass`: one `BackwardStep` per Value, each with its `Contribution`s); `explain`
+writes that data as text, and `autodiff.walkthrough` turns the same data into a page.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +29,8 @@ import numpy as np
 from .engine import _creation_order, backprop, reachable_nodes
 from .value import Value
 
-__all__ = ["Explanation", "explain", "format_number"]
+__all__ = ["BackwardPass", "BackwardStep", "Contribution", "Explanation", "backward_steps",
+           "explain", "format_number"]
 
 
 class Explanation(str):
@@ -63,25 +69,94 @@ def _is_scalar(x: Any) -> bool:
     return np.size(x) == 1
 
 
-class _Step:
-    """One term of an input's chain rule: the shown Value `consumer` that used it, the
-    consumer's gradient (upstream), the local derivative (None for an array consumer: then
-    only its vector-Jacobian product is meant) and the operations in between."""
-
-    __slots__ = ("consumer", "local", "ops", "upstream")
-
-    def __init__(self, consumer: Value, upstream: Any, local: Any, ops: list[str]) -> None:
-        self.consumer = consumer
-        self.upstream = upstream
-        self.local = local
-        self.ops = ops
+# --------------------------------------------------------------------------- the bookkeeping
 
 
-def _push(consumer: Value, seed: Any, shown: set[Value]) -> dict[Value, tuple[Any, list[str]]]:
+@dataclass(frozen=True, eq=False)
+class Contribution:
+    """One term of a Value's chain rule: what the shown Value `consumer`, which used it,
+    passed back to it.
+
+    `upstream` is ∂root/∂consumer; `local` the local derivative ∂consumer/∂value for a
+    one-element consumer (seeded with 1), None for an array consumer (then only the
+    vector-Jacobian product is meant); `ops` the names of the operations on the way, in
+    data-flow order; `path` the Values those operations made (creation order, `consumer`
+    last); `value` this term's share of the gradient (upstream × local, or the VJP).
+    """
+
+    consumer: Value
+    upstream: Any
+    local: Any
+    ops: tuple[str, ...]
+    path: tuple[Value, ...]
+    value: Any
+
+
+@dataclass(frozen=True, eq=False)
+class BackwardStep:
+    """One Value of the backward pass: its gradient and the terms it is the sum of.
+
+    `gradient` is ∂root/∂node (None when no gradient reaches it), `terms` the
+    `Contribution`s of the Values that used it, in their creation order (none for the
+    root, whose gradient is the seed 1). `pushed` is what processing this Value passes
+    back: every Value below it up to the next shown ones (shown inputs and the unshown
+    intermediate Values in between) with its share, in creation order.
+    """
+
+    node: Value
+    label: str
+    gradient: Any
+    terms: tuple[Contribution, ...]
+    pushed: tuple[tuple[Value, Any], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class BackwardPass:
+    """The backward pass from `root` as data: what `explain` writes and
+    `autodiff.walkthrough` shows.
+
+    `steps` lists the Values of the report, `root` first, in reverse topological order
+    (restricted to the paths down to `wrt` when it is given). `nodes` are all the Values
+    that require grad in the graph (root first, reverse creation order), `shown` those
+    that are steps when not restricted (named Values, leaves and the root when some
+    intermediate Value is named, `collapsed`; otherwise all), `on_path` the Values on the
+    paths to `wrt` (None without `wrt`), `labels` what each Value is called and
+    `gradients` every Value's gradient from one `backprop`.
+    """
+
+    root: Value
+    wrt: Any
+    nodes: tuple[Value, ...]
+    shown: frozenset[Value]
+    on_path: frozenset[Value] | None
+    collapsed: bool
+    labels: dict[Value, str]
+    gradients: dict[Value, Any]
+    steps: tuple[BackwardStep, ...]
+
+    def title(self, digits: int = 9) -> str:
+        """The report's first paragraph."""
+        return _title(self.root, self.labels, self.wrt, digits, self.collapsed)
+
+    def lines(self, step: BackwardStep, digits: int = 9) -> list[str]:
+        """The report's paragraph for one step: its value, local derivatives, gradient."""
+        return _block(step, self.root, self.labels, digits)
+
+    def text(self, digits: int = 9) -> str:
+        """The whole report, as `explain` returns it."""
+        lines = [self.title(digits), ""]
+        for step in self.steps:
+            lines.extend(self.lines(step, digits))
+            lines.append("")
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def _push(consumer: Value, seed: Any, shown: set[Value]
+          ) -> tuple[dict[Value, tuple[Any, list[Value]]], dict[Value, Any]]:
     """Push the cotangent `seed` of `consumer` back through its operation and any unshown
     intermediate Values, until shown Values (or leaves) are reached: one `backprop` that
-    stops at the shown Values. Returns shown input → (cotangent, names of the operations
-    on the way, in data-flow order)."""
+    stops at the shown Values. Returns (shown input → (cotangent, the Values made by the
+    operations on the way, in data-flow order), unshown intermediate Value → cotangent)."""
     stops = shown - {consumer}
     grads = backprop(consumer, seed, stop_at=stops)
     region = sorted((n for n in grads if n is consumer or (n._op is not None and n not in shown)),
@@ -96,9 +171,91 @@ def _push(consumer: Value, seed: Any, shown: set[Value]) -> dict[Value, tuple[An
             if any(a is parent or (a in inside and a in leads_there) for a in node._args
                    if type(a) is Value):
                 leads_there.add(node)
-        ops = [n._op.name for n in region if n in leads_there]
-        reached[parent] = (cotangent, ops)
-    return reached
+        reached[parent] = (cotangent, [n for n in region if n in leads_there])
+    between = {n: grads[n] for n in region if n is not consumer}
+    return reached, between
+
+
+def _check_root(root: Any, caller: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{caller}(root): root must be an autodiff Value, got "
+                        f"{type(root).__name__}")
+    if root.size != 1:
+        raise ValueError(f"{caller}: the output must have one element (a loss); this one has "
+                         f"shape {root.shape}. Reduce it first, e.g. with .sum().")
+    if not root.requires_grad:
+        verb = "explain" if caller == "explain" else "show"
+        raise ValueError(f"{caller}: the output does not require grad (a constant, or "
+                         f"computed under no_grad()), so there is no backward pass to "
+                         f"{verb}.")
+
+
+def backward_steps(root: Value, wrt: Any = None, *,
+                   _caller: str = "backward_steps") -> BackwardPass:
+    """The chain-rule bookkeeping of the backward pass from `root`, once, as data.
+
+    For each Value that `explain` reports on, from `root` back to the inputs: the Values
+    that used it (consumers), their gradients (upstream), the local derivative or a VJP
+    marker, the operations on the way, the summed gradient, and what the Value passes back
+    in turn. Arguments and errors as for `explain`; nothing reads or writes any `.grad`.
+    """
+    _check_root(root, _caller)
+    nodes = reachable_nodes(root)  # root first, every Value before its inputs
+    gradients = backprop(root)
+
+    # Collapse only when the user named some intermediate Value: naming parameters alone
+    # (as `nn` does) keeps every operation as a step.
+    named = any(node.name for node in nodes if node._op is not None and node is not root)
+    if named:
+        shown = {node for node in nodes if node.name or node is root or node._op is None}
+    else:
+        shown = set(nodes)
+    labels = _labels(nodes, root, named)
+
+    on_path = _on_paths(nodes, wrt, _caller) if wrt is not None else None
+
+    terms: dict[Value, list[Contribution]] = {}
+    pushed: dict[Value, list[tuple[Value, Any]]] = {}
+    for consumer in nodes:
+        if consumer not in shown or consumer._op is None:
+            continue
+        if on_path is not None and consumer not in on_path:
+            continue
+        upstream = gradients.get(consumer)
+        if upstream is None:
+            continue
+        # A one-element consumer gets its local derivative (seed 1); an array consumer
+        # only a vector-Jacobian product of its upstream gradient.
+        local_wanted = _is_scalar(consumer.data)
+        seed = None if local_wanted else upstream
+        reached, between = _push(consumer, seed, shown)
+        shares = []
+        for parent, (cotangent, path) in reached.items():
+            local = cotangent if local_wanted else None
+            value = upstream * cotangent if local_wanted else cotangent
+            ops = tuple(n._op.name for n in path)
+            terms.setdefault(parent, []).append(
+                Contribution(consumer, upstream, local, ops, tuple(path), value))
+            shares.append((parent, value))
+        for node, cotangent in between.items():
+            shares.append((node, upstream * cotangent if local_wanted else cotangent))
+        pushed[consumer] = sorted(shares, key=lambda share: _creation_order(share[0]))
+
+    steps = []
+    for node in nodes:
+        if node not in shown or (on_path is not None and node not in on_path):
+            continue
+        node_terms = sorted(terms.get(node, []), key=lambda term: term.consumer._id)
+        steps.append(BackwardStep(node, labels[node], gradients.get(node), tuple(node_terms),
+                                   tuple(pushed.get(node, ()))))
+    return BackwardPass(
+        root=root, wrt=wrt, nodes=tuple(nodes), shown=frozenset(shown),
+        on_path=None if on_path is None else frozenset(on_path), collapsed=named,
+        labels=labels, gradients=gradients, steps=tuple(steps),
+    )
+
+
+# --------------------------------------------------------------------------- the report
 
 
 def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
@@ -120,59 +277,17 @@ def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
     The gradients are computed for the report by `autodiff.engine.backprop`: it neither
     needs `root.backward()` nor reads or writes any `.grad`. `wrt` (a name, a Value, or a
     list of them) restricts the report to the Values on the paths from `root` down to
-    those Values. `root` must have a single element.
+    those Values. `root` must have a single element. The numbers come from
+    `backward_steps`, which `autodiff.walkthrough` shares.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"explain(root): root must be an autodiff Value, got "
-                        f"{type(root).__name__}")
-    if root.size != 1:
-        raise ValueError(f"explain: the output must have one element (a loss); this one has "
-                         f"shape {root.shape}. Reduce it first, e.g. with .sum().")
-    if not root.requires_grad:
-        raise ValueError("explain: the output does not require grad (a constant, or computed "
-                         "under no_grad()), so there is no backward pass to explain.")
+    _check_root(root, "explain")
+    _check_digits(digits, "explain")
+    return Explanation(backward_steps(root, wrt, _caller="explain").text(digits))
+
+
+def _check_digits(digits: Any, caller: str) -> None:
     if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
-        raise ValueError(f"explain: digits must be a positive integer, got {digits!r}")
-
-    nodes = reachable_nodes(root)  # root first, every Value before its inputs
-    gradients = backprop(root)
-
-    # Collapse only when the user named some intermediate Value: naming parameters alone
-    # (as `nn` does) keeps every operation as a step.
-    named = any(node.name for node in nodes if node._op is not None and node is not root)
-    if named:
-        shown = {node for node in nodes if node.name or node is root or node._op is None}
-    else:
-        shown = set(nodes)
-    labels = _labels(nodes, root, named)
-
-    on_path = _on_paths(nodes, wrt) if wrt is not None else None
-
-    steps: dict[Value, list[_Step]] = {}
-    for consumer in nodes:
-        if consumer not in shown or consumer._op is None:
-            continue
-        if on_path is not None and consumer not in on_path:
-            continue
-        upstream = gradients.get(consumer)
-        if upstream is None:
-            continue
-        # A one-element consumer gets its local derivative (seed 1); an array consumer
-        # only a vector-Jacobian product of its upstream gradient.
-        local_wanted = _is_scalar(consumer.data)
-        seed = None if local_wanted else upstream
-        for parent, (pushed, ops) in _push(consumer, seed, shown).items():
-            local = pushed if local_wanted else None
-            steps.setdefault(parent, []).append(_Step(consumer, upstream, local, ops))
-
-    lines = [_title(root, labels, wrt, digits, named), ""]
-    for node in nodes:
-        if node not in shown or (on_path is not None and node not in on_path):
-            continue
-        lines.extend(_block(node, root, labels, gradients.get(node), steps.get(node, []),
-                            digits))
-        lines.append("")
-    return Explanation("\n".join(lines).rstrip() + "\n")
+        raise ValueError(f"{caller}: digits must be a positive integer, got {digits!r}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -191,7 +306,7 @@ def _labels(nodes: list[Value], root: Value, named: bool) -> dict[Value, str]:
     return labels
 
 
-def _on_paths(nodes: list[Value], wrt: Any) -> set[Value]:
+def _on_paths(nodes: list[Value], wrt: Any, caller: str = "explain") -> set[Value]:
     """The Values on some path from the root down to one of `wrt`."""
     wanted = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
     targets: set[Value] = set()
@@ -201,7 +316,7 @@ def _on_paths(nodes: list[Value], wrt: Any) -> set[Value]:
         if isinstance(item, Value):
             if item not in in_graph:
                 raise ValueError(
-                    f"explain: wrt={item!r} is not in the graph of this output (or does not "
+                    f"{caller}: wrt={item!r} is not in the graph of this output (or does not "
                     f"require grad)"
                 )
             targets.add(item)
@@ -210,11 +325,11 @@ def _on_paths(nodes: list[Value], wrt: Any) -> set[Value]:
             if not matches:
                 known = ", ".join(sorted(names)[:20]) or "none"
                 raise ValueError(
-                    f"explain: no Value named {item!r} in this graph; names present: {known}"
+                    f"{caller}: no Value named {item!r} in this graph; names present: {known}"
                 )
             targets.update(matches)
         else:
-            raise TypeError(f"explain: wrt must be a name, a Value or a list of them, got "
+            raise TypeError(f"{caller}: wrt must be a name, a Value or a list of them, got "
                             f"{type(item).__name__}")
     on_path: set[Value] = set()
     for node in reversed(nodes):  # inputs before the Values made from them
@@ -255,7 +370,7 @@ def _title(root: Value, labels: dict, wrt: Any, digits: int, named: bool) -> str
     return textwrap.fill(head, width=92, break_long_words=False, break_on_hyphens=False)
 
 
-def _ops_text(ops: list[str]) -> str:
+def _ops_text(ops: list[str] | tuple[str, ...]) -> str:
     """`a → b → c`, three or more repeats folded (`multiply (5 times)`), long lists
     shortened around `…`."""
     runs: list[list] = []
@@ -289,34 +404,33 @@ def _describe(node: Value, root: Value, labels: dict, digits: int) -> str:
             f"{format_number(_norm(node.data), digits)}   ({role})")
 
 
-def _block(node: Value, root: Value, labels: dict, gradient: Any, steps: list[_Step],
-           digits: int) -> list[str]:
+def _block(step: BackwardStep, root: Value, labels: dict, digits: int) -> list[str]:
     """The lines of one Value: its value, its local derivatives, its gradient."""
+    node = step.node
     out = labels[root]
     lines = [_describe(node, root, labels, digits)]
     if node is root:
         lines.append(f"  {_derivative(out, out)} = 1   (the seed of the backward pass)")
         return lines
-    if gradient is None or not steps:
+    if step.gradient is None or not step.terms:
         lines.append(f"  {_derivative(out, labels[node])}: no gradient reaches this Value")
         return lines
-    steps = sorted(steps, key=lambda step: step.consumer._id)
-    for step in steps:
-        through = _ops_text(step.ops)
-        local = _derivative(labels[step.consumer], labels[node])
-        if step.local is not None:
-            lines.append(f"  {local} = {_quantity(step.local, digits)}   "
+    for term in step.terms:
+        through = _ops_text(term.ops)
+        local = _derivative(labels[term.consumer], labels[node])
+        if term.local is not None:
+            lines.append(f"  {local} = {_quantity(term.local, digits)}   "
                          f"(local derivative of {through})")
         else:
             lines.append(f"  {local}: vector-Jacobian product of {through}")
     symbols = " + ".join(
-        f"{_derivative(out, labels[s.consumer])} × {_derivative(labels[s.consumer], labels[node])}"
-        for s in steps
+        f"{_derivative(out, labels[t.consumer])} × {_derivative(labels[t.consumer], labels[node])}"
+        for t in step.terms
     )
     numbers = " + ".join(
-        f"{_factor(s.upstream, digits)} × {'J' if s.local is None else _factor(s.local, digits)}"
-        for s in steps
+        f"{_factor(t.upstream, digits)} × {'J' if t.local is None else _factor(t.local, digits)}"
+        for t in step.terms
     )
-    gradient_text = _quantity(gradient, digits)
+    gradient_text = _quantity(step.gradient, digits)
     lines.append(f"  {_derivative(out, labels[node])} = {symbols} = {numbers} = {gradient_text}")
     return lines

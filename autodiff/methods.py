@@ -22,6 +22,7 @@ import numpy as np
 
 from . import ops
 from .engine import _state, backward
+from .ops.table import BY_NUMPY, CONSTANT_FUNCTIONS, TABLE
 from .value import FROZEN_BY_ENGINE, Value, mark_written, raw, thaw
 
 __all__: list[str] = []
@@ -130,6 +131,121 @@ def _fits(shape: tuple, target: tuple) -> bool:
         return False
 
 
+# --------------------------------------------------------------------------- numpy dispatch
+#
+# NEP 13 (`__array_ufunc__`) and NEP 18 (`__array_function__`): a numpy ufunc or function
+# called with a Value among its arguments goes to the op table's entry for it; a function
+# whose result is a constant (argmax, isfinite, shape, ...) runs on the data; anything
+# else raises NotImplementedError naming it. Nothing turns a Value into an object array.
+
+
+def _unwrap(x: Any) -> Any:
+    """Values replaced by their data, inside lists, tuples and dicts too."""
+    if type(x) is Value:
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(item) for item in x)
+    if isinstance(x, dict):
+        return {key: _unwrap(item) for key, item in x.items()}
+    return x
+
+
+def _numpy_name(function: Any) -> str:
+    module = getattr(function, "__module__", None) or "numpy"
+    name = getattr(function, "__name__", repr(function))
+    module = module.replace("numpy._core.", "numpy.").replace("numpy.lib.", "numpy.")
+    if module.startswith("numpy.") and module.count(".") > 1:
+        module = "numpy." + module.split(".")[1]
+    return f"{'np' if module in ('numpy', 'numpy.numeric', 'numpy.fromnumeric') else module}." \
+           f"{name}"
+
+
+def _no_rule(function: Any) -> NotImplementedError:
+    return NotImplementedError(
+        f"{_numpy_name(function)}: autodiff has no gradient rule for it, so it cannot run on "
+        "Values (it is never treated as a constant). Compute it on .data if a constant is "
+        "meant, or give it a rule with autodiff.extend.primitive; the functions autodiff "
+        "differentiates are listed in docs/functions.md."
+    )
+
+
+_REDUCE = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
+_ACCUMULATE = {np.add: "cumsum", np.multiply: "cumprod"}
+
+
+def _array_ufunc(self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    out = kwargs.pop("out", None)
+    if out is not None and any(o is not None for o in (out if isinstance(out, tuple)
+                                                        else (out,))):
+        raise TypeError(
+            f"np.{ufunc.__name__}(..., out=...) with Values: results are new Values and are "
+            "never written into an array (that would leave the graph); drop out="
+        )
+    if method == "__call__":
+        entry = BY_NUMPY.get(ufunc)
+        if entry is not None:
+            return _call_entry(entry, inputs, kwargs)
+        if ufunc in CONSTANT_FUNCTIONS:
+            return ufunc(*_unwrap(inputs), **kwargs)
+        raise _no_rule(ufunc)
+    if method == "reduce" and ufunc in _REDUCE and len(inputs) == 1:
+        kwargs.setdefault("axis", 0)
+        return _call_entry(TABLE[_REDUCE[ufunc]], inputs, kwargs)
+    if method == "accumulate" and ufunc in _ACCUMULATE and len(inputs) == 1:
+        kwargs.setdefault("axis", 0)
+        return _call_entry(TABLE[_ACCUMULATE[ufunc]], inputs, kwargs)
+    if method == "outer" and len(inputs) == 2 and ufunc in BY_NUMPY:
+        a, b = inputs
+        b_ndim = np.ndim(raw(b))
+        a = ops.reshape(a, np.shape(raw(a)) + (1,) * b_ndim) if b_ndim else a
+        return _call_entry(BY_NUMPY[ufunc], (a, b), kwargs)
+    if ufunc in CONSTANT_FUNCTIONS and method in ("reduce", "accumulate", "outer"):
+        return getattr(ufunc, method)(*_unwrap(inputs), **kwargs)
+    raise NotImplementedError(
+        f"np.{ufunc.__name__}.{method} on Values: not supported (in-place `at` and the other "
+        "ufunc methods would bypass the graph)"
+    )
+
+
+def _call_entry(entry: Any, inputs: tuple, kwargs: dict) -> Any:
+    """Call a table entry with a ufunc's keywords: dtype= casts the result; where=, order=,
+    casting= and subok= other than their defaults are refused."""
+    dtype = kwargs.pop("dtype", None)
+    for key, default in (("where", True), ("casting", "same_kind"), ("order", "K"),
+                         ("subok", True), ("signature", None)):
+        if key in kwargs:
+            value = kwargs.pop(key)
+            if value is not default and not (isinstance(value, str) and value == default):
+                raise TypeError(f"{entry.name}: the keyword {key}={value!r} is not supported "
+                                f"on Values")
+    result = entry.implementation(*inputs, **kwargs)
+    if dtype is not None:
+        result = ops.astype(result, dtype)
+    return result
+
+
+def _array_function(self: Value, function: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    entry = BY_NUMPY.get(function)
+    if entry is not None:
+        return entry.implementation(*args, **kwargs)
+    if function in CONSTANT_FUNCTIONS:
+        return function(*_unwrap(args), **_unwrap(kwargs))
+    raise _no_rule(function)
+
+
+def _array(self: Value, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    if self.requires_grad:
+        raise TypeError(
+            "a numpy array was requested from a Value that requires grad (np.asarray, "
+            "np.array, or a list of Values handed to numpy): that would silently leave the "
+            "graph. Call numpy functions on the Values themselves (np.stack([a, b]) rather "
+            "than np.array([a, b])), or take the numbers explicitly with .detach().numpy() "
+            "or .data."
+        )
+    data = np.asarray(self._data, dtype=dtype)
+    return data.copy() if copy else data
+
+
 # --------------------------------------------------------------------------- attach
 
 
@@ -196,11 +312,6 @@ _METHODS: dict[str, Any] = {
     "abs": lambda self: ops.absolute(self),
     "sin": lambda self: ops.sin(self),
     "cos": lambda self: ops.cos(self),
-    "sum": _reduction(ops.sum),
-    "mean": _reduction(ops.mean),
-    "max": _reduction(ops.max),
-    "min": _reduction(ops.min),
-    "logsumexp": _reduction(ops.logsumexp),
     "softmax": lambda self, axis=-1: ops.softmax(self, axis=axis),
     "log_softmax": lambda self, axis=-1: ops.log_softmax(self, axis=axis),
     "clip": lambda self, lo=None, hi=None: ops.clip(self, lo, hi),
@@ -210,7 +321,27 @@ _METHODS: dict[str, Any] = {
     "astype": lambda self, dtype: ops.astype(self, dtype),
     "T": property(lambda self: ops.transpose(self)),
     "backward": _backward,
+    "__array_ufunc__": _array_ufunc,
+    "__array_function__": _array_function,
+    "__array__": _array,
 }
 
 for _name, _method in _METHODS.items():
     setattr(Value, _name, _method)
+
+def _as_method(implementation: Any) -> Any:
+    """A function (which binds as a method) calling `implementation` with self first."""
+    if isinstance(implementation, type(_as_method)):
+        return implementation
+
+    def method(self: Value, *args: Any, **kwargs: Any) -> Any:
+        return implementation(self, *args, **kwargs)
+
+    method.__name__ = getattr(implementation, "__name__", "method")
+    method.__doc__ = implementation.__doc__
+    return method
+
+
+for _entry in TABLE.values():  # every declared operation with a method name
+    if _entry.method and _entry.method not in _METHODS:
+        setattr(Value, _entry.method, _as_method(_entry.implementation))

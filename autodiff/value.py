@@ -44,11 +44,12 @@ last_write = [-1]  # the newest write stamp of any Value: a graph created after 
 
 
 def as_data(data: Any, *, caller: str = "Value") -> Any:
-    """Normalise data to the engine's storage: numbers and lists → float64, floating arrays
-    keep their dtype, a float64 scalar becomes a Python float (fast scalar arithmetic).
+    """Normalise data to the engine's storage: numbers and lists → float64 (complex128 if
+    complex), floating and complex arrays keep their dtype, a float64 scalar becomes a
+    Python float (fast scalar arithmetic).
 
-    Integer and bool arrays become float64; str, object and complex data raise TypeError
-    naming `caller` (the operation whose data it is).
+    Integer and bool arrays become float64; str and object data raise TypeError naming
+    `caller` (the operation whose data it is).
     """
     kind = type(data)
     if kind is float:
@@ -63,11 +64,6 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
         return data._data
     if isinstance(data, (bool, int, numbers.Real)) and not isinstance(data, np.generic):
         return float(data)
-    if isinstance(data, (complex, np.complexfloating)):
-        raise TypeError(
-            f"{caller}: complex data is not supported yet; got {data!r} (Values hold real "
-            "numbers)"
-        )
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{caller}: data must be a number, list or numpy array; got str "
                         f"{data!r}")
@@ -83,18 +79,21 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
     elif dtype_kind in "iub":
         array = array.astype(np.float64)
     elif dtype_kind == "c":
-        raise TypeError(
-            f"{caller}: complex data is not supported yet; got dtype {array.dtype} of shape "
-            f"{array.shape} (Values hold real numbers)"
-        )
+        if array.dtype not in (np.complex64, np.complex128):
+            array = array.astype(np.complex128)  # complex256 has no LAPACK or FFT
+        complex_seen[0] = True
+        return array
     else:
         raise TypeError(
-            f"{caller}: data must be real numbers; got {type(data).__name__} of dtype "
-            f"{array.dtype}"
+            f"{caller}: data must be real or complex numbers; got {type(data).__name__} of "
+            f"dtype {array.dtype}"
         )
     if array.ndim == 0 and array.dtype == np.float64:
         return float(array)
     return array
+
+
+complex_seen = [False]  # set once any complex data is stored: until then, no conj anywhere
 
 
 def raw(x: Any) -> Any:
@@ -134,9 +133,6 @@ class Value:
 
     __slots__ = ("__weakref__", "_args", "_data", "_frozen", "_id", "_op", "_params", "_raw",
                  "_residuals", "_writes", "grad", "name", "requires_grad")
-
-    # numpy defers to Value for `array + v`, `array @ v`, ... (reflected operators).
-    __array_ufunc__ = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         raise TypeError("Value is not meant to be subclassed (the engine relies on its exact "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import math
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -217,11 +218,15 @@ def grad_to_data_ratio(node: Value) -> float | None:
     None when the Value has no gradient. rms(x) = sqrt(mean(x²)), so the ratio compares a
     typical gradient element with a typical data element whatever the shape.
     """
-    if node.grad is None:
+    return _ratio(node.grad, node.data)
+
+
+def _ratio(grad: Any, data: Any) -> float | None:
+    if grad is None:
         return None
     with np.errstate(all="ignore"):
-        grad = np.asarray(node.grad, dtype=np.float64)
-        data = np.asarray(node.data, dtype=np.float64)
+        grad = np.asarray(grad, dtype=np.float64)
+        data = np.asarray(data, dtype=np.float64)
         grad_rms = float(np.sqrt(np.mean(grad * grad))) if grad.size else 0.0
         data_rms = float(np.sqrt(np.mean(data * data))) if data.size else 0.0
     if not math.isfinite(grad_rms):
@@ -229,12 +234,12 @@ def grad_to_data_ratio(node: Value) -> float | None:
     return grad_rms / (data_rms if data_rms > 0 and math.isfinite(data_rms) else 1.0)
 
 
-def _band(node: Value) -> tuple[str, str, str]:
-    """(label, fill, font colour) of a Value under color_by="grad"."""
-    ratio = grad_to_data_ratio(node)
+def _band(node: Value, grad: Any) -> tuple[str, str, str]:
+    """(label, fill, font colour) of a Value with gradient `grad` under color_by="grad"."""
+    ratio = _ratio(grad, node.data)
     if ratio is None:
         return _NO_GRAD_BAND
-    grad = np.asarray(node.grad)
+    grad = np.asarray(grad)
     if not np.all(np.isfinite(grad)):
         return _NOT_FINITE_BAND
     for upper, label, fill, font in GRAD_BANDS:
@@ -244,7 +249,7 @@ def _band(node: Value) -> tuple[str, str, str]:
 
 
 def _value_label(node: Value, show_data: bool, show_grad: bool,
-                 fill: str, font: str) -> str:
+                 fill: str, font: str, grad: Any) -> str:
     """An HTML-like Graphviz label: a one-column table of the Value's facts."""
     rows = []
     if node.name is not None:
@@ -256,8 +261,7 @@ def _value_label(node: Value, show_data: bool, show_grad: bool,
         if not node.requires_grad:
             rows.append('<FONT POINT-SIZE="9"><I>constant: no grad</I></FONT>')
         else:
-            grad = "—" if node.grad is None else _summary(node.grad)
-            rows.append("grad " + html.escape(grad))
+            rows.append("grad " + html.escape("—" if grad is None else _summary(grad)))
     cells = "".join(f'<TR><TD><FONT COLOR="{font}">{row}</FONT></TD></TR>' for row in rows)
     return (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
             f'BGCOLOR="{fill}">{cells}</TABLE>>')
@@ -285,6 +289,7 @@ def draw(
     show_grad: bool = True,
     max_nodes: int = 500,
     color_by: str | None = None,
+    grads: Mapping[Value, Any] | None = None,
 ) -> graphviz.Digraph:
     """The computation graph that produced `root`, as a `graphviz.Digraph`.
 
@@ -302,6 +307,9 @@ def draw(
     vanishing (blue), < 1e-2 small, < 1 moderate, < 100 large, ≥ 100 exploding (red); black
     for nan/inf gradients, grey for Values no backward pass reached. A legend node explains
     the colours. It reads `.grad`, so call `root.backward()` first.
+
+    `grads` (a mapping Value → gradient, such as `autodiff.engine.backprop(root)` returns)
+    is shown and coloured by instead of `.grad`; Values missing from it have none.
 
     The walk over the graph is iterative and linear in its size. A graph with more than
     `max_nodes` Values is refused with a ValueError that gives the count to pass instead.
@@ -330,7 +338,8 @@ def draw(
             f"or draw a smaller part of the computation (e.g. one layer, or a smaller batch "
             f"of operations)."
         )
-    if color_by == "grad" and not any(n.grad is not None for n in nodes):
+    grad_of = (lambda node: node.grad) if grads is None else grads.get
+    if color_by == "grad" and not any(grad_of(n) is not None for n in nodes):
         raise ValueError(
             "draw(color_by='grad') colours Values by their gradients, but no Value in this "
             "graph has one: call root.backward() first."
@@ -355,11 +364,12 @@ def draw(
 
     def add_value(graph, node: Value) -> None:
         if color_by == "grad" and node.requires_grad:
-            _, fill, font = _band(node)
+            _, fill, font = _band(node, grad_of(node))
         else:
             fill, font = "white", "black"
         style = "dashed" if not node.requires_grad else "solid"
-        graph.node(f"v{number[node]}", label=_value_label(node, show_data, show_grad, fill, font),
+        label = _value_label(node, show_data, show_grad, fill, font, grad_of(node))
+        graph.node(f"v{number[node]}", label=label,
                    shape="box", style=f"rounded,{style}", margin="0")
 
     for prefix, members in clusters.items():

@@ -13,6 +13,8 @@ Run from the repository root:
    evaluated again. Both loss curves go to DIR/loss_curves.png.
 5. Graphs drawn after backward (DIR/graph.svg, DIR/graph_grad.svg coloured by gradient,
    DIR/worked_example.svg) and the chain-rule report of `autodiff.explain` for w5.
+6. The worked example's forward and backward pass as a step-by-step page
+   (`autodiff.walkthrough`), DIR/backprop.html: open it in a browser.
 
 DIR defaults to `output/`. Each section is a function called from `main()`.
 """
@@ -20,6 +22,7 @@ DIR defaults to `output/`. Each section is a function called from `main()`.
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +38,7 @@ from tqdm import tqdm
 
 import autodiff
 import nn
+from autodiff.walkthrough import walkthrough
 from examples import graphs
 from nn import worked_example
 
@@ -322,6 +326,27 @@ def graphs_section(output: Path) -> list[Path]:
     return written
 
 
+# --------------------------------------------------------------------------- 6. walkthrough
+
+
+def walkthrough_section(output: Path) -> Path | None:
+    """Write the worked example's step-by-step forward and backward pass to
+    DIR/backprop.html (needs Graphviz's `dot`; without it, say so and write nothing)."""
+    heading("6. Watching backpropagation happen: autodiff.walkthrough")
+    if shutil.which("dot") is None:
+        print("  Graphviz's `dot` program is not installed (Debian/Ubuntu: apt-get install "
+              "graphviz; macOS: brew install graphviz): no walkthrough page.")
+        return None
+    values = worked_example.scalar_network()
+    page = walkthrough(values["E_total"], forward=True)
+    path = page.save(output / "backprop.html")
+    w5 = page.step_of("w5")
+    print(f"  wrote {path}: {len(page)} steps, forward then backward; open it in a browser and "
+          f"press → (or use the slider).")
+    print(f"  At step {w5 + 1}, w5's gradient is complete: {page.steps[w5]['result']}")
+    return path
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run every section; returns the headline numbers."""
     arguments = parse_arguments(argv)
@@ -340,6 +365,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"\nLoss curves written to {curves}")
 
     graphs_section(output)
+    walkthrough_section(output)
     print(f"Done in {time.perf_counter() - started:.1f} s")
     return {
         "E_total": worked["E_total"],

@@ -48,8 +48,8 @@ def test_float64_scalars_are_python_floats():
 
 @pytest.mark.parametrize(
     ("data", "words"),
-    [("abc", "str"), (np.array(["a"]), "<U1"), (1 + 2j, "complex"),
-     (np.array([1j]), "complex"), (np.array([object()]), "object"), ([[1], [1, 2]], "Value: data")],
+    [("abc", "str"), (np.array(["a"]), "<U1"), (np.array([object()]), "object"),
+     ([[1], [1, 2]], "Value: data")],
 )
 def test_non_numeric_data_raises_type_error_saying_what_was_given(data, words):
     with pytest.raises(TypeError, match=words):

@@ -24,7 +24,7 @@ def test_readme_opens_with_exactly_two_commands():
 def test_readme_python_block_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # blocks that write files write them here
     code = BLOCKS[index]
-    if ".render(" in code and WITHOUT_DOT:
+    if (".render(" in code or "walkthrough(" in code) and WITHOUT_DOT:
         pytest.skip(DOT_REASON)
     namespace: dict = {"__name__": f"readme_block_{index}"}
     exec(compile(code, f"README.md python block {index}", "exec"), namespace)

@@ -5,7 +5,8 @@ Modules build on each other in one direction: arithmetic → elementwise → red
 shape and linalg need only the engine.
 """
 
-from ..engine import astype, sum_to
+from ..engine import astype, conj, sum_to
+from . import table
 from .arithmetic import add, divide, maximum, minimum, multiply, negative, subtract, where
 from .elementwise import (
     absolute,
@@ -37,9 +38,43 @@ from .shape import (
 )
 
 __all__ = [
-    "absolute", "add", "astype", "broadcast_to", "clip", "concatenate", "cos", "divide", "exp",
-    "getitem", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "multiply", "negative", "power", "relu", "reshape", "scatter_add", "sigmoid",
-    "sin", "softmax", "sqrt", "stack", "subtract", "sum", "sum_to", "swapaxes", "tanh",
-    "transpose", "where",
+    "absolute",
+    "add",
+    "astype",
+    "broadcast_to",
+    "clip",
+    "concatenate",
+    "conj",
+    "cos",
+    "divide",
+    "exp",
+    "getitem",
+    "log",
+    "log_softmax",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "multiply",
+    "negative",
+    "power",
+    "relu",
+    "reshape",
+    "scatter_add",
+    "sigmoid",
+    "sin",
+    "softmax",
+    "sqrt",
+    "stack",
+    "subtract",
+    "sum",
+    "sum_to",
+    "swapaxes",
+    "table",
+    "tanh",
+    "transpose",
+    "where",
 ]

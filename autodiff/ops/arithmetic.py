@@ -14,10 +14,20 @@ import numpy as np
 
 from ..engine import primitive
 from ..value import raw
+from .table import ALL_DTYPES, binary, declare, unary
 
 __all__ = ["add", "divide", "maximum", "minimum", "multiply", "negative", "subtract", "where"]
 
 
+def _apart(gen):
+    """x and y of broadcastable shapes, |x − y| ≥ 0.5 everywhere (no ties)."""
+    a, b = gen.shapes(2)
+    x = gen.array(a)
+    return (x, x + gen.array(b, "nonzero")), {}
+
+
+@declare("add", numpy=np.add, group="arithmetic", cases=binary(), dtypes=ALL_DTYPES,
+         torch="torch.add")
 @primitive(name="add")
 def add(x, y):
     """x + y  ·  ∂/∂x = 1, ∂/∂y = 1"""
@@ -28,6 +38,8 @@ add.defvjp(lambda g, out, x, y: g,
            lambda g, out, x, y: g)
 
 
+@declare("subtract", numpy=np.subtract, group="arithmetic", cases=binary(), dtypes=ALL_DTYPES,
+         torch="torch.sub")
 @primitive(name="subtract")
 def subtract(x, y):
     """x − y  ·  ∂/∂x = 1, ∂/∂y = −1"""
@@ -38,6 +50,8 @@ subtract.defvjp(lambda g, out, x, y: g,
                 lambda g, out, x, y: -g)
 
 
+@declare("multiply", numpy=np.multiply, group="arithmetic", cases=binary(), dtypes=ALL_DTYPES,
+         torch="torch.mul")
 @primitive(name="multiply")
 def multiply(x, y):
     """x · y  ·  ∂/∂x = y, ∂/∂y = x"""
@@ -48,6 +62,8 @@ multiply.defvjp(lambda g, out, x, y: g * y,
                 lambda g, out, x, y: g * x)
 
 
+@declare("divide", numpy=np.divide, group="arithmetic", cases=binary("any", "nonzero"),
+         domain="y ≠ 0", dtypes=ALL_DTYPES, torch="torch.div")
 @primitive(name="divide")
 def divide(x, y):
     """x / y  ·  ∂/∂x = 1/y, ∂/∂y = −x/y²  (division by zero gives ±inf or nan, as in numpy)"""
@@ -62,6 +78,8 @@ divide.defvjp(lambda g, out, x, y: divide(g, y),
               lambda g, out, x, y: divide(-g * out, y))
 
 
+@declare("negative", numpy=np.negative, group="arithmetic", cases=unary(), dtypes=ALL_DTYPES,
+         torch="torch.neg")
 @primitive(name="negative")
 def negative(x):
     """−x  ·  d/dx = −1"""
@@ -77,6 +95,8 @@ def _share_max(x, y):
     return (np.greater(x, y) + 0.5 * np.equal(x, y))
 
 
+@declare("maximum", numpy=np.maximum, group="arithmetic", cases=_apart,
+         domain="ties split the gradient evenly", torch="torch.maximum")
 @primitive(name="maximum")
 def maximum(x, y):
     """max(x, y) elementwise  ·  the gradient goes to the larger input, split evenly on ties"""
@@ -87,6 +107,8 @@ maximum.defvjp(lambda g, out, x, y: g * _share_max(x, y),
                lambda g, out, x, y: g * _share_max(y, x))
 
 
+@declare("minimum", numpy=np.minimum, group="arithmetic", cases=_apart,
+         domain="ties split the gradient evenly", torch="torch.minimum")
 @primitive(name="minimum")
 def minimum(x, y):
     """min(x, y) elementwise  ·  the gradient goes to the smaller input, split evenly on ties"""
@@ -98,11 +120,28 @@ minimum.defvjp(lambda g, out, x, y: g * _share_max(y, x),
 
 
 @primitive(name="where")
-def where(condition, x, y):
+def _where(condition, x, y):
     """x where condition holds, else y  ·  the gradient follows the branch taken"""
     return np.where(raw(condition), x, y)
 
 
-where.defvjp(None,
-             lambda g, out, c, x, y: where(raw(c), g, 0),
-             lambda g, out, c, x, y: where(raw(c), 0, g))
+_where.defvjp(None,
+              lambda g, out, c, x, y: _where(raw(c), g, 0),
+              lambda g, out, c, x, y: _where(raw(c), 0, g))
+
+
+def _where_cases(gen):
+    a, b, c = gen.shapes(3)
+    return (gen.array(c, "any") > 0, gen.array(a), gen.array(b)), {}
+
+
+@declare("where", numpy=np.where, group="selection", cases=_where_cases, dtypes=ALL_DTYPES,
+         torch="torch.where", domain="condition is a constant mask")
+def where(condition, x=None, y=None):
+    """x where condition holds, else y (the gradient follows the branch taken); with the
+    condition alone, the indices where it holds (a constant, as np.where)."""
+    if x is None and y is None:
+        return np.nonzero(raw(condition))
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    return _where(condition, x, y)

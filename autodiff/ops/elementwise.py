@@ -12,9 +12,10 @@ import math
 
 import numpy as np
 
-from ..engine import primitive
+from ..engine import conj, primitive
 from ..value import raw
 from .arithmetic import divide, where
+from .table import ALL_DTYPES, declare, unary
 
 __all__ = ["absolute", "clip", "cos", "exp", "log", "power", "relu", "sigmoid", "sin", "sqrt",
            "tanh"]
@@ -31,6 +32,8 @@ def _scalar_or_array(math_function, numpy_function, x):
     return numpy_function(x)
 
 
+@declare("relu", method="relu", group="activations", cases=unary("nonzero"), domain="relu'(0) = 0",
+         torch="torch.relu")
 @primitive(name="relu")
 def relu(x):
     """max(x, 0)  ·  d/dx = 1 if x > 0 else 0 (0 at the kink)"""
@@ -42,6 +45,8 @@ def relu(x):
 relu.defvjp(lambda g, out, x: g * (raw(x) > 0.0))
 
 
+@declare("tanh", numpy=np.tanh, method="tanh", group="hyperbolic", cases=unary(), dtypes=ALL_DTYPES,
+         torch="torch.tanh")
 @primitive(name="tanh")
 def tanh(x):
     """tanh x  ·  d/dx = 1 − tanh² x"""
@@ -56,6 +61,7 @@ def _sigmoid_array(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+@declare("sigmoid", method="sigmoid", group="activations", cases=unary(), torch="torch.sigmoid")
 @primitive(name="sigmoid")
 def sigmoid(x):
     """σ(x) = 1 / (1 + e^−x)  ·  d/dx = σ(x)(1 − σ(x))  (stable for large |x|)"""
@@ -70,6 +76,8 @@ def sigmoid(x):
 sigmoid.defvjp(lambda g, out, x: g * out * (1 - out))
 
 
+@declare("exp", numpy=np.exp, method="exp", group="exponential", cases=unary(), dtypes=ALL_DTYPES,
+         torch="torch.exp")
 @primitive(name="exp")
 def exp(x):
     """e^x  ·  d/dx = e^x"""
@@ -79,6 +87,8 @@ def exp(x):
 exp.defvjp(lambda g, out, x: g * out)
 
 
+@declare("log", numpy=np.log, method="log", group="exponential", cases=unary("positive"),
+         dtypes=ALL_DTYPES, domain="x > 0 (complex: off the branch cut x ≤ 0)", torch="torch.log")
 @primitive(name="log")
 def log(x):
     """ln x  ·  d/dx = 1/x"""
@@ -88,6 +98,14 @@ def log(x):
 log.defvjp(lambda g, out, x: divide(g, x))
 
 
+def _power_cases(gen):
+    a, b = gen.shapes(2)
+    return (gen.array(a, "positive"), gen.array(b, "any")), {}
+
+
+@declare("power", numpy=np.power, group="powers", cases=_power_cases, dtypes=ALL_DTYPES,
+         domain="x > 0 for a real exponent; any x for an integer constant exponent",
+         torch="torch.pow")
 @primitive(name="power")
 def power(x, y):
     """x ** y  ·  ∂/∂x = y·x^(y−1), ∂/∂y = x^y·log x  (a negative base with a fractional
@@ -117,6 +135,8 @@ power.defvjp(_power_vjp_base,
              lambda g, out, x, y: g * out * log(where(raw(x) == 0, 1.0, x)))
 
 
+@declare("sqrt", numpy=np.sqrt, method="sqrt", group="powers", cases=unary("positive"),
+         dtypes=ALL_DTYPES, domain="x > 0 (complex: off the branch cut x ≤ 0)", torch="torch.sqrt")
 @primitive(name="sqrt")
 def sqrt(x):
     """√x  ·  d/dx = 1 / (2√x)"""
@@ -126,15 +146,26 @@ def sqrt(x):
 sqrt.defvjp(lambda g, out, x: divide(g, 2 * out))
 
 
+@declare("abs", numpy=(np.absolute,), method="abs", group="complex", cases=unary("nonzero"),
+         dtypes=ALL_DTYPES, domain="abs'(0) = 0; complex: z̄/|z|", torch="torch.abs")
 @primitive(name="abs")
 def absolute(x):
-    """|x|  ·  d/dx = sign x (0 at the kink)"""
+    """|x|  ·  d/dx = sign x (0 at the kink); for complex z the cotangent is g·z̄/|z|"""
     return abs(x) if type(x) is float else np.abs(x)
 
 
-absolute.defvjp(lambda g, out, x: g * np.sign(raw(x)))
+def _abs_vjp(g, out, x):
+    data = raw(x)
+    if not np.iscomplexobj(data):
+        return g * np.sign(data)
+    return g * divide(conj(x), where(raw(out) == 0, 1.0, out))  # z̄/|z|, 0 at z = 0
 
 
+absolute.defvjp(_abs_vjp)
+
+
+@declare("sin", numpy=np.sin, method="sin", group="trigonometric", cases=unary(), dtypes=ALL_DTYPES,
+         torch="torch.sin")
 @primitive(name="sin")
 def sin(x):
     """sin x  ·  d/dx = cos x"""
@@ -144,6 +175,8 @@ def sin(x):
 sin.defvjp(lambda g, out, x: g * cos(x))
 
 
+@declare("cos", numpy=np.cos, method="cos", group="trigonometric", cases=unary(), dtypes=ALL_DTYPES,
+         torch="torch.cos")
 @primitive(name="cos")
 def cos(x):
     """cos x  ·  d/dx = −sin x"""
@@ -164,7 +197,7 @@ def _inside(x, lo, hi):
 
 
 @primitive(name="clip")
-def clip(x, lo=None, hi=None):
+def _clip(x, lo=None, hi=None):
     """min(max(x, lo), hi)  ·  d/dx = 1 on [lo, hi], 0 outside; d/dlo = 1 below lo,
     d/dhi = 1 above hi"""
     if lo is None and hi is None:
@@ -172,6 +205,26 @@ def clip(x, lo=None, hi=None):
     return np.clip(x, lo, hi)
 
 
-clip.defvjp(lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi),
+_clip.defvjp(lambda g, out, x, lo=None, hi=None: g * _inside(x, lo, hi),
             lambda g, out, x, lo=None, hi=None: g * np.less(raw(x), raw(lo)),
             lambda g, out, x, lo=None, hi=None: g * np.greater(raw(x), raw(hi)))
+
+
+def _clip_cases(gen):
+    x = gen.array(gen.shape(), "smooth")
+    return (x, -1.0, 0.5), {}  # bounds on the half-integers "smooth" keeps away from
+
+
+@declare("clip", numpy=np.clip, group="selection", cases=_clip_cases,
+         domain="d/dx = 1 on [lo, hi]; lo and hi may be Values", torch="torch.clamp")
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs):
+    """min(max(a, lo), hi), as np.clip (a_min/a_max or min/max)"""
+    _refuse_out("clip", out)
+    lo = a_min if min is None else min
+    hi = a_max if max is None else max
+    return _clip(a, lo, hi)
+
+
+def _refuse_out(name, out):
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported on Values (results are new Values)")

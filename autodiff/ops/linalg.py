@@ -6,6 +6,14 @@ import numpy as np
 
 from ..engine import primitive
 from ..value import raw
+from .table import ALL_DTYPES, declare
+
+
+def _matmul_cases(gen):
+    n, k, m = gen.integer(1, 3), gen.integer(1, 3), gen.integer(1, 3)
+    left = gen.choice([(k,), (n, k), (2, n, k)])
+    right = gen.choice([(k,), (k, m), (2, k, m)])
+    return (gen.array(left), gen.array(right)), {}
 
 
 def _mT(x):
@@ -31,6 +39,8 @@ def _matmul_vjp_right(g, out, a, b):
     return _mT(a) @ g
 
 
+@declare("matmul", numpy=np.matmul, group="contractions", cases=_matmul_cases,
+         dtypes=ALL_DTYPES, torch="torch.matmul")
 @primitive(name="matmul")
 def matmul(a, b):
     """a @ b  ·  ∂/∂a = g bᵀ, ∂/∂b = aᵀ g"""

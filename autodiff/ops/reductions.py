@@ -15,11 +15,20 @@ import operator
 
 import numpy as np
 
-from ..engine import broadcast_to, primitive
+from ..engine import astype, broadcast_to, primitive
 from ..value import raw
 from .elementwise import exp
+from .table import ALL_DTYPES, declare, reduction
 
 __all__ = ["log_softmax", "logsumexp", "max_", "mean", "min_", "softmax", "sum_"]
+
+
+def refuse(name, **unsupported):
+    """Raise for numpy keywords that would write elsewhere or change what is computed."""
+    for key, value in unsupported.items():
+        if value is not None and value is not np._NoValue:
+            raise TypeError(f"{name}: {key}= is not supported on Values (got {value!r})"
+                            + ("; results are new Values" if key == "out" else ""))
 
 
 def _axes(axis, ndim):
@@ -58,12 +67,12 @@ def _reduce(method, x, axis, keepdims):
 
 
 @primitive(name="sum")
-def sum_(x, axis=None, keepdims=False):
+def _sum(x, axis=None, keepdims=False):
     """Σ x over `axis`  ·  ∂/∂xᵢ = 1"""
     return _reduce("sum", x, axis, keepdims)
 
 
-sum_.defvjp(lambda g, out, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
+_sum.defvjp(lambda g, out, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
 
 
 def _count(x, axis):
@@ -73,7 +82,7 @@ def _count(x, axis):
 
 
 @primitive(name="mean")
-def mean(x, axis=None, keepdims=False):
+def _mean(x, axis=None, keepdims=False):
     """(1/n) Σ x over `axis`  ·  ∂/∂xᵢ = 1/n"""
     return _reduce("mean", x, axis, keepdims)
 
@@ -85,7 +94,7 @@ def _mean_vjp(g, out, x, axis=None, keepdims=False):
     return _spread(g / count, x, axis, keepdims)
 
 
-mean.defvjp(_mean_vjp)
+_mean.defvjp(_mean_vjp)
 
 
 def _tie_share(out, x, axis, keepdims):
@@ -96,22 +105,22 @@ def _tie_share(out, x, axis, keepdims):
 
 
 @primitive(name="max")
-def max_(x, axis=None, keepdims=False):
+def _max(x, axis=None, keepdims=False):
     """max x over `axis`  ·  the gradient goes to the maximum, shared evenly among ties"""
     return _reduce("max", x, axis, keepdims)
 
 
-max_.defvjp(lambda g, out, x, axis=None, keepdims=False:
+_max.defvjp(lambda g, out, x, axis=None, keepdims=False:
             _restore(g, x, axis, keepdims) * _tie_share(out, x, axis, keepdims))
 
 
 @primitive(name="min")
-def min_(x, axis=None, keepdims=False):
+def _min(x, axis=None, keepdims=False):
     """min x over `axis`  ·  the gradient goes to the minimum, shared evenly among ties"""
     return _reduce("min", x, axis, keepdims)
 
 
-min_.defvjp(lambda g, out, x, axis=None, keepdims=False:
+_min.defvjp(lambda g, out, x, axis=None, keepdims=False:
             _restore(g, x, axis, keepdims) * _tie_share(out, x, axis, keepdims))
 
 
@@ -124,6 +133,8 @@ def _stable_shift(x, axis):
     return m if np.isfinite(m).all() else np.where(np.isfinite(m), m, 0)
 
 
+@declare("logsumexp", method="logsumexp", group="reductions", cases=reduction(),
+         torch="torch.logsumexp")
 @primitive(name="logsumexp")
 def logsumexp(x, axis=None, keepdims=False):
     """log Σ eˣ over `axis`  ·  ∂/∂xᵢ = softmax(x)ᵢ"""
@@ -142,6 +153,9 @@ logsumexp.defvjp(lambda g, out, x, axis=None, keepdims=False:
                  _restore(g, x, axis, keepdims) * exp(x - _restore(out, x, axis, keepdims)))
 
 
+@declare("softmax", method="softmax", group="activations",
+         cases=lambda gen: ((gen.array(gen.shape(min_dims=1)),), {"axis": -1}),
+         torch="torch.softmax")
 @primitive(name="softmax")
 def softmax(x, axis=-1):
     """eˣ / Σ eˣ along `axis`  ·  vjp: s ⊙ (g − Σ g⊙s)"""
@@ -153,6 +167,9 @@ softmax.defvjp(lambda g, out, x, axis=-1:
                out * (g - (g * out).sum(axis=axis, keepdims=True)))
 
 
+@declare("log_softmax", method="log_softmax", group="activations",
+         cases=lambda gen: ((gen.array(gen.shape(min_dims=1)),), {"axis": -1}),
+         torch="torch.log_softmax")
 @primitive(name="log_softmax")
 def log_softmax(x, axis=-1):
     """x − log Σ eˣ along `axis`  ·  vjp: g − softmax(x) Σ g"""
@@ -162,3 +179,45 @@ def log_softmax(x, axis=-1):
 
 log_softmax.defvjp(lambda g, out, x, axis=-1:
                    g - exp(out) * g.sum(axis=axis, keepdims=True))
+
+
+# --------------------------------------------------------------------------- numpy signatures
+
+
+def _cast(result, dtype):
+    return result if dtype is None else astype(result, dtype)
+
+
+@declare("sum", numpy=np.sum, method="sum", group="reductions", cases=reduction(),
+         dtypes=ALL_DTYPES, torch="torch.sum")
+def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Σ a over `axis`, as np.sum  ·  ∂/∂aᵢ = 1"""
+    refuse("sum", out=out, where=where)
+    result = _cast(_sum(a, axis=axis, keepdims=bool(keepdims)), dtype)
+    return result if initial is None else result + initial
+
+
+@declare("mean", numpy=np.mean, method="mean", group="reductions", cases=reduction(),
+         dtypes=ALL_DTYPES, torch="torch.mean")
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """(1/n) Σ a over `axis`, as np.mean  ·  ∂/∂aᵢ = 1/n"""
+    refuse("mean", out=out, where=where)
+    return _mean(_cast(a, dtype), axis=axis, keepdims=bool(keepdims))
+
+
+@declare("max", numpy=(np.max, np.amax), method="max", group="reductions",
+         cases=reduction("distinct"), domain="ties share the gradient evenly",
+         torch="torch.amax")
+def max_(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """max a over `axis`, as np.max  ·  the gradient goes to the maximum (shared by ties)"""
+    refuse("max", out=out, initial=initial, where=where)
+    return _max(a, axis=axis, keepdims=bool(keepdims))
+
+
+@declare("min", numpy=(np.min, np.amin), method="min", group="reductions",
+         cases=reduction("distinct"), domain="ties share the gradient evenly",
+         torch="torch.amin")
+def min_(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """min a over `axis`, as np.min  ·  the gradient goes to the minimum (shared by ties)"""
+    refuse("min", out=out, initial=initial, where=where)
+    return _min(a, axis=axis, keepdims=bool(keepdims))

@@ -5,22 +5,46 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import broadcast_to, primitive
+from ..engine import broadcast_to as _broadcast_to
+from ..engine import primitive
 from ..value import raw
+from .table import ALL_DTYPES, declare
 
 __all__ = ["broadcast_to", "concatenate", "getitem", "reshape", "scatter_add", "stack",
            "swapaxes", "transpose"]
 
 
 @primitive(name="reshape")
-def reshape(x, shape):
+def _reshape(x, shape):
     """x with a new shape  ·  the gradient is reshaped back"""
     return np.reshape(x, shape)
 
 
-reshape.defvjp(lambda g, out, x, shape: reshape(g, np.shape(raw(x))))
+_reshape.defvjp(lambda g, out, x, shape: _reshape(g, np.shape(raw(x))))
 
 
+def _reshape_cases(gen):
+    x = gen.array(gen.shape())
+    return (x, gen.choice([(-1,), (x.size, 1), (1, -1)])), {}
+
+
+@declare("reshape", numpy=np.reshape, group="shape", cases=_reshape_cases, dtypes=ALL_DTYPES,
+         torch="torch.reshape")
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """a with a new shape (C order), as np.reshape  ·  the gradient is reshaped back"""
+    shape = newshape if shape is None else shape
+    if order != "C":
+        raise TypeError("reshape: only order='C' is supported on Values")
+    return _reshape(a, (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
+
+
+def _transpose_cases(gen):
+    x = gen.array(gen.shape())
+    return (x,), {"axes": gen.choice([None, tuple(reversed(range(x.ndim)))])}
+
+
+@declare("transpose", numpy=np.transpose, group="shape", cases=_transpose_cases,
+         dtypes=ALL_DTYPES, torch="torch.permute")
 @primitive(name="transpose")
 def transpose(x, axes=None):
     """x with its axes permuted (reversed by default)  ·  the gradient is permuted back"""
@@ -31,6 +55,9 @@ transpose.defvjp(lambda g, out, x, axes=None:
                  transpose(g, None if axes is None else tuple(np.argsort(axes))))
 
 
+@declare("swapaxes", numpy=np.swapaxes, method="swapaxes", group="shape",
+         cases=lambda gen: ((gen.array(gen.shape(min_dims=2)), 0, -1), {}), dtypes=ALL_DTYPES,
+         torch="torch.swapaxes")
 @primitive(name="swapaxes")
 def swapaxes(x, axis1, axis2):
     """x with two axes exchanged  ·  the gradient exchanges them back"""
@@ -99,11 +126,41 @@ _stack.defvjp_argnums(lambda argnums, g, out, *xs, axis=0: [
     getitem(g, (slice(None),) * (axis % np.ndim(raw(out))) + (i,)) for i in argnums])
 
 
-def concatenate(values, axis: int = 0):
-    """Join Values (or arrays) along an existing axis, as numpy.concatenate."""
-    return _concatenate(*values, axis=axis)
+def _join_cases(gen):
+    shape = gen.shape(min_dims=1)
+    return ([gen.array(shape) for _ in range(gen.integer(1, 3))],), {"axis": 0}
 
 
-def stack(values, axis: int = 0):
-    """Join Values (or arrays) along a new axis, as numpy.stack."""
-    return _stack(*values, axis=axis)
+@declare("concatenate", numpy=np.concatenate, group="joining", cases=_join_cases,
+         dtypes=ALL_DTYPES, torch="torch.cat")
+def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    """Join Values (or arrays) along an existing axis, as np.concatenate."""
+    _refuse_out("concatenate", out)
+    if axis is None:
+        arrays = [_reshape(a, (-1,)) for a in arrays]
+        axis = 0
+    joined = _concatenate(*arrays, axis=axis)
+    return joined if dtype is None else joined.astype(dtype)
+
+
+@declare("stack", numpy=np.stack, group="joining", cases=_join_cases, dtypes=ALL_DTYPES,
+         torch="torch.stack")
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Join Values (or arrays) along a new axis, as np.stack."""
+    _refuse_out("stack", out)
+    joined = _stack(*arrays, axis=axis)
+    return joined if dtype is None else joined.astype(dtype)
+
+
+@declare("broadcast_to", numpy=np.broadcast_to, group="shape",
+         cases=lambda gen: ((gen.array((3, 1)), (2, 3, 4)), {}), dtypes=ALL_DTYPES,
+         torch="torch.broadcast_to")
+def broadcast_to(array, shape, subok=False):
+    """array repeated along broadcast axes, as np.broadcast_to  ·  the gradient is summed"""
+    return _broadcast_to(array, (shape,) if isinstance(shape, (int, np.integer))
+                         else tuple(shape))
+
+
+def _refuse_out(name, out):
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported on Values (results are new Values)")

@@ -587,3 +587,86 @@ def _graphs(draw, ops, min_depth, max_depth, max_inputs, dtype, max_dims, max_si
             break
     assume(steps)
     return Graph(tuple(inputs), tuple(steps))
+
+
+# --------------------------------------------------------------------------- the op table
+
+# Array domains named by the op table's `cases` (see autodiff/ops/table.py).
+DOMAINS: dict[str, dict[str, Any]] = {
+    "any": {"low": -2.0, "high": 2.0},
+    "positive": {"low": 0.5, "high": 3.0},
+    "unit": {"low": -0.9, "high": 0.9},
+    "above_one": {"low": 1.1, "high": 3.0},
+    "nonzero": {"low": -2.0, "high": 2.0, "avoid": (0.0,), "margin": 0.5},
+    "smooth": {"low": -2.0, "high": 2.0, "avoid": tuple(np.arange(-2.0, 2.01, 0.5)),
+               "margin": 0.1},
+    "distinct": {"low": -2.0, "high": 2.0, "distinct": True},
+}
+
+
+class CaseGenerator:
+    """What an op table entry's `cases(gen)` draws from: shapes, arrays of the dtype under
+    test in named domains, axes, matrices (see autodiff/ops/table.py)."""
+
+    def __init__(self, draw: Callable, dtype: Any) -> None:
+        self._draw = draw
+        self.dtype = np.dtype(dtype)
+
+    def shape(self, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
+              max_side: int = 4) -> tuple[int, ...]:
+        return self._draw(shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                                 max_side=max_side))
+
+    def shapes(self, n: int, min_dims: int = 0, max_dims: int = 3) -> tuple[tuple[int, ...], ...]:
+        return self._draw(broadcastable_shapes(n, min_dims=min_dims, max_dims=max_dims))
+
+    def array(self, shape: tuple[int, ...] | int = (), domain: str = "any") -> np.ndarray:
+        if domain not in DOMAINS:
+            raise ValueError(f"CaseGenerator.array: unknown domain {domain!r}; "
+                             f"choose from {sorted(DOMAINS)}")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        real_dtype = np.float32 if self.dtype in (np.float32, np.complex64) else np.float64
+        x = self._draw(arrays(shape, real_dtype, **DOMAINS[domain]))
+        if self.dtype.kind == "c":
+            y = self._draw(arrays(shape, real_dtype, **DOMAINS[domain]))
+            angle = np.pi / 8 if domain in ("positive", "above_one") else 1.0
+            return (x + 1j * angle * y * 0.5).astype(self.dtype)
+        return x
+
+    def axis(self, ndim: int, none: bool = True, several: bool = True) -> Any:
+        options = list(range(-ndim, ndim)) or [0]
+        choices = [st.sampled_from(options)]
+        if none:
+            choices.append(st.none())
+        if several and ndim >= 2:
+            choices.append(st.sets(st.integers(0, ndim - 1), min_size=1, max_size=ndim)
+                           .map(lambda axes: tuple(sorted(axes))))
+        return self._draw(st.one_of(*choices))
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        return self._draw(st.sampled_from(list(options)))
+
+    def integer(self, low: int, high: int) -> int:
+        return self._draw(st.integers(low, high))
+
+    def boolean(self) -> bool:
+        return self._draw(st.booleans())
+
+    def matrix(self, rows: int, cols: int | None = None, kind: str = "any") -> np.ndarray:
+        """A (rows, cols) matrix: any, invertible (well conditioned), symmetric, spd."""
+        cols = rows if cols is None else cols
+        a = self.array((rows, cols), "any")
+        if kind == "any":
+            return a
+        if kind == "invertible":
+            return a + (3.0 * np.eye(rows, cols)).astype(self.dtype)
+        b = a @ np.conj(a.T) if kind == "spd" else a + np.conj(a.T)
+        if kind == "spd":
+            b = b + (rows * np.eye(rows)).astype(self.dtype)
+        return b.astype(self.dtype)
+
+
+@st.composite
+def op_cases(draw, entry: Any, dtype: Any) -> tuple[tuple, dict]:
+    """(args, kwargs) for calling an op table entry, drawn by its `cases`."""
+    return entry.cases(CaseGenerator(draw, dtype))

@@ -1,0 +1,131 @@
+"""The op table: one entry per differentiable operation, declared once beside its forward
+and derivative rules, and everything else derived from it.
+
+`declare(...)` registers an implementation (a `Primitive`, or a composite function built
+from primitives, whose gradient follows from theirs) with:
+
+* `numpy`: the numpy functions or ufuncs it stands for, so that `np.sin(v)` and
+  `np.linalg.solve(A, b)` dispatch to it (`autodiff.methods` reads `BY_NUMPY`);
+* `method`: the Value method that calls it (`v.sin()`), attached from `TABLE`;
+* `cases`: how property tests call it (`cases(gen)` returns `(args, kwargs)` drawn through
+  `gen`, a small generator of shapes and arrays implemented by `autodiff.testing`), and the
+  dtypes and derivative order they check;
+* `domain`: the valid input domain in words, for the generated list of functions in docs.
+
+Functions whose result does not depend smoothly on their inputs (argmax, comparisons,
+shape, ...) are listed in `CONSTANT_FUNCTIONS`: called on Values they compute on the data
+and record nothing. A numpy function in neither table raises NotImplementedError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BY_NUMPY", "CONSTANT_FUNCTIONS", "TABLE", "OpEntry", "constant", "declare"]
+
+FLOATS = ("float64", "float32")
+ALL_DTYPES = ("float64", "float32", "complex128")
+
+
+@dataclass
+class OpEntry:
+    """One differentiable operation of the table."""
+
+    name: str  # as the docs list it: "sin", "linalg.solve", "fft.rfft"
+    implementation: Callable
+    numpy: tuple = ()  # numpy callables (functions, ufuncs) it implements
+    method: str | None = None  # the Value method, if any
+    group: str = "misc"  # section of the docs list
+    domain: str = "all reals"
+    cases: Callable | None = None  # gen → (args, kwargs) for property tests
+    dtypes: tuple[str, ...] = FLOATS
+    order: int = 2  # derivative order the property tests check
+    torch: str | None = None  # the matching torch function, for cross-checks ("torch.sin")
+    notes: str = ""
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+TABLE: dict[str, OpEntry] = {}
+BY_NUMPY: dict[Any, OpEntry] = {}
+CONSTANT_FUNCTIONS: set[Any] = set()
+
+
+def declare(name: str, *, numpy: Any = (), method: str | None = None, group: str = "misc",
+            domain: str = "all reals", cases: Callable | None = None,
+            dtypes: tuple[str, ...] = FLOATS, order: int = 2, torch: str | None = None,
+            notes: str = "") -> Callable:
+    """Decorator: put `implementation` in the table under `name` and return it unchanged."""
+    numpy_callables = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
+
+    def register(implementation: Callable) -> Callable:
+        if name in TABLE:
+            raise ValueError(f"declare: {name!r} is declared twice")
+        entry = OpEntry(name, implementation, numpy_callables, method, group, domain, cases,
+                        tuple(dtypes), order, torch, notes)
+        TABLE[name] = entry
+        for function in numpy_callables:
+            if function is None:
+                continue
+            if function in BY_NUMPY:
+                raise ValueError(f"declare: {function!r} already implemented by "
+                                 f"{BY_NUMPY[function].name!r}")
+            BY_NUMPY[function] = entry
+        return implementation
+
+    return register
+
+
+def constant(*functions: Any) -> None:
+    """numpy functions whose results are constants (indices, masks, shapes): computed on
+    the data of Values, recording nothing."""
+    for function in functions:
+        if function is not None:
+            CONSTANT_FUNCTIONS.add(function)
+
+
+# --------------------------------------------------------------------------- test cases
+#
+# `cases(gen)` functions describe how property tests call an operation. `gen` is provided
+# by `autodiff.testing` and draws, for the dtype under test:
+#   gen.shape(min_dims=0, max_dims=3, min_side=1, max_side=4)   a shape
+#   gen.shapes(n, min_dims=0, max_dims=3)                        n broadcastable shapes
+#   gen.array(shape, domain="any")                               an array of that dtype
+#   gen.axis(ndim, none=True, several=True)                      an axis argument
+#   gen.choice(options), gen.integer(low, high), gen.boolean()
+#   gen.matrix(rows, cols, kind="any")     kind: any, spd, invertible, symmetric
+#   gen.dtype                                                    the dtype under test
+# Array domains: "any" (−2..2), "positive" (0.5..3), "unit" (−0.9..0.9), "above_one"
+# (1.1..3), "nonzero" (|x| in 0.5..2), "smooth" (away from integers and half-integers:
+# for floor, round, mod), "distinct" (no ties, for max/sort/median).
+
+
+def unary(domain: str = "any", **kwargs: Any) -> Callable:
+    """Cases for f(x, **kwargs): x of any shape in `domain`."""
+    return lambda gen: ((gen.array(gen.shape(), domain),), dict(kwargs))
+
+
+def binary(first: str = "any", second: str = "any") -> Callable:
+    """Cases for f(x, y): x and y of broadcastable shapes, in their domains."""
+
+    def cases(gen):
+        a, b = gen.shapes(2)
+        return (gen.array(a, first), gen.array(b, second)), {}
+
+    return cases
+
+
+def reduction(domain: str = "any", keepdims: bool = True, **extra: Any) -> Callable:
+    """Cases for f(x, axis=..., keepdims=...): x of 1..3 axes, any axis argument."""
+
+    def cases(gen):
+        x = gen.array(gen.shape(min_dims=1), domain)
+        kwargs = {"axis": gen.axis(x.ndim)}
+        if keepdims:
+            kwargs["keepdims"] = gen.boolean()
+        kwargs.update({key: make(gen) if callable(make) else make
+                       for key, make in extra.items()})
+        return (x,), kwargs
+
+    return cases
