@@ -1,0 +1,3 @@
+"""(to be filled: see the op table in autodiff/ops/table.py)"""
+
+from __future__ import annotations
