@@ -123,11 +123,12 @@ def power(x, y):
 
 
 def _power_vjp_base(g, out, x, y):
-    """g·y·x^(y−1), taken as 0 where y = 0 (so that 0 ** 0 and its derivatives are finite)."""
-    y_is_zero = np.equal(raw(y), 0)
-    if not np.any(y_is_zero):
+    """g·y·x^(y−1), taken as 0 where x = y = 0 (so that 0 ** 0 has finite derivatives)."""
+    both_zero = np.equal(raw(y), 0) & np.equal(raw(x), 0)
+    if not np.any(both_zero):
         return g * y * power(x, y - 1)
-    return g * where(y_is_zero, 0.0, y * power(x, where(y_is_zero, 1.0, y - 1)))
+    # Only at x = y = 0 is y·x^(y−1) = 0·∞; elsewhere it stays a function of y (for order 2).
+    return g * where(both_zero, 0.0, y * power(x, where(both_zero, 1.0, y - 1)))
 
 
 power.defvjp(_power_vjp_base,
