@@ -1,3 +1,891 @@
-"""(to be filled: see the op table in autodiff/ops/table.py)"""
+"""numpy.linalg: solves, inverses, determinants, factorizations, norms; batched over leading
+axes where numpy is.
+
+The rules are the matrix derivatives of the literature, written with differentiable
+operations (matmul, solve, inv, masks) so that every order differentiates:
+
+* inv, solve, det, slogdet, pinv, lstsq: Giles 2008, "An extended collection of matrix
+  derivative results for forward and reverse mode AD"; pinv: Golub & Pereyra 1973.
+* cholesky: Murray 2016, "Differentiation of the Cholesky decomposition".
+* eigh: Giles 2008 §3.1; Walter & Lehmann 2018 ("Algorithmic differentiation of linear
+  algebra functions with application in optimum experimental design").
+* svd: Townsend 2016, "Differentiating the singular value decomposition"; Seeger et al.
+  2017, "Auto-differentiating linear algebra".
+* qr: Walter & Lehmann 2018 (square and tall), Liao et al. 2019 (wide).
+
+Symmetric inputs (cholesky, eigh, eigvalsh): numpy reads one triangle only (the lower one
+by default), so the gradient returned is the derivative of exactly that function: the
+symmetric gradient Ā of the literature folded onto the triangle read (off-diagonal
+entries Āᵢⱼ + Āⱼᵢ, the diagonal Āᵢᵢ, zeros in the other triangle). For any symmetric
+parametrisation (A = X Xᵀ, A = B + Bᵀ, ...) this gives the same gradients as PyTorch's
+symmetric convention.
+
+Decompositions return several arrays; their primitive packs them into one array (the
+engine's nodes have one output) and the public function unpacks them with getitem.
+Gradients of eigh and svd exist where the eigen/singular values are distinct (and, for
+svd, nonzero); they are invariant to the sign of each eigen/singular vector only for
+losses that are.
+
+Complex data: solve, inv, det, slogdet, matrix_power, multi_dot and norm (except the
+singular-value orders) take complex matrices; rules are plain transposes (no conjugation),
+as everywhere in this library. The factorizations are real only.
+"""
 
 from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from ..engine import conj, primitive
+from ..value import Value, raw
+from .arithmetic import divide, where
+from .elementwise import absolute, power
+from .linalg import matmul
+from .reductions import _restore, max_, min_, sum_
+from .shape import concatenate, getitem, reshape, swapaxes, transpose
+from .table import ALL_DTYPES, constant, declare
+
+__all__ = ["cholesky", "cond", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_power",
+           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd"]
+
+_SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
+_EighResult = type(np.linalg.eigh(np.eye(1)))
+_SVDResult = type(np.linalg.svd(np.eye(1)))
+_QRResult = type(np.linalg.qr(np.eye(1)))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _mT(x: Any) -> Any:
+    """The transpose of every matrix in a batch (the last two axes swapped)."""
+    return swapaxes(x, -1, -2)
+
+
+def _matrices(x: Any, name: str) -> tuple[int, ...]:
+    shape = np.shape(raw(x))
+    if len(shape) < 2:
+        raise np.linalg.LinAlgError(f"{len(shape)}-dimensional array given. Array must be at "
+                                    f"least two-dimensional ({name})")
+    return shape
+
+
+def _square(x: Any, name: str) -> int:
+    shape = _matrices(x, name)
+    if shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError(f"Last 2 dimensions of the array must be square ({name})")
+    return shape[-1]
+
+
+def _expand(x: Any) -> Any:
+    """A batch of numbers as a batch of 1×1 matrices (to scale matrices)."""
+    return reshape(x, (*np.shape(raw(x)), 1, 1))
+
+
+def _eye(n: int, dtype: Any = np.float64) -> np.ndarray:
+    return np.eye(n, dtype=dtype)
+
+
+def _fold(x: Any, uplo: str) -> Any:
+    """The gradient of a function of a symmetric matrix that reads one triangle: Ā's
+    off-diagonal pairs added onto the triangle read, its diagonal kept."""
+    n = np.shape(raw(x))[-1]
+    keep = np.tril(np.ones((n, n))) if uplo == "L" else np.triu(np.ones((n, n)))
+    return (x + _mT(x)) * keep - x * _eye(n)
+
+
+def _real_only(name: str, *xs: Any) -> None:
+    for x in xs:
+        if np.iscomplexobj(raw(x)):
+            raise NotImplementedError(f"{name}: complex matrices are not supported on Values "
+                                      "(real float64/float32 only)")
+
+
+def _pack(*arrays: np.ndarray) -> np.ndarray:
+    """Several batched arrays flattened into one (the batch axes kept in front)."""
+    batch = arrays[0].shape[:-2] if arrays[0].ndim >= 2 else arrays[0].shape[:-1]
+    return np.concatenate([a.reshape((*batch, -1)) for a in arrays], axis=-1)
+
+
+def _unpack(packed: Any, shapes: list[tuple[int, ...]]) -> list[Any]:
+    """The arrays `_pack` joined, each reshaped to the batch axes + its shape."""
+    batch = np.shape(raw(packed))[:-1]
+    parts, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        piece = getitem(packed, (Ellipsis, slice(start, start + size)))
+        parts.append(reshape(piece, batch + tuple(shape)))
+        start += size
+    return parts
+
+
+def _refuse_out(name: str, out: Any) -> None:
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported on Values (results are new Values)")
+
+
+def _well_conditioned(gen, rows, cols=None):
+    """A strictly diagonally dominant (rows, cols) matrix (sides ≤ 3): full rank, well
+    conditioned, far from the sign switches of Householder QR."""
+    cols = rows if cols is None else cols
+    return (0.3 * gen.array((rows, cols)) + 2.0 * np.eye(rows, cols)).astype(gen.dtype)
+
+
+def _invertible(gen, batch=True):
+    n = gen.integer(1, 3)
+    a = _well_conditioned(gen, n)
+    if batch and gen.boolean():
+        a = np.stack([a, _well_conditioned(gen, n)])
+    return a
+
+
+# --------------------------------------------------------------------------- inverses, solves
+
+
+@declare("linalg.inv", numpy=np.linalg.inv, group="linear algebra",
+         cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
+         domain="invertible matrices (batched)", torch="torch.linalg.inv")
+@primitive(name="inv")
+def inv(a):
+    """A⁻¹  ·  Ā = −A⁻ᵀ Ḡ A⁻ᵀ  (Giles 2008)"""
+    return np.linalg.inv(a)
+
+
+inv.defvjp(lambda g, out, a: -(_mT(out) @ g @ _mT(out)))
+
+
+@primitive(name="solve")
+def _solve(a, b):
+    """A⁻¹ b  ·  b̄ = A⁻ᵀ ḡ, Ā = −b̄ xᵀ  (Giles 2008)"""
+    return np.linalg.solve(a, b)
+
+
+def _solve_vjp(argnums, g, out, a, b):
+    if np.ndim(raw(b)) == 1:  # numpy ≥ 2: a 1-D b is a vector, anything else matrices
+        gb = getitem(_solve(_mT(a), getitem(g, (Ellipsis, None))), (Ellipsis, 0))
+        ga = -(getitem(gb, (Ellipsis, slice(None), None))
+               * getitem(out, (Ellipsis, None, slice(None)))) if 0 in argnums else None
+    else:
+        gb = _solve(_mT(a), g)
+        ga = -(gb @ _mT(out)) if 0 in argnums else None
+    return [ga if i == 0 else gb for i in argnums]
+
+
+_solve.defvjp_argnums(_solve_vjp)
+
+
+def _solve_cases(gen):
+    a = _invertible(gen)
+    n = a.shape[-1]
+    b = gen.array(gen.choice([(n,), (n, 2), (*a.shape[:-2], n, 1)]))
+    return (a, b), {}
+
+
+@declare("linalg.solve", numpy=np.linalg.solve, group="linear algebra", cases=_solve_cases,
+         dtypes=ALL_DTYPES, domain="invertible a; b of shape (M,) or (..., M, K) (numpy ≥ 2)",
+         torch="torch.linalg.solve")
+def solve(a: Any, b: Any) -> Any:
+    """x with A x = b (batched), as np.linalg.solve  ·  b̄ = A⁻ᵀ ḡ, Ā = −b̄ xᵀ"""
+    _square(a, "solve")
+    return _solve(a, b)
+
+
+@primitive(name="det")
+def _det(a):
+    """det A  ·  Ā = ḡ det(A) A⁻ᵀ  (Giles 2008)"""
+    return np.linalg.det(a)
+
+
+_det.defvjp(lambda g, out, a: _expand(g * out) * _mT(inv(a)))
+
+
+@declare("linalg.det", numpy=np.linalg.det, group="linear algebra",
+         cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
+         domain="invertible matrices (the rule uses A⁻¹)", torch="torch.linalg.det")
+def det(a: Any) -> Any:
+    """det A (batched), as np.linalg.det  ·  Ā = ḡ det(A) A⁻ᵀ"""
+    _square(a, "det")
+    return _det(a)
+
+
+@primitive(name="logabsdet")
+def _logabsdet(a):
+    """log |det A|  ·  Ā = ḡ A⁻ᵀ"""
+    return np.linalg.slogdet(a)[1]
+
+
+_logabsdet.defvjp(lambda g, out, a: _expand(g) * _mT(inv(a)))
+
+
+@primitive(name="sign_det")
+def _sign_det(a):
+    """det A / |det A|  ·  real: constant; complex: Ā = i Im(ḡ s) A⁻ᵀ"""
+    return np.linalg.slogdet(a)[0]
+
+
+def _sign_det_vjp(g, out, a):
+    if not np.iscomplexobj(raw(a)):
+        return None  # ±1: locally constant
+    gs = g * out
+    return _expand((gs - conj(gs)) / 2) * _mT(inv(a))
+
+
+_sign_det.defvjp(_sign_det_vjp)
+
+
+@declare("linalg.slogdet", numpy=np.linalg.slogdet, group="linear algebra", dtypes=ALL_DTYPES,
+         domain="invertible matrices", torch="torch.linalg.slogdet",
+         notes="returns (sign, logabsdet): real sign is constant (no gradient); a complex "
+               "sign e^{iθ} has one (i Im(ḡ s) A⁻ᵀ). Tuple output: checked in "
+               "tests/test_numpy_linalg.py")
+def slogdet(a: Any) -> Any:
+    """(sign, log|det A|), as np.linalg.slogdet  ·  ∂ log|det A|/∂A = A⁻ᵀ"""
+    _square(a, "slogdet")
+    return _SlogdetResult(_sign_det(a), _logabsdet(a))
+
+
+# --------------------------------------------------------------------------- cholesky
+
+
+@primitive(name="cholesky")
+def _cholesky(a, upper=False):
+    """L with L Lᵀ = A  ·  Ā = Φ(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹), folded onto the triangle read
+    (Murray 2016)"""
+    return np.linalg.cholesky(a, upper=upper)
+
+
+def _cholesky_vjp(g, out, a, upper=False):
+    lower, g = (_mT(out), _mT(g)) if upper else (out, g)
+    n = np.shape(raw(out))[-1]
+    phi = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)  # lower triangle, diagonal halved
+    p = (_mT(lower) @ g) * phi
+    x = _solve(_mT(lower), p)                      # L⁻ᵀ P
+    s = _mT(_solve(_mT(lower), _mT(x)))           # L⁻ᵀ P L⁻¹
+    return _fold(s, "U" if upper else "L")
+
+
+_cholesky.defvjp(_cholesky_vjp)
+
+
+def _spd(gen):
+    n = gen.integer(1, 3)
+    a = gen.matrix(n, kind="spd")
+    if gen.boolean():
+        a = np.stack([a, gen.matrix(n, kind="spd")])
+    return a
+
+
+@declare("linalg.cholesky", numpy=np.linalg.cholesky, group="linear algebra",
+         cases=lambda gen: ((_spd(gen),), {"upper": gen.boolean()}),
+         domain="symmetric positive definite; reads the lower (upper=True: upper) triangle, "
+                "the gradient lies on it", torch="torch.linalg.cholesky")
+def cholesky(a: Any, /, *, upper: bool = False) -> Any:
+    """L lower triangular with L Lᵀ = A (batched), as np.linalg.cholesky  ·  Murray 2016"""
+    _square(a, "cholesky")
+    _real_only("cholesky", a)
+    return _cholesky(a, upper=bool(upper))
+
+
+# --------------------------------------------------------------------------- eigh
+
+
+@primitive(name="eigh")
+def _eigh(a, uplo="L"):
+    """(w, V) packed as [w; V] of shape (..., n + 1, n)  ·  Ā = V (diag w̄ + F ∘ VᵀV̄) Vᵀ,
+    Fᵢⱼ = 1/(wⱼ − wᵢ) (Giles 2008, Walter & Lehmann 2018), folded onto the triangle read"""
+    w, v = np.linalg.eigh(a, UPLO=uplo)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _gaps(values: Any, squared: bool = False) -> Any:
+    """Fᵢⱼ = 1/(vⱼ − vᵢ) off the diagonal (of squares, if asked), 0 on it."""
+    n = np.shape(raw(values))[-1]
+    if squared:
+        values = values * values
+    row = getitem(values, (Ellipsis, None, slice(None)))
+    col = getitem(values, (Ellipsis, slice(None), None))
+    return divide(1.0 - _eye(n), row - col + _eye(n))
+
+
+def _eigh_vjp(g, out, a, uplo="L"):
+    n = np.shape(raw(out))[-1]
+    w, v = getitem(out, (Ellipsis, 0, slice(None))), getitem(out, (Ellipsis, slice(1, None),
+                                                                     slice(None)))
+    gw, gv = getitem(g, (Ellipsis, 0, slice(None))), getitem(g, (Ellipsis, slice(1, None),
+                                                                   slice(None)))
+    inner = getitem(gw, (Ellipsis, None, slice(None))) * _eye(n) + _gaps(w) * (_mT(v) @ gv)
+    return _fold(v @ inner @ _mT(v), uplo)
+
+
+_eigh.defvjp(_eigh_vjp)
+
+
+@declare("linalg.eigh", numpy=np.linalg.eigh, group="linear algebra",
+         domain="symmetric, distinct eigenvalues; reads the UPLO triangle",
+         torch="torch.linalg.eigh",
+         notes="returns (eigenvalues, eigenvectors); eigenvectors are defined up to sign, so "
+               "gradients are checked with sign-invariant losses in tests/test_numpy_linalg.py")
+def eigh(a: Any, UPLO: str = "L") -> Any:
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (batched), as
+    np.linalg.eigh  ·  Ā = V (diag w̄ + F ∘ VᵀV̄) Vᵀ"""
+    _square(a, "eigh")
+    _real_only("eigh", a)
+    if UPLO not in ("L", "U"):
+        raise ValueError("eigh: UPLO argument must be 'L' or 'U'")
+    packed = _eigh(a, uplo=UPLO)
+    w = getitem(packed, (Ellipsis, 0, slice(None)))
+    v = getitem(packed, (Ellipsis, slice(1, None), slice(None)))
+    return _EighResult(w, v)
+
+
+def _symmetric_spread(gen):
+    """A symmetric matrix whose eigenvalues are ≥ 2 apart."""
+    n = gen.integer(1, 3)
+    a = 0.25 * gen.matrix(n, kind="symmetric") + np.diag(4.0 * np.arange(n))
+    if gen.boolean():  # read the lower triangle only: the upper one may be anything
+        a = a + np.triu(gen.array((n, n)), 1)
+    return a.astype(gen.dtype)
+
+
+@declare("linalg.eigvalsh", numpy=np.linalg.eigvalsh, group="linear algebra",
+         cases=lambda gen: ((_symmetric_spread(gen),), {}),
+         domain="symmetric, distinct eigenvalues; reads the UPLO triangle",
+         torch="torch.linalg.eigvalsh")
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:
+    """Eigenvalues (ascending) of a symmetric matrix, as np.linalg.eigvalsh  ·  Ā = V w̄ Vᵀ"""
+    return eigh(a, UPLO).eigenvalues
+
+
+# --------------------------------------------------------------------------- svd
+
+
+@primitive(name="svd")
+def _svd(a):
+    """(U, S, Vh) of the reduced SVD packed into one array  ·  Townsend 2016"""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return _pack(u, s[..., None], vh)
+
+
+def _svd_parts(packed: Any, m: int, n: int) -> list[Any]:
+    k = min(m, n)
+    u, s, vh = _unpack(packed, [(m, k), (k, 1), (k, n)])
+    return [u, getitem(s, (Ellipsis, 0)), vh]
+
+
+def _svd_vjp(g, out, a):
+    m, n = np.shape(raw(a))[-2:]
+    k = min(m, n)
+    u, s, vh = _svd_parts(out, m, n)
+    gu, gs, gvh = _svd_parts(g, m, n)
+    v, gv = _mT(vh), _mT(gvh)
+    f = _gaps(s, squared=True)                       # 1/(sⱼ² − sᵢ²)
+    j = f * (_mT(u) @ gu - _mT(gu) @ u)
+    kk = f * (_mT(v) @ gv - _mT(gv) @ v)
+    row = getitem(s, (Ellipsis, slice(None), None))
+    col = getitem(s, (Ellipsis, None, slice(None)))
+    inner = j * col + getitem(gs, (Ellipsis, None, slice(None))) * _eye(k) + row * kk
+    grad = u @ inner @ vh
+    if m > k:  # (I − UUᵀ) Ū S⁻¹ Vᵀ
+        grad = grad + divide(gu - u @ (_mT(u) @ gu), col) @ vh
+    if n > k:  # U S⁻¹ V̄ᵀ (I − VVᵀ)
+        gvt = divide(_mT(gv), row)
+        grad = grad + u @ (gvt - (gvt @ v) @ vh)
+    return grad
+
+
+_svd.defvjp(_svd_vjp)
+
+
+def _spread_singular(gen):
+    """A matrix whose singular values are distinct and ≥ 1 apart."""
+    m, n = gen.integer(1, 3), gen.integer(1, 3)
+    base = np.zeros((m, n))
+    k = min(m, n)
+    base[np.arange(k), np.arange(k)] = 2.0 + 2.0 * np.arange(k)[::-1]
+    return (base + 0.2 * gen.array((m, n))).astype(gen.dtype)
+
+
+@declare("linalg.svd", numpy=np.linalg.svd, group="linear algebra",
+         cases=lambda gen: ((_spread_singular(gen),), {"compute_uv": False}),
+         domain="distinct nonzero singular values; gradients with full_matrices=False (or "
+                "square matrices)", torch="torch.linalg.svd",
+         notes="cases check the singular values (compute_uv=False); U and Vh (defined up to "
+               "sign) with sign-invariant losses in tests/test_numpy_linalg.py")
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> Any:
+    """A = U diag(S) Vh (batched), as np.linalg.svd  ·  Townsend 2016"""
+    m, n = _matrices(a, "svd")[-2:]
+    _real_only("svd", a)
+    u, s, vh = _svd_parts(_svd(a), m, n)
+    if not compute_uv:
+        return s
+    if full_matrices and m != n:
+        raise NotImplementedError("svd: full_matrices=True for a non-square matrix is not "
+                                  "supported on Values (the extra columns are not unique); "
+                                  "pass full_matrices=False")
+    return _SVDResult(u, s, vh)
+
+
+@declare("linalg.svdvals", numpy=np.linalg.svdvals, group="linear algebra",
+         cases=lambda gen: ((_spread_singular(gen),), {}), domain="distinct singular values",
+         torch="torch.linalg.svdvals")
+def svdvals(x: Any, /) -> Any:
+    """The singular values (descending), as np.linalg.svdvals  ·  Ā = U diag(s̄) Vᵀ"""
+    return svd(x, compute_uv=False)
+
+
+# --------------------------------------------------------------------------- qr
+
+
+@primitive(name="qr")
+def _qr(a):
+    """(Q, R) of the reduced QR packed into one array  ·  Walter & Lehmann 2018"""
+    q, r = np.linalg.qr(a)
+    return _pack(q, r)
+
+
+def _copyltu(m: Any) -> Any:
+    n = np.shape(raw(m))[-1]
+    return m * np.tril(np.ones((n, n))) + _mT(m * np.tril(np.ones((n, n)), -1))
+
+
+def _qr_square_vjp(q, r, gq, gr):
+    """Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ, M = R R̄ᵀ − Q̄ᵀ Q, for m ≥ n (Walter & Lehmann 2018)."""
+    m_ = r @ _mT(gr) - _mT(gq) @ q
+    b = gq + q @ _copyltu(m_)
+    return _mT(_solve(r, _mT(b)))
+
+
+def _qr_vjp(g, out, a):
+    m, n = np.shape(raw(a))[-2:]
+    k = min(m, n)
+    q, r = _unpack(out, [(m, k), (k, n)])
+    gq, gr = _unpack(g, [(m, k), (k, n)])
+    if m >= n:
+        return _qr_square_vjp(q, r, gq, gr)
+    # wide (Liao et al. 2019): A = [X Y], X = Q U, Y = Q V
+    x_index, y_index = (Ellipsis, slice(None), slice(0, m)), (Ellipsis, slice(None), slice(m, n))
+    u, gu, gv = getitem(r, x_index), getitem(gr, x_index), getitem(gr, y_index)
+    y = getitem(a, y_index)
+    gx = _qr_square_vjp(q, u, gq + y @ _mT(gv), gu)
+    gy = q @ gv
+    return _concat_last(gx, gy)
+
+
+def _concat_last(x: Any, y: Any) -> Any:
+    return concatenate([x, y], axis=-1)
+
+
+_qr.defvjp(_qr_vjp)
+
+
+def _qr_cases(gen):
+    m, n = gen.integer(1, 3), gen.integer(1, 3)
+    return (_well_conditioned(gen, m, n),), {"mode": "r"}
+
+
+@declare("linalg.qr", numpy=np.linalg.qr, group="linear algebra", cases=_qr_cases,
+         domain="full rank; mode 'reduced' (or 'complete' for m ≤ n), 'r'",
+         torch="torch.linalg.qr",
+         notes="cases check R (mode='r'); Q and R together in tests/test_numpy_linalg.py")
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """A = Q R, Q orthonormal columns, R upper triangular (batched), as np.linalg.qr"""
+    m, n = _matrices(a, "qr")[-2:]
+    _real_only("qr", a)
+    if mode not in ("reduced", "complete", "r"):
+        raise NotImplementedError(f"qr: mode={mode!r} is not supported on Values")
+    if mode == "complete" and m > n:
+        raise NotImplementedError("qr: mode='complete' for a tall matrix is not supported on "
+                                  "Values (the extra columns are not unique)")
+    k = min(m, n)
+    q, r = _unpack(_qr(a), [(m, k), (k, n)])
+    return r if mode == "r" else _QRResult(q, r)
+
+
+# --------------------------------------------------------------------------- pinv, lstsq
+
+
+@primitive(name="pinv")
+def _pinv(a, rcond=None, hermitian=False):
+    """A⁺  ·  Golub & Pereyra 1973 (constant rank)"""
+    return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+
+
+def _pinv_vjp(g, out, a, rcond=None, hermitian=False):
+    x = out
+    m, n = np.shape(raw(a))[-2:]
+    ax, xa = a @ x, x @ a
+    first = -(_mT(x) @ g @ _mT(x))
+    second = (_eye(m) - ax) @ _mT(g) @ (x @ _mT(x))           # (I − A A⁺) Ḡᵀ A⁺ A⁺ᵀ
+    third = (_mT(x) @ x) @ _mT(g) @ (_eye(n) - xa)            # A⁺ᵀ A⁺ Ḡᵀ (I − A⁺ A)
+    return first + second + third
+
+
+_pinv.defvjp(_pinv_vjp)
+
+
+def _full_rank(gen):
+    return _well_conditioned(gen, gen.integer(1, 3), gen.integer(1, 3))
+
+
+@declare("linalg.pinv", numpy=np.linalg.pinv, group="linear algebra",
+         cases=lambda gen: ((_full_rank(gen),), {}),
+         domain="gradients where the rank is constant (full rank)", torch="torch.linalg.pinv")
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Any:
+    """The Moore–Penrose pseudo-inverse A⁺ (batched), as np.linalg.pinv  ·  Golub & Pereyra"""
+    _matrices(a, "pinv")
+    _real_only("pinv", a)
+    if rtol is not np._NoValue:
+        if rcond is not None:
+            raise ValueError("pinv: pass rcond or rtol, not both")
+        rcond = rtol
+    if rcond is None:
+        rcond = 1e-15 if rtol is np._NoValue else None
+    if rcond is None:  # rtol=None: numpy's default max(M, N)·eps
+        m, n = np.shape(raw(a))[-2:]
+        rcond = max(m, n) * np.finfo(np.result_type(raw(a))).eps
+    return _pinv(a, rcond=rcond, hermitian=bool(hermitian))
+
+
+@primitive(name="lstsq")
+def _lstsq(a, b, rcond=None):
+    """x minimising ‖A x − b‖ (the minimum-norm one)  ·  x = A⁺ b: b̄ = A⁺ᵀ ḡ, Ā from A⁺"""
+    return np.linalg.lstsq(a, b, rcond=rcond)[0]
+
+
+def _lstsq_vjp(argnums, g, out, a, b, rcond=None):
+    x = _pinv(a, rcond=_lstsq_cutoff(a, rcond))
+    result = []
+    for i in argnums:
+        if i == 1:
+            result.append(_mT(x) @ g)
+        else:
+            outer = (getitem(g, (slice(None), None)) * getitem(b, (None, slice(None)))
+                     if np.ndim(raw(b)) == 1 else g @ _mT(b))
+            result.append(_pinv_vjp(outer, x, a))
+    return result
+
+
+_lstsq.defvjp_argnums(_lstsq_vjp)
+
+
+def _lstsq_cutoff(a: Any, rcond: Any) -> float:
+    """numpy's rcond for lstsq: None → eps·max(M, N); negative → eps."""
+    eps = np.finfo(np.result_type(raw(a))).eps
+    if rcond is None:
+        return eps * max(np.shape(raw(a)))
+    return eps if rcond < 0 else float(rcond)
+
+
+@declare("linalg.lstsq", numpy=np.linalg.lstsq, group="linear algebra",
+         domain="gradients where the rank is constant (full rank)", torch="torch.linalg.lstsq",
+         notes="returns (x, residuals, rank, s): x, residuals and s are differentiable; tuple "
+               "output, checked in tests/test_numpy_linalg.py")
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
+    """(x, residuals, rank, s) for min ‖A x − b‖, as np.linalg.lstsq  ·  x = A⁺ b"""
+    if np.ndim(raw(a)) != 2 or np.ndim(raw(b)) not in (1, 2):
+        raise np.linalg.LinAlgError("lstsq: a must be 2-D and b 1-D or 2-D")
+    _real_only("lstsq", a, b)
+    m, n = np.shape(raw(a))
+    _, _, numpy_rank, _ = np.linalg.lstsq(raw(a), raw(b), rcond=rcond)
+    rank = int(numpy_rank)
+    x = _lstsq(a, b, rcond=rcond)
+    if rank == n and m > n:
+        r = b - a @ x
+        residuals = sum_(r * r, axis=0)
+        if np.ndim(raw(b)) == 1:
+            residuals = reshape(residuals, (1,))
+    else:
+        residuals = np.zeros((0,), dtype=np.result_type(raw(a), raw(b)))
+    return x, residuals, rank, svd(a, compute_uv=False)
+
+
+# --------------------------------------------------------------------------- norms
+
+
+@primitive(name="norm2")
+def _norm2(x, axis=None, keepdims=False):
+    """√(Σ |x|²) over `axis`  ·  ∂/∂x = x̄ / ‖x‖ (0 at x = 0, as PyTorch)"""
+    return np.sqrt(np.sum((x * np.conj(x)).real, axis=axis, keepdims=keepdims))
+
+
+def _norm2_vjp(g, out, x, axis=None, keepdims=False):
+    g, out = _restore(g, x, axis, keepdims), _restore(out, x, axis, keepdims)
+    zero = np.equal(raw(out), 0)
+    safe = where(zero, 1.0, out) if np.any(zero) else out
+    numerator = conj(x) if np.iscomplexobj(raw(x)) else x
+    return where(zero, 0.0, g * divide(numerator, safe)) if np.any(zero) else \
+        g * divide(numerator, safe)
+
+
+_norm2.defvjp(_norm2_vjp)
+
+
+def _singular_values_last(x: Any, axes: tuple[int, int]) -> Any:
+    moved = transpose(x, tuple(i for i in range(np.ndim(raw(x))) if i not in axes) + axes)
+    _real_only("norm (ord 2, -2, 'nuc')", x)
+    return svd(moved, compute_uv=False)
+
+
+def _kept(result: Any, shape: tuple, axes: tuple, keepdims: bool) -> Any:
+    if not keepdims:
+        return result
+    return reshape(result, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
+    if ord is None or ord == 2:
+        return _norm2(x, axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    magnitude = absolute(x)
+    if ord == np.inf:
+        return max_(magnitude, axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return min_(magnitude, axis=axis, keepdims=keepdims)
+    if ord == 0:  # the number of nonzero elements: a constant
+        count = np.sum(raw(x) != 0, axis=axis, keepdims=keepdims)
+        return Value(count.astype(np.result_type(raw(magnitude))), requires_grad=False)
+    if ord == 1:
+        return sum_(magnitude, axis=axis, keepdims=keepdims)
+    ord = float(ord)
+    return power(sum_(power(magnitude, ord), axis=axis, keepdims=keepdims), 1.0 / ord)
+
+
+def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any:
+    row, col = axes
+    shape = np.shape(raw(x))
+    if ord is None or ord in ("fro", "f"):
+        return _norm2(x, axis=axes, keepdims=keepdims)
+    if ord in (2, -2, "nuc"):
+        s = _singular_values_last(x, axes)
+        result = (sum_(s, axis=-1) if ord == "nuc" else
+                  max_(s, axis=-1) if ord == 2 else min_(s, axis=-1))
+        return _kept(result, shape, axes, keepdims)
+    if ord in (1, -1, np.inf, -np.inf):
+        summed, over = (row, col) if ord in (1, -1) else (col, row)
+        sums = sum_(absolute(x), axis=summed, keepdims=True)
+        pick = max_ if ord in (1, np.inf) else min_
+        result = pick(sums, axis=over, keepdims=True)
+        return result if keepdims else reshape(
+            result, tuple(n for i, n in enumerate(shape) if i not in axes))
+    raise ValueError("Invalid norm order for matrices.")
+
+
+@declare("linalg.norm", numpy=np.linalg.norm, group="linear algebra",
+         cases=lambda gen: _norm_cases(gen), dtypes=ALL_DTYPES, torch="torch.linalg.norm",
+         domain="x ≠ 0 (the 2-norm's gradient at 0 is 0, as PyTorch); ord 2, −2, 'nuc': "
+                "distinct nonzero singular values, real only; inf/−inf/max: ties share")
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    """Vector and matrix norms, every ord numpy accepts, as np.linalg.norm"""
+    ndim = np.ndim(raw(x))
+    keepdims = bool(keepdims)
+    if axis is None:
+        if ord is None:
+            result = _norm2(x, axis=None, keepdims=keepdims)
+            return result
+        if ndim == 1:
+            axis = 0
+        elif ndim == 2:
+            axis = (0, 1)
+        else:
+            raise ValueError("Improper number of dimensions to norm.")
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(operator.index(a) % ndim for a in axis)
+    else:
+        axes = (operator.index(axis) % max(ndim, 1),)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes[0], keepdims)
+    if len(axes) == 2:
+        if axes[0] == axes[1]:
+            raise ValueError("Duplicate axes given.")
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+def _signs(gen, shape):
+    return np.sign(gen.array(shape, "nonzero"))
+
+
+def _norm_cases(gen):
+    kinds = ["vector", "matrix", "flat"] + (["svd"] if gen.dtype.kind == "f" else [])
+    kind = gen.choice(kinds)
+    keepdims = gen.boolean()
+    if kind == "flat":
+        return (gen.array(gen.shape(min_dims=1), "nonzero"),), {"keepdims": keepdims}
+    if kind == "vector":
+        x = gen.array(gen.shape(min_dims=1), "nonzero")
+        ord = gen.choice([None, 2, 1, 3, 0.5, -1, -2, 0, np.inf, -np.inf])
+        if ord in (np.inf, -np.inf):  # distinct magnitudes: no ties for the extremum
+            rank = np.argsort(np.argsort(gen.array(x.shape, "distinct"), axis=None))
+            x = _signs(gen, x.shape) * (0.5 + 0.25 * rank.reshape(x.shape))
+        return (x.astype(gen.dtype),), {"ord": ord, "axis": gen.integer(-x.ndim, x.ndim - 1),
+                                        "keepdims": keepdims}
+    if kind == "matrix":  # magnitudes 1 + 0.1·2ᵏ: every row sum and column sum distinct
+        shape = (gen.integer(1, 3), gen.integer(1, 3))
+        rank = np.argsort(np.argsort(gen.array(shape, "distinct"), axis=None)).reshape(shape)
+        x = _signs(gen, shape) * (1.0 + 0.1 * 2.0 ** rank)
+        axes = gen.choice([(0, 1), (1, 0), (-1, -2)])
+        ord = gen.choice([None, "fro", 1, -1, np.inf, -np.inf])
+        return (x.astype(gen.dtype),), {"ord": ord, "axis": axes, "keepdims": keepdims}
+    x = _spread_singular(gen)
+    return (x,), {"ord": gen.choice([2, -2, "nuc"]), "keepdims": keepdims}
+
+
+# --------------------------------------------------------------------------- powers, chains
+
+
+def _matrix_power_cases(gen):
+    return (_invertible(gen),), {"n": gen.integer(-2, 3)}
+
+
+@declare("linalg.matrix_power", numpy=np.linalg.matrix_power, group="linear algebra",
+         cases=_matrix_power_cases, dtypes=ALL_DTYPES,
+         domain="any square matrix; invertible for n < 0", torch="torch.linalg.matrix_power")
+def matrix_power(a: Any, n: int) -> Any:
+    """Aⁿ by repeated squaring (A⁻¹ for n < 0; the identity for n = 0), batched"""
+    size = _square(a, "matrix_power")
+    n = operator.index(n)
+    if n == 0:
+        return a * 0 + _eye(size, np.result_type(raw(a)))
+    if n < 0:
+        a, n = inv(a), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return result
+
+
+def _chain_order(dims: list[int]) -> list[list[int]]:
+    """Where to split each chain (i, j): the cheapest parenthesization (numpy's order)."""
+    count = len(dims) - 1
+    cost = [[0] * count for _ in range(count)]
+    split = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j] = np.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _multiply_chain(arrays: list, split: list[list[int]], i: int, j: int) -> Any:
+    if i == j:
+        return arrays[i]
+    k = split[i][j]
+    return matmul(_multiply_chain(arrays, split, i, k),
+                  _multiply_chain(arrays, split, k + 1, j))
+
+
+@declare("linalg.multi_dot", numpy=np.linalg.multi_dot, group="linear algebra",
+         cases=lambda gen: _multi_dot_cases(gen), dtypes=ALL_DTYPES,
+         torch="torch.linalg.multi_dot")
+def multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    """A₁ A₂ ⋯ Aₙ in the cheapest order (first and last may be vectors), as
+    np.linalg.multi_dot"""
+    _refuse_out("multi_dot", out)
+    arrays = list(arrays)
+    if len(arrays) < 2:
+        raise ValueError("Expecting at least two arrays.")
+    first_vector = np.ndim(raw(arrays[0])) == 1
+    last_vector = np.ndim(raw(arrays[-1])) == 1
+    if first_vector:
+        arrays[0] = reshape(arrays[0], (1, -1))
+    if last_vector:
+        arrays[-1] = reshape(arrays[-1], (-1, 1))
+    for x in arrays:
+        if np.ndim(raw(x)) != 2:
+            raise ValueError("multi_dot: the arrays must be 2-D (the first and last may be "
+                             "1-D)")
+    dims = [np.shape(raw(arrays[0]))[0]] + [np.shape(raw(x))[1] for x in arrays]
+    result = _multiply_chain(arrays, _chain_order(dims), 0, len(arrays) - 1)
+    if first_vector and last_vector:
+        return reshape(result, ())
+    if first_vector or last_vector:
+        return reshape(result, (-1,))
+    return result
+
+
+def _multi_dot_cases(gen):
+    count = gen.integer(2, 4)
+    dims = [gen.integer(1, 3) for _ in range(count + 1)]
+    shapes = [(dims[i], dims[i + 1]) for i in range(count)]
+    if gen.boolean():
+        shapes[0] = shapes[0][1:]
+    if gen.boolean():
+        shapes[-1] = shapes[-1][:1]
+    return ([gen.array(s) for s in shapes],), {}
+
+
+@declare("linalg.cond", numpy=np.linalg.cond, group="linear algebra",
+         cases=lambda gen: ((_spread_singular_square(gen),),
+                            {"p": gen.choice([None, 2, -2, "fro", "nuc"])}),
+         domain="invertible; distinct singular values for p = None, ±2, 'nuc'; p = ±1, ±inf: "
+                "no ties among the row/column sums of |A| and |A⁻¹|, no zero entries",
+         torch="torch.linalg.cond")
+def cond(x: Any, p: Any = None) -> Any:
+    """The condition number ‖A‖ ‖A⁻¹‖ (σ_max/σ_min for p = None, 2), as np.linalg.cond"""
+    _square(x, "cond")
+    if p in (None, 2, -2):
+        s = svd(x, compute_uv=False)
+        big, small = getitem(s, (Ellipsis, 0)), getitem(s, (Ellipsis, -1))
+        return big / small if p != -2 else small / big
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+
+
+def _spread_singular_square(gen):
+    n = gen.integer(1, 3)
+    base = np.diag(2.0 + 2.0 * np.arange(n)[::-1])
+    return (base + 0.2 * gen.array((n, n))).astype(gen.dtype)
+
+
+@declare("linalg.vector_norm", numpy=np.linalg.vector_norm, group="linear algebra",
+         cases=lambda gen: ((gen.array(gen.shape(min_dims=1), "nonzero"),),
+                            {"ord": gen.choice([2, 1, 3]), "keepdims": gen.boolean()}),
+         dtypes=ALL_DTYPES, torch="torch.linalg.vector_norm")
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
+    """‖x‖_ord over `axis` (all axes flattened by default), as np.linalg.vector_norm"""
+    shape = np.shape(raw(x))
+    if axis is None:
+        result = _vector_norm(reshape(x, (-1,)), ord, 0, False)
+        return reshape(result, (1,) * len(shape)) if keepdims else result
+    if isinstance(axis, (tuple, list)) and len(axis) != 1:
+        axes = tuple(operator.index(a) % len(shape) for a in axis)
+        rest = tuple(i for i in range(len(shape)) if i not in axes)
+        moved = transpose(x, rest + axes)
+        flat = reshape(moved, (*tuple(shape[i] for i in rest), -1))
+        result = _vector_norm(flat, ord, -1, False)
+        return _kept(result, shape, axes, keepdims)
+    axis = axis[0] if isinstance(axis, (tuple, list)) else axis
+    return _vector_norm(x, ord, operator.index(axis), keepdims)
+
+
+@declare("linalg.matrix_norm", numpy=np.linalg.matrix_norm, group="linear algebra",
+         cases=lambda gen: ((gen.array(gen.shape(min_dims=2), "nonzero"),),
+                            {"ord": "fro", "keepdims": gen.boolean()}),
+         dtypes=ALL_DTYPES, torch="torch.linalg.matrix_norm")
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
+    """The matrix norm of each matrix in a batch (the last two axes), as
+    np.linalg.matrix_norm"""
+    ndim = len(_matrices(x, "matrix_norm"))
+    return _matrix_norm(x, ord, (ndim - 2, ndim - 1), bool(keepdims))
+
+
+@declare("linalg.matmul", numpy=np.linalg.matmul, group="linear algebra",
+         cases=lambda gen: ((gen.array((2, 3)), gen.array((3, 2))), {}), dtypes=ALL_DTYPES,
+         torch="torch.linalg.matmul")
+def linalg_matmul(x1: Any, x2: Any, /) -> Any:
+    """x1 @ x2, as np.linalg.matmul"""
+    return matmul(x1, x2)
+
+
+constant(np.linalg.matrix_rank)
