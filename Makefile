@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: showcase test lint bench clean
+.PHONY: showcase test lint bench clean docs-functions
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench,bench-jax]'
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.readme
+
+docs-functions: $(STAMP)  # docs/functions.md from the op table
+	$(BIN)/python -m autodiff.docs_table
 
 clean:
 	rm -rf $(VENV) build *.egg-info

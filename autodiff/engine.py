@@ -520,7 +520,8 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
                     _accumulate(grads, parent, cotangent)
         if _value.complex_seen[0]:
             for node, g in grads.items():
-                if (g.dtype.kind if isinstance(g, (Value, np.ndarray)) else "f") == "c":
+                if (g.dtype.kind if isinstance(g, (Value, np.ndarray, np.generic))
+                        else "f") == "c":
                     grads[node] = conj(g)
     finally:
         _state.recording = recording

@@ -168,7 +168,12 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         pairing = Value(0.0, requires_grad=False)
         for c, t in zip(cotangents, tangents, strict=True):
             if isinstance(c, Value):
-                pairing = pairing + (c * t).sum()
+                if np.iscomplexobj(raw(t)):  # Re⟨c, t̄⟩: the real pairing of complex numbers
+                    term = (c * np.conj(raw(t))).sum()
+                    term = term.astype(np.float64) if term.dtype.kind == "c" else term
+                else:
+                    term = (c * t).sum()
+                pairing = pairing + term
     if not pairing.requires_grad:
         return _as_result(out, nested), _as_result(Value(_zeros_like(out)), nested)
     with transform_scope():

@@ -73,6 +73,49 @@ def _iter(self: Value) -> Iterator[Value]:
         yield ops.getitem(self, index)
 
 
+# --------------------------------------------------------------------------- conveniences
+#
+# Values look like numbers and arrays: f"{loss:.4f}", abs(v), round(v), v % 1, v.tolist(),
+# v.real. The arithmetic ones call numpy's function on the Value, so the op table decides
+# (and a function without a rule raises NotImplementedError naming it).
+
+
+def _format(self: Value, spec: str) -> str:
+    """format(v, spec): the data formatted as a float (or a 0-d array's element); an empty
+    spec gives str(v). Printing, so a traced Value inside a transform formats too."""
+    if not spec:
+        return str(self)
+    data = self._data
+    if type(data) is not float:
+        if data.ndim:
+            raise TypeError(
+                f"format spec {spec!r} on a Value of shape {data.shape}: only one-element "
+                "Values format like numbers; format .item() or np.array2string(v.data)"
+            )
+        data = data[()]
+    return format(data, spec)
+
+
+def _round(self: Value, ndigits: int | None = None) -> Value:
+    """round(v) and round(v, n): a Value equal to np.round(v.data, n) (half to even), never
+    a Python int, so nothing leaves the graph. Computed as numpy does, through np.rint, whose
+    derivative is 0 (as torch.round's)."""
+    if not ndigits:
+        return np.rint(self)
+    if ndigits > 0:
+        scale = 10.0 ** ndigits
+        return np.rint(self * scale) / scale
+    scale = 10.0 ** -ndigits
+    return np.rint(self / scale) * scale
+
+
+def _tolist(self: Value) -> Any:
+    """The data as (nested lists of) Python numbers, as ndarray.tolist() and PyTorch's
+    Tensor.tolist(). Explicitly leaves the graph, as .item() does."""
+    data = self._data
+    return data if type(data) is float else data.tolist()
+
+
 # --------------------------------------------------------------------------- in-place
 
 
@@ -293,6 +336,18 @@ _METHODS: dict[str, Any] = {
     "__isub__": _in_place("-", np.subtract, ops.subtract),
     "__imul__": _in_place("*", np.multiply, ops.multiply),
     "__itruediv__": _in_place("/", np.true_divide, ops.divide),
+    "__mod__": lambda self, other: np.mod(self, other),
+    "__rmod__": lambda self, other: np.mod(other, self),
+    "__floordiv__": lambda self, other: np.floor_divide(self, other),
+    "__rfloordiv__": lambda self, other: np.floor_divide(other, self),
+    "__divmod__": lambda self, other: np.divmod(self, other),
+    "__rdivmod__": lambda self, other: np.divmod(other, self),
+    "__abs__": lambda self: ops.absolute(self),
+    "__round__": _round,
+    "__format__": _format,
+    "tolist": _tolist,
+    "real": property(lambda self: np.real(self), doc="The real part (np.real)."),
+    "imag": property(lambda self: np.imag(self), doc="The imaginary part (np.imag)."),
     "__neg__": lambda self: ops.negative(self),
     "__pos__": lambda self: self,
     "__getitem__": lambda self, index: ops.getitem(self, _index(index)),
@@ -345,3 +400,6 @@ def _as_method(implementation: Any) -> Any:
 for _entry in TABLE.values():  # every declared operation with a method name
     if _entry.method and _entry.method not in _METHODS:
         setattr(Value, _entry.method, _as_method(_entry.implementation))
+
+if not hasattr(Value, "conj"):  # unless the table attaches it: the engine's conjugate
+    Value.conj = lambda self: ops.conj(self)

@@ -481,8 +481,75 @@ def workload_9(settings: Settings) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- workload 10
+
+
+def _sine(spelling: str, backward: bool) -> Contestant:
+    """`np.sin(v)` or `v.sin()` on a (10,) float64 Value, optionally with backward."""
+    import autodiff
+
+    def make():
+        leaf = autodiff.Value(np.linspace(-1.0, 1.0, 10))
+        seed = np.ones(10)
+        sine = np.sin if spelling == "np.sin(v)" else autodiff.Value.sin
+
+        if not backward:
+            return lambda: sine(leaf)
+
+        def run():
+            leaf.grad = None
+            sine(leaf).backward(seed)
+
+        return run
+
+    return Contestant(f"{spelling}{' + backward' if backward else ''}", make)
+
+
+def _paired_difference(row: Row, reference: Row) -> float | None:
+    """Median over repeats of (row's time − reference's time in the same repeat)."""
+    if row.seconds is None or reference.seconds is None:
+        return None
+    if len(row.times) == len(reference.times):
+        return statistics.median(a - b for a, b in zip(row.times, reference.times, strict=True))
+    return row.seconds - reference.seconds
+
+
+def workload_10(settings: Settings) -> dict[str, Any]:
+    entries = [_sine(spelling, backward) for backward in (False, True)
+               for spelling in ("v.sin()", "np.sin(v)")]
+    rows = race(entries, repeats=max(5, settings.repeats), warmup=max(100, settings.warmup),
+                min_time=settings.min_time)
+    table, extra = [], {}
+    for pair, label in ((rows[0:2], "forward"), (rows[2:4], "forward + backward")):
+        method, dispatched = pair
+        extra[label] = _paired_difference(dispatched, method)
+        dispatched.extra["extra_us"] = None if extra[label] is None else extra[label] * 1e6
+        for row in pair:
+            cost = "—" if row is method or extra[label] is None else \
+                f"{extra[label] * 1e6:+.2f} µs"
+            table.append([label, row.name.split(" + ")[0], fmt_time(row.seconds), cost,
+                          status_cell(row)])
+    measured = [e for e in extra.values() if e is not None]
+    worst = max(measured) * 1e6 if measured else None
+    met = None if worst is None else worst <= 1.0
+    sentence = ("numpy dispatch costs " + ", ".join(
+        f"{e * 1e6:+.2f} µs per call {label}" for label, e in extra.items() if e is not None)
+        + " over the method" + {True: " (target ≤ 1 µs: met).", False: " (target ≤ 1 µs: NOT "
+                                 "met).", None: " (not measured)."}[met])
+    return {
+        "title": "numpy dispatch: np.sin(v) against v.sin() on a (10,) float64 Value",
+        "what": ("The same operation spelled through numpy (`__array_ufunc__` and the op "
+                 "table) and as the Value method, per call, forward only and with "
+                 "`backward(ones)`; the extra cost is the median of per-repeat differences."),
+        "columns": ["pass", "spelling", "median time", "extra per call", "status"],
+        "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
+        "targets": [_target("W10: np.sin(v) at most 1 µs slower per call than v.sin()",
+                            worst, met)],
+    }
+
+
 WORKLOADS = {1: workload_1, 2: workload_2, 3: workload_3, 4: workload_4, 5: workload_5,
-             6: workload_6, 7: workload_7, 9: workload_9}
+             6: workload_6, 7: workload_7, 9: workload_9, 10: workload_10}
 NEEDS_TENSOR = {3, 4, 5, 6, 7}
 
 
@@ -658,7 +725,8 @@ def main(argv: list[str] | None = None) -> int:
         function = WORKLOADS[number]
         results_quiet = wait_for_quiet(settings.max_wait)
         load_before, probe_before = _load(), blas_probe()
-        results[number] = function(settings) if number in (1, 2, 9) else function(settings, built)
+        results[number] = (function(settings) if number in (1, 2, 9, 10)
+                           else function(settings, built))
         results[number]["load_average"] = {"before": load_before, "after": _load()}
         results[number]["blas_probe_us"] = [probe_before, blas_probe()]
         results[number]["quiet_check"] = results_quiet

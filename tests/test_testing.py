@@ -10,13 +10,14 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 import autodiff
 from autodiff import Value, primitive
 from autodiff.testing import check_grad, default_tolerances
 from autodiff.testing.strategies import (
+    DOMAINS,
     GRAPH_OPS,
     Graph,
     arrays,
@@ -247,33 +248,55 @@ def test_empty_allowed_range_is_an_error_at_construction():
         graphs(ops=("relu", "frobnicate"))
 
 
+def _inside(x: np.ndarray, domain: str) -> bool:
+    """x lies in the op table's named array domain (DOMAINS), with its margins."""
+    spec = DOMAINS[domain]
+    x = np.asarray(x, dtype=np.float64)
+    if np.any(x < spec["low"] - 1e-6) or np.any(x > spec["high"] + 1e-6):
+        return False
+    if any(np.any(np.abs(x - point) < spec.get("margin", 0.1) - 1e-6)
+           for point in spec.get("avoid", ())):
+        return False
+    return not spec.get("distinct") or x.size < 2 or np.min(np.diff(np.sort(x, None))) > 0
+
+
 @fast
-@given(graphs(ops=("log", "sqrt", "relu", "abs", "max", "clip", "maximum"), max_depth=5))
+@given(graphs(ops=("log", "sqrt", "relu", "abs", "max", "clip", "maximum", "sin", "multiply"),
+              min_depth=2, max_depth=5))
 def test_graphs_keep_domains_valid(graph):
-    """Evaluate step by step and check each op's input against its domain."""
-    assert isinstance(graph, Graph) and set(graph.ops) <= {"log", "sqrt", "relu", "abs",
-                                                           "max", "clip", "maximum"}
-    env = {name: np.asarray(v.data, dtype=np.float64)
-           for name, v in graph.intermediates(*graph.args).items()}
+    """Every argument fed from an earlier value lies in the domain its array was drawn from."""
+    assert isinstance(graph, Graph)
+    assert set(graph.ops) <= {"log", "sqrt", "relu", "abs", "max", "clip", "maximum", "sin",
+                              "multiply"}
+    env = graph.intermediates(*graph.args)
     for step in graph.steps:
-        a = env[step.operands[0]]
-        if step.op in ("log", "sqrt"):
-            assert np.min(a) >= 0.3
-        if step.op in ("relu", "abs"):
-            assert np.min(np.abs(a)) >= 0.1
-        if step.op == "clip":
-            for bound in (step.params["lo"], step.params["hi"]):
-                if bound is not None:
-                    assert np.min(np.abs(a - bound)) >= 0.1 - 1e-9
-        if step.op == "maximum":
-            assert np.min(np.abs(a - env[step.operands[1]])) >= 0.1
-        if step.op == "max":
-            axis = step.params["axis"]
-            top = np.max(a, axis=axis, keepdims=True)
-            assert np.all(np.sum(a > top - 0.1, axis=axis) == 1)  # one clear winner
+        for feed in step.feeds:
+            fed = np.asarray(feed(env).data)
+            if feed.domain in DOMAINS:
+                assert _inside(fed, feed.domain), (step.text, feed.domain, fed)
 
 
-@settings(max_examples=5, deadline=None, derandomize=True)
+@fast
+@given(graphs(ops=("sin", "exp", "tanh", "matmul"), min_depth=3, max_depth=3))
+def test_every_step_reads_the_previous_result(graph):
+    """Fed in as an argument, or combined with the step's result."""
+    assert len(graph.steps) == 3
+    for previous, step in zip(graph.steps, graph.steps[1:], strict=False):
+        assert step.operands[0] == previous.target
+        assert (step.combine == previous.target) != any(
+            feed.source == previous.target for feed in step.feeds)
+
+
+def test_graphs_feed_the_previous_result_into_the_next_operation():
+    graph = find(graphs(ops=("sin", "exp"), min_depth=3, max_depth=3),
+                 lambda g: all(step.combine is None for step in g.steps),
+                 settings=settings(max_examples=100, deadline=None, derandomize=True,
+                                   database=None, phases=[Phase.generate]))
+    assert repr(graph).count("np.tanh(t") == 2  # t1 squashed into t2's argument, t2 into t3's
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
 @given(graphs(max_depth=3))
 def test_graph_repr_is_a_program_that_rebuilds_it(graph):
     text = repr(graph)
@@ -285,13 +308,18 @@ def test_graph_repr_is_a_program_that_rebuilds_it(graph):
     np.testing.assert_allclose(np.asarray(rebuilt.data), np.asarray(graph(*graph.args).data))
 
 
-def test_graphs_can_draw_every_op():
-    seen: set[str] = set()
+def test_graph_ops_are_the_op_tables_entries_with_cases():
+    from autodiff.ops.table import TABLE
 
-    @settings(max_examples=400, deadline=None, derandomize=True)
-    @given(graphs(min_depth=3, max_depth=6))
-    def collect(graph):
-        seen.update(graph.ops)
+    assert set(GRAPH_OPS) == {name for name, entry in TABLE.items()
+                              if entry.cases is not None and "float64" in entry.dtypes}
+    assert {"add", "sin", "sum", "matmul", "concatenate", "where"} <= set(GRAPH_OPS)
 
-    collect()
-    assert seen == set(GRAPH_OPS)
+
+@pytest.mark.parametrize("op", GRAPH_OPS)
+@settings(max_examples=3, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_graphs_can_draw_every_op(op, data):
+    graph = data.draw(graphs(ops=(op,), max_depth=1))  # never a graph without it
+    assert graph.ops == (op,)

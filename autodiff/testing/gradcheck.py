@@ -10,8 +10,18 @@ s(x) = ⟨u, f(x)⟩, whose gradient is exactly the vector-Jacobian product uᵀ
   gradient again (reverse over reverse, or forward over reverse), against the four-point
   difference (s(x+heᵢ+hv) − s(x+heᵢ−hv) − s(x−heᵢ+hv) + s(x−heᵢ−hv)) / 4h².
 
-Finite differences are always evaluated in float64, whatever the dtype of the arguments, so
-the reference is as accurate as the function allows. Nothing here needs hypothesis.
+Complex arguments and outputs. A complex output is reduced with a random complex u as
+s(z) = Σ Re(ūᵢ fᵢ(z)) (the pairing `backward(grad=u)` differentiates), and a complex argument
+z = x + iy is checked along its real and imaginary parts separately: autodiff's gradient,
+in PyTorch's convention ∂s/∂x + i ∂s/∂y, must have the differences along x as its real part
+and those along y as its imaginary part. Directions (tangents, Hessian-vector directions)
+are complex for complex arguments, and the second derivative pairs the gradient G with a
+direction v as Σ Re(G v̄) = ∇s·v. Forward mode differentiates f(x + iy) as a function of
+the real pair (x, y), so that `autodiff.jvp` sees real primals only.
+
+Finite differences are always evaluated in float64 (complex128 for complex arguments),
+whatever the dtype of the arguments, so the reference is as accurate as the function
+allows. Nothing here needs hypothesis.
 """
 
 from __future__ import annotations
@@ -56,7 +66,9 @@ def default_tolerances(dtype: Any, order: int = 1) -> tuple[float, float]:
 
 
 def _precision(dtype: np.dtype) -> str:
-    return "float64" if dtype.itemsize >= 8 else "float32"
+    dtype = np.dtype(dtype)
+    itemsize = dtype.itemsize // 2 if dtype.kind == "c" else dtype.itemsize
+    return "float64" if itemsize >= 8 else "float32"
 
 
 @dataclass
@@ -71,6 +83,15 @@ class _Argument:
         named = f" ({self.name!r})" if self.name else ""
         return f"argument {self.position}{named}"
 
+    @property
+    def is_complex(self) -> bool:
+        return self.data.dtype.kind == "c"
+
+    @property
+    def wide(self) -> np.dtype:
+        """The dtype finite differences evaluate in: float64, or complex128."""
+        return np.dtype(np.complex128 if self.is_complex else np.float64)
+
     def as_input(self, data: np.ndarray, dtype: Any = None) -> Any:
         data = np.asarray(data, dtype=dtype or self.data.dtype)
         return float(data) if self.is_float_scalar and data.dtype == np.float64 else data
@@ -81,11 +102,11 @@ def _is_differentiable(x: Any) -> bool:
         return True
     if isinstance(x, (bool, int, np.integer, np.bool_)) or x is None:
         return False
-    if isinstance(x, (float, np.floating)):
+    if isinstance(x, (float, complex, np.floating, np.complexfloating)):
         return True
     if isinstance(x, (np.ndarray, list, tuple)):
         try:
-            return np.asarray(x).dtype.kind == "f"
+            return np.asarray(x).dtype.kind in "fc"
         except (ValueError, TypeError):
             return False
     return False
@@ -107,9 +128,12 @@ def _format_index(index: tuple[int, ...]) -> str:
 def _compare(
     computed: Any, reference: np.ndarray, rtol: float, atol: float, what: str, shape_of: str
 ) -> float:
-    """Raise AssertionError describing the worst element unless |c − r| ≤ atol + rtol·|r|."""
-    computed = np.asarray(computed, dtype=np.float64)
-    reference = np.asarray(reference, dtype=np.float64)
+    """Raise AssertionError describing the worst element unless |c − r| ≤ atol + rtol·|r|
+    (for complex values, |·| is the modulus)."""
+    kind = np.complex128 if np.iscomplexobj(computed) or np.iscomplexobj(reference) \
+        else np.float64
+    computed = np.asarray(computed, dtype=kind)
+    reference = np.asarray(reference, dtype=kind)
     if computed.shape != reference.shape:
         raise AssertionError(
             f"check_grad: {what} has shape {computed.shape} but finite differences give "
@@ -134,17 +158,27 @@ def _compare(
         f"check_grad: {what} disagrees with central finite differences\n"
         f"  {shape_of}\n"
         f"  worst element at index {_format_index(tuple(int(i) for i in worst))}:\n"
-        f"    autodiff:           {c:.10g}\n"
-        f"    finite differences: {r:.10g}\n"
+        f"    autodiff:           {_number(c)}\n"
+        f"    finite differences: {_number(r)}\n"
         f"    absolute error {e:.3g}, relative error {relative:.3g} "
         f"(allowed: atol={atol:.3g} + rtol={rtol:.3g} × |finite difference|)\n"
         f"  {int(bad.sum())} of {bad.size} elements out of tolerance"
     )
 
 
-def _unit_random(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Normal draws scaled to max-norm 1 (so a step of h moves no element more than h)."""
+def _number(x: Any) -> str:
+    if np.iscomplexobj(x):
+        return f"{x.real:.10g}{x.imag:+.10g}j"
+    return f"{x:.10g}"
+
+
+def _unit_random(rng: np.random.Generator, shape: tuple[int, ...],
+                 complex_: bool = False) -> np.ndarray:
+    """Normal draws scaled to max-norm 1 (so a step of h moves no element more than h);
+    complex ones (independent real and imaginary parts) for a complex argument."""
     draw = rng.standard_normal(shape)
+    if complex_:
+        draw = draw + 1j * rng.standard_normal(shape)
     peak = np.max(np.abs(draw)) if draw.size else 0.0
     return draw / peak if peak > 0 else draw
 
@@ -162,8 +196,11 @@ def check_grad(
     """Check f's derivatives against central finite differences; raise AssertionError if off.
 
     ∂⟨u, f(x)⟩/∂x from autodiff must match (s(x+h) − s(x−h)) / 2h element by element, for
-    every floating argument (numbers, float arrays, Values; integers, booleans, integer or
-    boolean arrays and other objects are passed through unchanged as constants).
+    every floating or complex argument (numbers, float or complex arrays, Values; integers,
+    booleans, integer or boolean arrays and other objects are passed through unchanged as
+    constants). A complex argument z = x + iy is checked along x and along y: autodiff's
+    gradient ∂s/∂x + i ∂s/∂y (PyTorch's convention) against both differences; a complex
+    output is reduced as s = Σ Re(ū f) with a random complex u.
 
     Args:
         f: written with Value-aware code; called with Values, returns a Value (any shape).
@@ -206,7 +243,8 @@ def check_grad(
         name = arg.name if isinstance(arg, Value) else None
         data_of_arg = raw(arg)
         keep_dtype = isinstance(data_of_arg, (np.ndarray, np.generic))
-        data = np.array(data_of_arg, dtype=None if keep_dtype else np.float64)
+        default = np.complex128 if np.iscomplexobj(data_of_arg) else np.float64
+        data = np.array(data_of_arg, dtype=None if keep_dtype else default)
         is_float_scalar = data.ndim == 0 and data.dtype == np.float64
         arguments.append(_Argument(position, data, is_float_scalar, name))
     if not arguments:
@@ -234,20 +272,29 @@ def check_grad(
     out = call(*[Value(x, requires_grad=False) for x in point])
     out_data = np.asarray(raw(out))
     rng = np.random.default_rng(seed)
-    cotangent = np.ones(()) if out_data.ndim == 0 else rng.standard_normal(out_data.shape)
-    cotangent = cotangent.astype(out_data.dtype if out_data.dtype.kind == "f" else np.float64)
+    if out_data.dtype.kind == "c":  # s = Σ Re(ū f): a random complex u
+        cotangent = (rng.standard_normal(out_data.shape)
+                     + 1j * rng.standard_normal(out_data.shape)).astype(out_data.dtype)
+    else:
+        cotangent = np.ones(()) if out_data.ndim == 0 else rng.standard_normal(out_data.shape)
+        cotangent = cotangent.astype(out_data.dtype if out_data.dtype.kind == "f"
+                                     else np.float64)
 
     def output64(xs: Sequence[np.ndarray]) -> np.ndarray:
-        """f at float64 arguments, as given by f (its dtype shows f's own precision)."""
-        result = call(*[Value(a.as_input(x, np.float64), requires_grad=False)
+        """f at float64 (complex128) arguments, as given by f (its dtype shows f's own
+        precision)."""
+        result = call(*[Value(a.as_input(x, a.wide), requires_grad=False)
                         for a, x in zip(arguments, xs, strict=True)])
         return np.asarray(raw(result))
 
     def reduced64(xs: Sequence[np.ndarray]) -> float:
-        """s(x) = ⟨u, f(x)⟩ evaluated with float64 arguments."""
-        return float(np.sum(output64(xs).astype(np.float64) * cotangent))
+        """s(x) = Σ Re(ū f(x)) evaluated with float64 (complex128) arguments."""
+        value = output64(xs)
+        if value.dtype.kind == "c" or cotangent.dtype.kind == "c":
+            return float(np.sum((np.conj(cotangent) * value).real))
+        return float(np.sum(value.astype(np.float64) * cotangent))
 
-    base64 = [a.data.astype(np.float64) for a in arguments]
+    base64 = [a.data.astype(a.wide) for a in arguments]
     out64 = output64(base64)
     if out64.dtype.kind in "fc" and not np.isfinite(out64).all():
         where = np.argwhere(~np.isfinite(out64))
@@ -260,7 +307,7 @@ def check_grad(
     # The gradient under test is float32 work if any argument is float32. The finite
     # differences are float32 work if f returns float32 even for float64 arguments, and
     # are treated as such for float32 arguments too (f may cast back to its inputs' dtype).
-    computes_in_float32 = out64.dtype.kind == "f" and out64.dtype.itemsize < 8
+    computes_in_float32 = out64.dtype.kind in "fc" and _precision(out64.dtype) == "float32"
     precision = "float64"
     if any(_precision(a.data.dtype) == "float32" for a in arguments):
         precision = "float32"
@@ -269,7 +316,8 @@ def check_grad(
     # ε·Σ|uᵢ fᵢ(x)|, divided by h at order 1 and by h² at order 2. It is added to atol, so
     # a function that computes in float32 is not blamed for its differences' noise.
     unit = np.finfo(fd_precision).eps
-    magnitude = float(np.sum(np.abs(out64.astype(np.float64) * cotangent)))
+    magnitude = float(np.sum(np.abs(out64.astype(np.result_type(out64, np.float64))
+                                    * cotangent)))
 
     worst = 0.0
     for current in range(1, order + 1):
@@ -286,9 +334,10 @@ def check_grad(
                 worst = max(worst, _check_reverse(call, arguments, point, base64, cotangent,
                                                   reduced64, h, tol))
             elif current == 1:
-                worst = max(worst, _check_forward(call, arguments, point, base64,
-                                                  lambda xs: output64(xs).astype(np.float64),
-                                                  rng, h, tol))
+                worst = max(worst, _check_forward(
+                    call, arguments, point, base64,
+                    lambda xs: output64(xs).astype(np.result_type(out64, np.float64)),
+                    rng, h, tol))
             else:
                 worst = max(worst, _check_second(call, arguments, point, base64, cotangent,
                                                  reduced64, rng, h, tol, mode))
@@ -299,10 +348,58 @@ def _shape_note(argument: _Argument) -> str:
     return f"{argument.label}: shape {argument.data.shape}, dtype {argument.data.dtype}"
 
 
-def _nudged(base: list[np.ndarray], which: int, flat_index: int, step: float) -> list[np.ndarray]:
-    moved = [np.array(x, dtype=np.float64) for x in base]  # copies; 0-d stays an array
+def _nudged(base: list[np.ndarray], which: int, flat_index: int, step: complex) \
+        -> list[np.ndarray]:
+    """A copy of `base` with one element of one argument moved by `step` (h, or i·h along
+    the imaginary part of a complex argument)."""
+    moved = [np.array(x) for x in base]  # copies; 0-d stays an array
     moved[which].reshape(-1)[flat_index] += step
     return moved
+
+
+def _parts(argument: _Argument) -> tuple[complex, ...]:
+    """The unit steps along an argument's coordinates: 1, and i for a complex argument."""
+    return (1, 1j) if argument.is_complex else (1,)
+
+
+def _real_pairs(call: Callable, arguments: list[_Argument]) -> Callable:
+    """`call` as a function of real arguments: each complex argument z as its pair (x, y),
+    z = x + iy (forward mode differentiates through this)."""
+
+    def call_with_pairs(*parts: Any) -> Any:
+        rebuilt, position = [], 0
+        for argument in arguments:
+            if argument.is_complex:
+                x, y = parts[position], parts[position + 1]
+                rebuilt.append(x + y * 1j)
+                position += 2
+            else:
+                rebuilt.append(parts[position])
+                position += 1
+        return call(*rebuilt)
+
+    return call_with_pairs
+
+
+def _split_pairs(arguments: list[_Argument], xs: Sequence[Any]) -> list[Any]:
+    """Arrays for `_real_pairs`: each complex one split into its real and imaginary parts."""
+    split: list[Any] = []
+    for argument, x in zip(arguments, xs, strict=True):
+        if argument.is_complex:
+            x = np.asarray(x)
+            split += [np.array(x.real), np.array(x.imag)]
+        else:
+            split.append(x)
+    return split
+
+
+def _jvp(call: Callable, arguments: list[_Argument], point: list[Any],
+         tangents: list[Any]) -> Any:
+    """autodiff.jvp of `call`; complex arguments go in as real pairs (x, y)."""
+    if not any(a.is_complex for a in arguments):
+        return autodiff.jvp(call, point, tangents)[1]
+    return autodiff.jvp(_real_pairs(call, arguments), _split_pairs(arguments, point),
+                        _split_pairs(arguments, tangents))[1]
 
 
 def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol) -> float:
@@ -310,12 +407,13 @@ def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol)
     gradients = pullback(cotangent)
     worst = 0.0
     for which, argument in enumerate(arguments):
-        reference = np.empty(argument.data.size)
-        for k in range(argument.data.size):
-            up = reduced64(_nudged(base64, which, k, h))
-            down = reduced64(_nudged(base64, which, k, -h))
-            reference[k] = (up - down) / (2 * h)
-        computed = np.asarray(gradients[which], dtype=np.float64)
+        reference = np.zeros(argument.data.size, dtype=argument.wide)
+        for unit in _parts(argument):
+            for k in range(argument.data.size):
+                up = reduced64(_nudged(base64, which, k, unit * h))
+                down = reduced64(_nudged(base64, which, k, -unit * h))
+                reference[k] += unit * (up - down) / (2 * h)
+        computed = np.asarray(gradients[which])
         what = f"{_describe_mode('rev', 1)} of {argument.label}"
         worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
                                     what, _shape_note(argument)))
@@ -325,12 +423,11 @@ def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol)
 def _check_forward(call, arguments, point, base64, output64, rng, h, tol) -> float:
     worst = 0.0
     for which, argument in enumerate(arguments):
-        direction = _unit_random(rng, argument.data.shape)
-        tangents = [np.zeros(a.data.shape) for a in arguments]
+        direction = _unit_random(rng, argument.data.shape, argument.is_complex)
+        tangents = [np.zeros(a.data.shape, dtype=a.wide) for a in arguments]
         tangents[which] = direction
-        _, computed = autodiff.jvp(
-            call, point, [a.as_input(t) for a, t in zip(arguments, tangents, strict=True)]
-        )
+        computed = _jvp(call, arguments, point,
+                        [a.as_input(t) for a, t in zip(arguments, tangents, strict=True)])
         up = output64([x + h * t for x, t in zip(base64, tangents, strict=True)])
         down = output64([x - h * t for x, t in zip(base64, tangents, strict=True)])
         reference = (up - down) / (2 * h)
@@ -342,7 +439,7 @@ def _check_forward(call, arguments, point, base64, output64, rng, h, tol) -> flo
 
 def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, tol,
                   mode) -> float:
-    directions = [_unit_random(rng, a.data.shape) for a in arguments]
+    directions = [_unit_random(rng, a.data.shape, a.is_complex) for a in arguments]
 
     def gradient(*xs: Any) -> tuple[Any, ...]:
         _, pullback = autodiff.vjp(call, *xs)
@@ -353,7 +450,8 @@ def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, 
         def directional(*xs: Any) -> Any:
             total = Value(0.0, requires_grad=False)
             for g, v, a in zip(gradient(*xs), directions, arguments, strict=True):
-                total = total + (g * v.astype(a.data.dtype)).sum().astype(np.float64)
+                # Σ Re(G v̄) = ∇s·v (astype to float64 keeps the real part)
+                total = total + (g * np.conj(v).astype(a.data.dtype)).sum().astype(np.float64)
             return total
 
         _, pullback = autodiff.vjp(directional, *point)
@@ -362,23 +460,23 @@ def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, 
         tangents = [a.as_input(v) for a, v in zip(arguments, directions, strict=True)]
         products = []
         for which in range(len(arguments)):
-            _, product = autodiff.jvp(lambda *xs, which=which: gradient(*xs)[which],
-                                      point, tangents)
-            products.append(product)
+            products.append(_jvp(lambda *xs, which=which: gradient(*xs)[which], arguments,
+                                 point, tangents))
 
     shifted_up = [x + h * v for x, v in zip(base64, directions, strict=True)]
     shifted_down = [x - h * v for x, v in zip(base64, directions, strict=True)]
     worst = 0.0
     for which, argument in enumerate(arguments):
-        reference = np.empty(argument.data.size)
-        for k in range(argument.data.size):
-            reference[k] = (
-                reduced64(_nudged(shifted_up, which, k, h))
-                - reduced64(_nudged(shifted_down, which, k, h))
-                - reduced64(_nudged(shifted_up, which, k, -h))
-                + reduced64(_nudged(shifted_down, which, k, -h))
-            ) / (4 * h * h)
-        computed = np.asarray(raw(products[which]), dtype=np.float64)
+        reference = np.zeros(argument.data.size, dtype=argument.wide)
+        for unit in _parts(argument):
+            for k in range(argument.data.size):
+                reference[k] += unit * (
+                    reduced64(_nudged(shifted_up, which, k, unit * h))
+                    - reduced64(_nudged(shifted_down, which, k, unit * h))
+                    - reduced64(_nudged(shifted_up, which, k, -unit * h))
+                    + reduced64(_nudged(shifted_down, which, k, -unit * h))
+                ) / (4 * h * h)
+        computed = np.asarray(raw(products[which]))
         what = f"{_describe_mode(mode, 2)} of {argument.label}"
         worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
                                     what, _shape_note(argument)

@@ -4,7 +4,7 @@
   nan/inf, optionally kept away from kinks and free of ties).
 * `broadcastable_shapes(n)`: n shapes that broadcast together.
 * `values(shape, dtype, ...)`: `Value`s holding such arrays.
-* `graphs(ops, max_depth)`: random compositions of the built-in operations over a few
+* `graphs(ops, max_depth)`: random compositions of the op table's operations over a few
   inputs, with every operation's input kept inside its domain (`Graph` objects: call them
   on their `.args`, or hand both to `check_grad`).
 
@@ -19,10 +19,11 @@
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -192,403 +193,6 @@ def values(
                   distinct=distinct).map(lambda data: Value(data, requires_grad=requires_grad))
 
 
-# --------------------------------------------------------------------------- graphs
-
-GRAPH_OPS = (
-    "add", "subtract", "multiply", "divide", "power", "power_value", "negative", "matmul",
-    "relu", "tanh", "sigmoid", "exp", "log", "sqrt", "abs", "sin", "cos",
-    "sum", "mean", "max", "min", "reshape", "transpose", "softmax", "log_softmax",
-    "logsumexp", "clip", "getitem", "concatenate", "stack", "where", "maximum", "minimum",
-    "astype",
-)
-
-_KINK_MARGIN = 0.1      # distance kept from kinks and ties
-_POSITIVE_MIN = 0.3     # smallest input to log, sqrt, fractional powers, denominators
-_LARGEST = 10.0         # every intermediate stays within ±_LARGEST
-
-
-@dataclass(frozen=True)
-class _Step:
-    target: str
-    op: str
-    operands: tuple[str, ...]
-    params: dict = field(default_factory=dict)
-    text: str = ""
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, np.ndarray):
-        return np.array2string(x, separator=", ", max_line_width=10_000, threshold=10_000,
-                               floatmode="unique")  # digits enough to round-trip
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    return repr(x)
-
-
-def _matrix_transpose_axes(ndim: int) -> tuple[int, ...]:
-    return (*range(ndim - 2), ndim - 1, ndim - 2)
-
-
-def _apply(step: _Step, env: dict[str, Any]) -> Any:
-    a, *rest = (env[name] for name in step.operands)
-    b = rest[0] if rest else None
-    p = step.params
-    op = step.op
-    if op == "add":
-        return a + b
-    if op == "subtract":
-        return a - b
-    if op == "multiply":
-        return a * b
-    if op == "divide":
-        return a / b
-    if op in ("power", "power_value"):
-        return a ** (p["exponent"] if op == "power" else b)
-    if op == "negative":
-        return -a
-    if op == "matmul":
-        return a @ (b if b.ndim == 1 else b.transpose(*_matrix_transpose_axes(b.ndim)))
-    if op in ("relu", "tanh", "sigmoid", "exp", "log", "sqrt", "abs", "sin", "cos"):
-        return getattr(a, op)()
-    if op in ("sum", "mean", "max", "min", "logsumexp"):
-        return getattr(a, op)(axis=p["axis"], keepdims=p["keepdims"])
-    if op in ("softmax", "log_softmax"):
-        return getattr(a, op)(axis=p["axis"])
-    if op == "reshape":
-        return a.reshape(*p["shape"])
-    if op == "transpose":
-        return a.T if p["axes"] is None else a.transpose(*p["axes"])
-    if op == "getitem":
-        return a[p["index"]]
-    if op == "concatenate":
-        return autodiff.concatenate([a, b], axis=p["axis"])
-    if op == "stack":
-        return autodiff.stack([a, b], axis=p["axis"])
-    if op == "where":
-        return autodiff.where(p["condition"], a, b)
-    if op == "maximum":
-        return autodiff.maximum(a, b)
-    if op == "minimum":
-        return autodiff.minimum(a, b)
-    if op == "clip":
-        return a.clip(p["lo"], p["hi"])
-    if op == "astype":
-        return a.astype(np.float64)
-    raise ValueError(f"unknown graph op {op!r}")
-
-
-class Graph:
-    """A random composition of built-in operations: callable, with the point to test at.
-
-    `graph(*graph.args)` evaluates it (with Values or arrays); `graph.args` are the drawn
-    inputs (numpy arrays), `graph.ops` the operations used in order, `graph.steps` the
-    program's lines, and `repr(graph)` is that program as Python source (with the inputs),
-    which is what hypothesis prints for a failing example.
-    """
-
-    def __init__(self, inputs: tuple[np.ndarray, ...], steps: tuple[_Step, ...]) -> None:
-        self.args = inputs
-        self.steps = steps
-
-    @property
-    def ops(self) -> tuple[str, ...]:
-        return tuple(step.op for step in self.steps)
-
-    def __call__(self, *args: Any) -> Value:
-        values = self.intermediates(*args)
-        return values[self.steps[-1].target] if self.steps else values["x0"]
-
-    def intermediates(self, *args: Any) -> dict[str, Value]:
-        """Every named value of the program (`x0`…, `t1`…) evaluated at `args`."""
-        if len(args) != len(self.args):
-            raise TypeError(f"this graph takes {len(self.args)} inputs, got {len(args)}")
-        env = {f"x{i}": a if isinstance(a, Value) else Value(a, requires_grad=False)
-               for i, a in enumerate(args)}
-        for step in self.steps:
-            env[step.target] = _apply(step, env)
-        return env
-
-    def __repr__(self) -> str:
-        names = ", ".join(f"x{i}" for i in range(len(self.args)))
-        lines = [f"def graph({names}):"]
-        lines += [f"    {step.target} = {step.text}" for step in self.steps]
-        lines.append(f"    return {self.steps[-1].target if self.steps else 'x0'}")
-        for i, x in enumerate(self.args):
-            lines.append(f"x{i} = np.array({_fmt(x)}, dtype=np.{x.dtype})")
-        return "\n".join(lines)
-
-
-def _broadcasts(*shapes_: tuple[int, ...]) -> bool:
-    try:
-        np.broadcast_shapes(*shapes_)
-    except ValueError:
-        return False
-    return True
-
-
-def _axis_text(params: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in params.items())
-
-
-def _top_gap(x: np.ndarray, axis: Any, largest: bool) -> float:
-    """Smallest distance between the extremum and the runner-up along `axis`."""
-    x = np.asarray(x)
-    if axis is None:
-        x, axis = x.reshape(-1), 0
-    elif isinstance(axis, tuple):  # gather the reduced axes into one trailing axis
-        axes = [a % x.ndim for a in axis]
-        x = np.moveaxis(x, axes, range(-len(axes), 0))
-        x, axis = x.reshape(*x.shape[: x.ndim - len(axes)], -1), -1
-    if x.shape[axis] < 2:
-        return np.inf
-    ordered = np.sort(x if largest else -x, axis=axis)
-    top = np.take(ordered, -1, axis=axis)
-    second = np.take(ordered, -2, axis=axis)
-    return float(np.min(top - second))
-
-
-class _Builder:
-    """Proposes one step at a time, using the concrete values at the drawn inputs."""
-
-    def __init__(self, draw, pool: dict[str, np.ndarray]) -> None:
-        self.draw = draw
-        self.pool = pool  # name → float64 value at the drawn inputs
-
-    def _partner(self, name: str, accept: Callable[[np.ndarray], bool]) -> str | None:
-        a = self.pool[name]
-        options = [n for n, v in self.pool.items() if _broadcasts(a.shape, v.shape) and accept(v)]
-        return self.draw(st.sampled_from(options)) if options else None
-
-    def _axis(self, ndim: int, allow_none: bool = True) -> Any:
-        choices: list[Any] = [None] if allow_none else []
-        choices += list(range(ndim)) + [-1] * (ndim > 0)
-        if ndim >= 2 and allow_none:
-            choices.append((0, ndim - 1))
-        return self.draw(st.sampled_from(choices))
-
-    def propose(self, op: str, name: str) -> tuple[tuple[str, ...], dict, str] | None:
-        a = self.pool[name]
-        draw = self.draw
-        binary = {"add": "+", "subtract": "-", "multiply": "*"}
-        if op in binary:
-            other = self._partner(name, lambda v: True)
-            return (name, other), {}, f"{name} {binary[op]} {other}"
-        if op == "divide":
-            other = self._partner(name, lambda v: np.min(np.abs(v)) >= _POSITIVE_MIN)
-            return None if other is None else ((name, other), {}, f"{name} / {other}")
-        if op == "power":
-            exponent = draw(st.sampled_from([2, 3, 0.5, 1.5, -1, -0.5]))
-            if not isinstance(exponent, int) or exponent < 0:
-                if np.min(a) < _POSITIVE_MIN:
-                    return None
-            return (name,), {"exponent": exponent}, f"{name} ** {exponent}"
-        if op == "power_value":
-            if np.min(a) < _POSITIVE_MIN:
-                return None
-            if np.max(a) > 4:
-                return None
-            other = self._partner(name, lambda v: np.max(np.abs(v)) <= 2)
-            return None if other is None else ((name, other), {}, f"{name} ** {other}")
-        if op == "negative":
-            return (name,), {}, f"-{name}"
-        if op == "matmul":
-            if a.ndim == 0:
-                return None
-            same = [n for n, v in self.pool.items() if v.shape == a.shape]
-            other = draw(st.sampled_from(same))
-            if a.ndim == 1:
-                return (name, other), {}, f"{name} @ {other}"
-            if a.ndim == 2:
-                return (name, other), {}, f"{name} @ {other}.T"
-            axes = _matrix_transpose_axes(a.ndim)
-            return (name, other), {}, f"{name} @ {other}.transpose{axes}"
-        if op in ("relu", "abs"):
-            if np.min(np.abs(a)) < _KINK_MARGIN:
-                return None
-            return (name,), {}, f"{name}.{op}()"
-        if op in ("log", "sqrt"):
-            if np.min(a) < _POSITIVE_MIN:
-                return None
-            return (name,), {}, f"{name}.{op}()"
-        if op == "exp":
-            if np.max(a) > 2:
-                return None
-            return (name,), {}, f"{name}.exp()"
-        if op in ("sin", "cos") and np.max(np.abs(a)) > 5:
-            return None
-        if op in ("tanh", "sigmoid", "sin", "cos"):
-            return (name,), {}, f"{name}.{op}()"
-        if op in ("sum", "mean", "max", "min", "logsumexp"):
-            params = {"axis": self._axis(a.ndim), "keepdims": draw(st.booleans())}
-            if op in ("max", "min") and _top_gap(a, params["axis"], op == "max") < _KINK_MARGIN:
-                return None
-            return (name,), params, f"{name}.{op}({_axis_text(params)})"
-        if op in ("softmax", "log_softmax"):
-            if a.ndim == 0:
-                return None
-            params = {"axis": self._axis(a.ndim, allow_none=False)}
-            return (name,), params, f"{name}.{op}({_axis_text(params)})"
-        if op == "reshape":
-            targets = {(a.size,), (1, *a.shape), (*a.shape, 1), a.shape[::-1]}
-            shape = draw(st.sampled_from(sorted(targets)))
-            return (name,), {"shape": shape}, f"{name}.reshape{shape}"
-        if op == "transpose":
-            if a.ndim < 2:
-                return None
-            axes = draw(st.one_of(st.none(), st.permutations(range(a.ndim)).map(tuple)))
-            text = f"{name}.T" if axes is None else f"{name}.transpose{axes}"
-            return (name,), {"axes": axes}, text
-        if op == "getitem":
-            if a.ndim == 0:
-                return None
-            index = self._index(a.shape)
-            return (name,), {"index": index}, f"{name}[{_index_text(index)}]"
-        if op in ("concatenate", "stack"):
-            if op == "concatenate" and a.ndim == 0:
-                return None
-            same = [n for n, v in self.pool.items() if v.shape == a.shape]
-            other = draw(st.sampled_from(same))
-            axis = draw(st.integers(0, a.ndim - 1 if op == "concatenate" else a.ndim))
-            return (name, other), {"axis": axis}, \
-                f"autodiff.{op}([{name}, {other}], axis={axis})"
-        if op == "where":
-            other = self._partner(name, lambda v: True)
-            shape = np.broadcast_shapes(a.shape, self.pool[other].shape)
-            condition = draw(hnp.arrays(np.bool_, shape))
-            return (name, other), {"condition": condition}, \
-                f"autodiff.where({_fmt(condition)}, {name}, {other})"
-        if op in ("maximum", "minimum"):
-            other = self._partner(name, lambda v: np.min(np.abs(
-                np.broadcast_to(a, np.broadcast_shapes(a.shape, v.shape)) - v)) >= _KINK_MARGIN)
-            return None if other is None else ((name, other), {}, f"autodiff.{op}({name}, {other})")
-        if op == "clip":
-            ordered = np.unique(a)
-            cuts = [float(ordered[0]) - 1.0, float(ordered[-1]) + 1.0]
-            cuts += [float(lo + hi) / 2 for lo, hi in itertools.pairwise(ordered)
-                     if hi - lo >= 2 * _KINK_MARGIN]
-            cuts = sorted(round(c, 3) for c in cuts)
-            lo = draw(st.sampled_from([None, *cuts[:-1]]))
-            hi = draw(st.sampled_from([None] + [c for c in cuts if lo is None or c > lo]))
-            if lo is None and hi is None:
-                return None
-            params = {"lo": lo, "hi": hi}
-            return (name,), params, f"{name}.clip({lo!r}, {hi!r})"
-        if op == "astype":
-            return (name,), {}, f"{name}.astype(np.float64)"
-        raise ValueError(f"graphs: unknown op {op!r}; choose from {GRAPH_OPS}")
-
-    def _index(self, shape: tuple[int, ...]) -> Any:
-        draw = self.draw
-        kind = draw(st.sampled_from(["int", "slice", "none_ellipsis", "int_array", "mask"]))
-        n = shape[0]
-        if kind == "int":
-            return draw(st.integers(-n, n - 1))
-        if kind == "slice":
-            start = draw(st.integers(0, n - 1))
-            stop = draw(st.integers(start + 1, n))
-            step = draw(st.integers(1, 2))
-            return slice(start, stop, step)
-        if kind == "none_ellipsis":
-            return (None, Ellipsis, draw(st.integers(0, shape[-1] - 1)))
-        if kind == "int_array":
-            picks = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4))
-            return np.array(picks + picks[:1])  # at least one repeated index
-        mask = draw(hnp.arrays(np.bool_, shape))
-        if not mask.any():
-            mask.reshape(-1)[0] = True
-        return mask
-
-
-def _index_text(index: Any) -> str:
-    parts = index if isinstance(index, tuple) else (index,)
-    text = []
-    for p in parts:
-        if p is None:
-            text.append("None")
-        elif p is Ellipsis:
-            text.append("...")
-        elif isinstance(p, slice):
-            text.append(f"{p.start}:{p.stop}:{p.step}")
-        else:
-            text.append(_fmt(p))
-    return ", ".join(text)
-
-
-def graphs(
-    ops: Sequence[str] | None = None,
-    max_depth: int = 4,
-    *,
-    min_depth: int = 1,
-    max_inputs: int = 3,
-    dtype: DtypeLike = np.float64,
-    max_dims: int = 3,
-    max_side: int = 3,
-) -> st.SearchStrategy[Graph]:
-    """Random `Graph`s: `min_depth` to `max_depth` operations drawn from `ops` (default:
-    all of `GRAPH_OPS`), chained so that each consumes the previous result (and, for binary
-    ops, any earlier value), over 1 to `max_inputs` inputs of mutually broadcastable shapes
-    (at most `max_dims` axes of at most `max_side` elements), of `dtype` (or a strategy of
-    dtypes). A step whose op cannot apply to the current values (log of a negative, say)
-    is replaced by another op from `ops`; if none applies the graph is shorter.
-
-    Domains are kept valid at the drawn inputs with room to spare for finite differences:
-    log, sqrt, fractional powers and denominators see inputs ≥ 0.3; relu and abs inputs stay
-    ≥ 0.1 from 0; max/min keep the winner ≥ 0.1 from the runner-up; maximum/minimum
-    operands differ by ≥ 0.1; clip bounds sit ≥ 0.1 from every element; exp sees inputs
-    ≤ 2, sin and cos inputs within ±5, a Value exponent bases ≤ 4 and exponents within ±2;
-    every intermediate stays within ±10 (so derivatives stay moderate and finite
-    differences accurate). Index arrays always repeat an index.
-    """
-    ops = tuple(GRAPH_OPS if ops is None else ops)
-    unknown = sorted(set(ops) - set(GRAPH_OPS))
-    if unknown or not ops:
-        raise ValueError(f"graphs: unknown ops {unknown}; choose from {GRAPH_OPS}")
-    if not 1 <= min_depth <= max_depth or max_inputs < 1:
-        raise ValueError(f"graphs: need 1 ≤ min_depth ≤ max_depth and max_inputs ≥ 1, got "
-                         f"min_depth={min_depth}, max_depth={max_depth}, "
-                         f"max_inputs={max_inputs}")
-    return _graphs(ops, min_depth, max_depth, max_inputs, dtype, max_dims, max_side)
-
-
-@st.composite
-def _graphs(draw, ops, min_depth, max_depth, max_inputs, dtype, max_dims, max_side) -> Graph:
-    n_inputs = draw(st.integers(1, max_inputs))
-    input_shapes = draw(broadcastable_shapes(n_inputs, max_dims=max_dims, max_side=max_side))
-    dtype = draw(_dtype_strategy(dtype))
-    inputs = []
-    for shape in input_shapes:
-        positive = draw(st.booleans())
-        low, avoid = (0.5, ()) if positive else (-2.0, (0.0,))
-        inputs.append(draw(arrays(shape, dtype, low=low, high=2.0, avoid=avoid,
-                                  margin=0.2, distinct=True)))
-    pool = {f"x{i}": x.astype(np.float64) for i, x in enumerate(inputs)}
-    env = {f"x{i}": Value(x, requires_grad=False) for i, x in enumerate(inputs)}
-    builder = _Builder(draw, pool)
-    steps: list[_Step] = []
-    head = "x0"
-    depth = draw(st.integers(min_depth, max_depth))
-    for _ in range(depth):
-        # try the ops in a drawn order until one fits the current values
-        for op in draw(st.permutations(ops)):
-            proposal = builder.propose(op, head)
-            if proposal is None:
-                continue
-            operands, params, text = proposal
-            step = _Step(f"t{len(steps) + 1}", op, operands, params, text)
-            with autodiff.no_grad():
-                result = _apply(step, env)
-            data = np.asarray(result.data, dtype=np.float64)
-            if data.size == 0 or not np.all(np.isfinite(data)) or np.max(np.abs(data)) > _LARGEST:
-                continue
-            env[step.target] = result
-            pool[step.target] = data
-            steps.append(step)
-            head = step.target
-            break
-    assume(steps)
-    return Graph(tuple(inputs), tuple(steps))
-
-
 # --------------------------------------------------------------------------- the op table
 
 # Array domains named by the op table's `cases` (see autodiff/ops/table.py).
@@ -630,7 +234,7 @@ class CaseGenerator:
         if self.dtype.kind == "c":
             y = self._draw(arrays(shape, real_dtype, **DOMAINS[domain]))
             angle = np.pi / 8 if domain in ("positive", "above_one") else 1.0
-            return (x + 1j * angle * y * 0.5).astype(self.dtype)
+            return np.asarray(x + 1j * angle * y * 0.5, dtype=self.dtype)  # 0-d: an array
         return x
 
     def axis(self, ndim: int, none: bool = True, several: bool = True) -> Any:
@@ -670,3 +274,429 @@ class CaseGenerator:
 def op_cases(draw, entry: Any, dtype: Any) -> tuple[tuple, dict]:
     """(args, kwargs) for calling an op table entry, drawn by its `cases`."""
     return entry.cases(CaseGenerator(draw, dtype))
+
+
+# --------------------------------------------------------------------------- graphs
+#
+# Random compositions derived from the op table: each step picks an entry, draws its
+# arguments with the entry's `cases` (through a CaseGenerator that prefers the shapes of the
+# values computed so far), and feeds the previous result in place of one drawn array of the
+# same shape, squashed smoothly into the domain that array was drawn from (and, sometimes,
+# an earlier value in place of another). When no drawn array fits, the step's result is
+# combined with the previous one by broadcasting arithmetic instead.
+
+_LARGEST = 10.0  # every intermediate stays within ±_LARGEST
+_ATTEMPTS = 12   # operations tried per step before the graph stops growing
+
+
+def _graph_ops() -> tuple[str, ...]:
+    from autodiff.ops.table import TABLE
+
+    return tuple(name for name, entry in TABLE.items()
+                 if entry.cases is not None and "float64" in entry.dtypes)
+
+
+GRAPH_OPS = _graph_ops()  # the op table's entries usable in graphs (as at import)
+
+
+def _numbers(x: Any) -> str:
+    """repr of numbers or nested lists of them, nan and inf spelled np.nan and np.inf."""
+    return re.sub(r"\b(nan|inf)\b", r"np.\1", repr(x))
+
+
+def _literal(x: Any) -> str:
+    """Python source that evaluates to `x` (with `np` in scope); floats round-trip."""
+    if isinstance(x, np.ndarray):
+        if x.dtype == np.bool_:
+            return f"np.array({x.tolist()!r})"
+        return f"np.array({_numbers(x.tolist())}, dtype=np.{x.dtype})"
+    if isinstance(x, (float, complex)):
+        return _numbers(x)
+    if isinstance(x, np.dtype):
+        return f"np.dtype({str(x)!r})"
+    if isinstance(x, type) and issubclass(x, np.generic):
+        return f"np.{x.__name__}"
+    if isinstance(x, np.generic):
+        return f"np.{type(x).__name__}({_numbers(x.item())})"
+    if isinstance(x, list):
+        return "[" + ", ".join(_literal(item) for item in x) + "]"
+    if isinstance(x, tuple):
+        items = ", ".join(_literal(item) for item in x)
+        return f"({items},)" if len(x) == 1 else f"({items})"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in x.items()) + "}"
+    return repr(x)
+
+
+@dataclass(frozen=True, eq=False)
+class _Feed:
+    """An earlier value `source` squashed into the domain an argument was drawn from:
+    `scale · tanh(source / width) + offset`, symmetrised for symmetric matrices. For
+    "distinct" and matrix domains the offset is the drawn array, only nudged."""
+
+    source: str
+    domain: str
+    scale: float
+    width: float
+    offset: Any  # a float, or the drawn array
+    symmetric: bool = False
+
+    def __call__(self, env: dict[str, Any]) -> Value:
+        t = np.tanh(env[self.source] / self.width)
+        if self.symmetric:
+            t = (t + t.T) / 2
+        return self.scale * t + self.offset
+
+    @property
+    def text(self) -> str:
+        inner = self.source if self.width == 1 else f"{self.source} / {self.width!r}"
+        t = f"np.tanh({inner})"
+        if self.symmetric:
+            t = f"({t} + {t}.T) / 2"
+        scaled = f"{self.scale!r} * {t}"
+        if isinstance(self.offset, float) and self.offset == 0:
+            return scaled
+        return f"{scaled} + {_literal(self.offset)}"
+
+
+_SYMMETRIC = ("matrix:symmetric", "matrix:spd")
+
+
+def _feed_for(source: str, domain: str, drawn: np.ndarray, draw: Callable) -> _Feed | None:
+    """`source` squashed into `domain` (one of DOMAINS, or a matrix kind) with room to spare
+    for finite differences; None for a domain this does not know."""
+    if domain in ("any", "matrix:any"):
+        return _Feed(source, domain, 1.9, 2.0, 0.0)          # (−1.9, 1.9)
+    if domain == "positive":
+        return _Feed(source, domain, 1.2, 2.0, 1.75)         # (0.55, 2.95)
+    if domain == "unit":
+        return _Feed(source, domain, 0.85, 1.0, 0.0)         # (−0.85, 0.85)
+    if domain == "above_one":
+        return _Feed(source, domain, 0.9, 2.0, 2.05)         # (1.15, 2.95)
+    if domain == "nonzero":
+        sign = draw(st.sampled_from([1.0, -1.0]))
+        return _Feed(source, domain, 0.7 * sign, 2.0, 1.25 * sign)  # ±(0.55, 1.95)
+    if domain == "smooth":  # inside one cell between half-integers, ≥ 0.15 from its ends
+        cell = draw(st.sampled_from([0.0, -0.5, 0.5, -1.0, 1.0, -1.5, -2.0, 1.5]))
+        return _Feed(source, domain, 0.1, 1.0, cell + 0.25)
+    if domain == "distinct":  # neighbours stay at least half their smallest gap apart
+        flat = np.sort(np.asarray(drawn, dtype=np.float64).reshape(-1))
+        gap = float(np.min(np.diff(flat))) if flat.size > 1 else 1.0
+        return _Feed(source, domain, float(f"{min(0.25 * gap, 0.5):.2g}"), 1.0, drawn)
+    if domain == "matrix:invertible" or domain in _SYMMETRIC:
+        if np.ndim(drawn) != 2:
+            return None
+        scale = 0.2 if domain == "matrix:invertible" else 0.3  # below the diagonal boost
+        return _Feed(source, domain, scale, 1.0, drawn, symmetric=domain in _SYMMETRIC)
+    return None
+
+
+class _GraphCaseGenerator(CaseGenerator):
+    """A CaseGenerator that prefers the shapes of the values computed so far (the previous
+    result's first) and records the domain of each array it returns."""
+
+    def __init__(self, draw: Callable, dtype: Any, preferred: list[tuple[int, ...]]) -> None:
+        super().__init__(draw, dtype)
+        self.preferred = preferred
+        self.domains: dict[int, tuple[np.ndarray, str]] = {}
+
+    def shape(self, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
+              max_side: int = 4) -> tuple[int, ...]:
+        fitting = [s for s in self.preferred if min_dims <= len(s) <= max_dims
+                   and all(min_side <= n <= max_side for n in s)]
+        pick = self._draw(st.integers(0, 3))
+        if fitting and pick < 3:  # mostly an existing shape, the previous result's first
+            return fitting[min(pick, len(fitting) - 1)]
+        return super().shape(min_dims, max_dims, min_side, max_side)
+
+    def shapes(self, n: int, min_dims: int = 0, max_dims: int = 3) -> tuple[tuple[int, ...], ...]:
+        head = self.preferred[0]
+        if not min_dims <= len(head) <= max_dims or max(head, default=1) > 4 \
+                or self._draw(st.integers(0, 3)) == 3:
+            return super().shapes(n, min_dims, max_dims)
+        drawn = self._draw(hnp.mutually_broadcastable_shapes(
+            num_shapes=n, base_shape=head, min_dims=min_dims, max_dims=max_dims, max_side=4))
+        result = list(drawn.input_shapes)
+        result[self._draw(st.integers(0, n - 1))] = head
+        return tuple(result)
+
+    def array(self, shape: tuple[int, ...] | int = (), domain: str = "any") -> np.ndarray:
+        x = super().array(shape, domain)
+        self.domains[id(x)] = (x, domain)
+        return x
+
+    def matrix(self, rows: int, cols: int | None = None, kind: str = "any") -> np.ndarray:
+        m = super().matrix(rows, cols, kind)
+        self.domains[id(m)] = (m, f"matrix:{kind}")
+        return m
+
+
+def _broadcasts(*shapes_: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(*shapes_)
+    except ValueError:
+        return False
+    return True
+
+
+def _combine(result: Any, head: Any) -> Any:
+    """result + ½·tanh(head) where their shapes broadcast, else result + mean(tanh(head))."""
+    if _broadcasts(np.shape(result), np.shape(head)):
+        return result + 0.5 * np.tanh(head)
+    return result + np.mean(np.tanh(head))
+
+
+_COMBINE_SOURCE = """\
+    def _combine(result, head):
+        try:
+            np.broadcast_shapes(np.shape(result), np.shape(head))
+        except ValueError:
+            return result + np.mean(np.tanh(head))
+        return result + 0.5 * np.tanh(head)"""
+
+
+@dataclass(frozen=True, eq=False)
+class _Step:
+    """One line of a graph: `target = operation(arguments)`, possibly combined with the
+    previous result."""
+
+    target: str
+    op: str
+    args: tuple          # constants, _Feeds, and lists of them
+    kwargs: dict
+    combine: str | None  # the previous result, when no argument could take it
+    spelling: str        # how the program names the operation
+    real: bool = False   # a complex result (fft, ...) is replaced by its real part
+
+    @property
+    def feeds(self) -> list[_Feed]:
+        """The arguments computed from earlier values."""
+        return [item for arg in self.args
+                for item in (arg if isinstance(arg, list) else (arg,))
+                if isinstance(item, _Feed)]
+
+    @property
+    def operands(self) -> tuple[str, ...]:
+        """The earlier values this step reads, the previous result first."""
+        names = [feed.source for feed in self.feeds]
+        if self.combine:
+            names.insert(0, self.combine)
+        return tuple(dict.fromkeys(names))
+
+    def arguments(self, env: dict[str, Any]) -> tuple[list, dict]:
+        """The positional and keyword arguments the operation is called with."""
+        def value(x: Any) -> Any:
+            return x(env) if isinstance(x, _Feed) else x
+
+        return [[value(i) for i in a] if isinstance(a, list) else value(a)
+                for a in self.args], self.kwargs
+
+    def apply(self, env: dict[str, Any]) -> Any:
+        from autodiff.ops.table import TABLE
+
+        args, kwargs = self.arguments(env)
+        result = TABLE[self.op].implementation(*args, **kwargs)
+        if self.real:
+            result = np.real(result)
+        return result if self.combine is None else _combine(result, env[self.combine])
+
+    @property
+    def text(self) -> str:
+        def source(x: Any) -> str:
+            if isinstance(x, _Feed):
+                return x.text
+            if isinstance(x, list):
+                return "[" + ", ".join(source(i) for i in x) + "]"
+            return _literal(x)
+
+        parts = [source(a) for a in self.args]
+        parts += [f"{key}={_literal(value)}" for key, value in self.kwargs.items()]
+        call = f"{self.spelling}({', '.join(parts)})"
+        if self.real:
+            call = f"np.real({call})"
+        return call if self.combine is None else f"_combine({call}, {self.combine})"
+
+
+class Graph:
+    """A random composition of the op table's operations: callable, with the point to test.
+
+    `graph(*graph.args)` evaluates it (with Values or arrays); `graph.args` are the drawn
+    inputs (numpy arrays), `graph.ops` the operations used in order, `graph.steps` the
+    program's lines, and `repr(graph)` is that program as Python source (with the inputs),
+    which is what hypothesis prints for a failing example.
+    """
+
+    def __init__(self, inputs: tuple[np.ndarray, ...], steps: tuple[_Step, ...]) -> None:
+        self.args = inputs
+        self.steps = steps
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        return tuple(step.op for step in self.steps)
+
+    def __call__(self, *args: Any) -> Value:
+        values = self.intermediates(*args)
+        return values[self.steps[-1].target] if self.steps else values["x0"]
+
+    def intermediates(self, *args: Any) -> dict[str, Value]:
+        """Every named value of the program (`x0`…, `t1`…) evaluated at `args`."""
+        if len(args) != len(self.args):
+            raise TypeError(f"this graph takes {len(self.args)} inputs, got {len(args)}")
+        env = {f"x{i}": a if isinstance(a, Value) else Value(a, requires_grad=False)
+               for i, a in enumerate(args)}
+        for step in self.steps:
+            env[step.target] = step.apply(env)
+        return env
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"x{i}" for i in range(len(self.args)))
+        lines = [f"def graph({names}):"]
+        if any(step.combine for step in self.steps):
+            lines.append(_COMBINE_SOURCE)
+        lines += [f"    {step.target} = {step.text}" for step in self.steps]
+        lines.append(f"    return {self.steps[-1].target if self.steps else 'x0'}")
+        lines += [f"x{i} = {_literal(x)}" for i, x in enumerate(self.args)]
+        return "\n".join(lines)
+
+
+def _spelling(entry: Any, value_fed: bool) -> str:
+    """How the program calls `entry`: numpy's name when a Value is among the arguments (so
+    numpy dispatches to the entry), else autodiff's function, else the table entry."""
+    if value_fed:
+        for function in entry.numpy:
+            name = getattr(function, "__name__", "")
+            for prefix, namespace in (("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft)):
+                if getattr(namespace, name, None) is function:
+                    return f"{prefix}.{name}"
+    if getattr(autodiff, entry.name, None) is entry.implementation:
+        return f"autodiff.{entry.name}"
+    return f"autodiff.ops.table.TABLE[{entry.name!r}].implementation"
+
+
+def _propose(draw: Callable, entry: Any, dtype: Any, head: str, pool: dict[str, np.ndarray],
+             target: str) -> _Step:
+    """Draw `entry`'s arguments with its cases and feed earlier values into them."""
+    preferred = list(dict.fromkeys([pool[head].shape, *(v.shape for v in pool.values())]))
+    gen = _GraphCaseGenerator(draw, dtype, preferred)
+    args, kwargs = entry.cases(gen)
+    template = [list(a) if isinstance(a, list) else a for a in args]
+    slots = []  # (position, index in a list argument or None, drawn array, domain)
+    for position, arg in enumerate(args):
+        for index, item in (enumerate(arg) if isinstance(arg, list) else [(None, arg)]):
+            recorded = gen.domains.get(id(item))
+            if recorded is not None and recorded[0] is item:
+                slots.append((position, index, item, recorded[1]))
+
+    def put(slot: tuple, feed: _Feed) -> None:
+        position, index = slot[0], slot[1]
+        if index is None:
+            template[position] = feed
+        else:
+            template[position][index] = feed
+
+    fed_head = False
+    fitting = [slot for slot in slots if slot[2].shape == pool[head].shape]
+    if fitting:
+        slot = draw(st.sampled_from(fitting))
+        feed = _feed_for(head, slot[3], slot[2], draw)
+        if feed is not None:
+            put(slot, feed)
+            slots.remove(slot)
+            fed_head = True
+    for slot in slots:  # sometimes an earlier value in place of another drawn array
+        others = [n for n, v in pool.items() if n != head and v.shape == slot[2].shape]
+        source = draw(st.sampled_from([None, *others])) if others else None
+        feed = None if source is None else _feed_for(source, slot[3], slot[2], draw)
+        if feed is not None:
+            put(slot, feed)
+    step = _Step(target, entry.name, tuple(template), dict(kwargs),
+                 None if fed_head else head, "")
+    return _Step(step.target, step.op, step.args, step.kwargs, step.combine,
+                 _spelling(entry, bool(step.feeds)))
+
+
+def graphs(
+    ops: Sequence[str] | None = None,
+    max_depth: int = 4,
+    *,
+    min_depth: int = 1,
+    max_inputs: int = 3,
+    dtype: DtypeLike = np.float64,
+    max_dims: int = 3,
+    max_side: int = 3,
+) -> st.SearchStrategy[Graph]:
+    """Random `Graph`s: `min_depth` to `max_depth` operations of the op table drawn from `ops`
+    (names of entries with `cases`; default: every one that runs in float64), over 1 to
+    `max_inputs` inputs of mutually broadcastable shapes (at most `max_dims` axes of at most
+    `max_side` elements), of `dtype` (or a strategy of dtypes).
+
+    Each step draws its operation's arguments with the entry's `cases`, preferring the
+    shapes of the values computed so far, and feeds the previous result in place of a drawn
+    array of the same shape, mapped smoothly by a tanh into the domain that array was drawn
+    from: positive inputs stay in (0.55, 2.95), nonzero ones ≥ 0.55 from 0, kink-sensitive
+    ones ("smooth") ≥ 0.15 from every half-integer; tie-sensitive ones ("distinct") and
+    invertible, symmetric or positive definite matrices are the drawn array nudged by the
+    previous result (by at most a quarter of the smallest gap between elements, or
+    symmetrically). Sometimes an earlier value replaces another drawn array the same way;
+    the other drawn arrays are constants of the program. When no drawn array has the
+    previous result's shape, the step's result is combined with it: + ½·tanh(previous)
+    where the shapes broadcast, + mean(tanh(previous)) otherwise. A complex result (fft...)
+    is replaced by its real part. A step whose result is not a finite Value within ±10 is
+    replaced by another operation; if none fits after a few tries the graph is shorter.
+    """
+    from autodiff.ops.table import TABLE
+
+    usable = _graph_ops()
+    ops = tuple(usable if ops is None else ops)
+    unknown = sorted(set(ops) - set(usable))
+    if unknown or not ops:
+        raise ValueError(f"graphs: unknown ops {unknown}; choose from the op table's entries "
+                         f"with cases: {usable}")
+    if not 1 <= min_depth <= max_depth or max_inputs < 1:
+        raise ValueError(f"graphs: need 1 ≤ min_depth ≤ max_depth and max_inputs ≥ 1, got "
+                         f"min_depth={min_depth}, max_depth={max_depth}, "
+                         f"max_inputs={max_inputs}")
+    return _graphs(tuple(TABLE[name] for name in ops), min_depth, max_depth, max_inputs,
+                   dtype, max_dims, max_side)
+
+
+@st.composite
+def _graphs(draw, entries, min_depth, max_depth, max_inputs, dtype, max_dims, max_side) -> Graph:
+    n_inputs = draw(st.integers(1, max_inputs))
+    input_shapes = draw(broadcastable_shapes(n_inputs, max_dims=max_dims, max_side=max_side))
+    dtype = draw(_dtype_strategy(dtype))
+    entries = [e for e in entries if dtype.name in e.dtypes] or list(entries)
+    inputs = []
+    for shape in input_shapes:
+        positive = draw(st.booleans())
+        low, avoid = (0.5, ()) if positive else (-2.0, (0.0,))
+        inputs.append(draw(arrays(shape, dtype, low=low, high=2.0, avoid=avoid,
+                                  margin=0.2, distinct=True)))
+    pool = {f"x{i}": x.astype(np.float64) for i, x in enumerate(inputs)}
+    env: dict[str, Any] = {f"x{i}": Value(x, requires_grad=False) for i, x in enumerate(inputs)}
+    steps: list[_Step] = []
+    head = "x0"
+    for _ in range(draw(st.integers(min_depth, max_depth))):
+        for _ in range(_ATTEMPTS):
+            step = _propose(draw, draw(st.sampled_from(entries)), dtype, head, pool,
+                            f"t{len(steps) + 1}")
+            try:
+                with autodiff.no_grad(), np.errstate(all="ignore"):
+                    result = step.apply(env)
+                    if isinstance(result, Value) and result.dtype.kind == "c":
+                        step = dataclasses.replace(step, real=True)
+                        result = step.apply(env)
+            except Exception:  # arguments the operation refuses: try another
+                continue
+            if not isinstance(result, Value) or result.dtype.kind != "f":
+                continue
+            data = np.asarray(result.data, dtype=np.float64)
+            if data.size == 0 or not np.all(np.isfinite(data)) or np.max(np.abs(data)) > _LARGEST:
+                continue
+            env[step.target] = result
+            pool[step.target] = data
+            steps.append(step)
+            head = step.target
+            break
+    assume(steps)
+    return Graph(tuple(inputs), tuple(steps))
