@@ -217,6 +217,10 @@ _ACCUMULATE = {np.add: "cumsum", np.multiply: "cumprod"}
 
 
 def _array_ufunc(self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    if not kwargs and method == "__call__":  # the common call: straight to the table
+        entry = BY_NUMPY.get(ufunc)
+        if entry is not None:
+            return entry.implementation(*inputs)
     out = kwargs.pop("out", None)
     if out is not None and any(o is not None for o in (out if isinstance(out, tuple)
                                                         else (out,))):

@@ -126,20 +126,12 @@ def test_check_grad_catches_a_wrong_imaginary_part_of_the_output():
         check_grad(bad, rng.standard_normal(3))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine.backprop converts cotangents to PyTorch's convention only for Values and "
-    "ndarrays: a 0-d complex cotangent summed from two paths is a numpy scalar and keeps "
-    "the engine's own (conjugate) convention; fix: include np.generic in that check"))
 def test_zero_dimensional_complex_gradients_reached_twice():
     z = Value(np.array(1 + 2j))
     abs(z * z).backward()  # |z|², whose gradient is 2z
     np.testing.assert_allclose(z.grad, 2 + 4j)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "autodiff.jvp pairs cotangents and tangents as Σ c·t, complex for complex primals; "
-    "the real pairing Σ Re(c·t̄) is needed (check_grad's forward mode goes through "
-    "real pairs (x, y) meanwhile)"))
 def test_jvp_with_complex_primals():
     t = cplx(4)
     _, tangent = autodiff.jvp(lambda z: z * z, [Z], [t])

@@ -418,7 +418,7 @@ def _remainder_cases(gen):
 
 
 @declare("remainder", numpy=np.remainder, group="arithmetic",
-         cases=_remainder_cases, torch="torch.remainder",
+         cases=_remainder_cases, torch="torch.remainder", dtypes=("float64",),
          domain="y ≠ 0; jumps where x/y is an integer; the sign of y (np.mod, x % y)")
 @primitive(name="remainder")
 def remainder(x, y):
