@@ -16,7 +16,7 @@ writing primitives), `testing` (gradient checking and hypothesis strategies).
 """
 
 from . import methods as _methods  # noqa: F401  (gives Value its operators)
-from .engine import Primitive, backprop, backward, is_grad_enabled, no_grad, primitive
+from .engine import Primitive, backprop, is_grad_enabled, no_grad, primitive
 from .explain import explain
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .ops import (
@@ -41,6 +41,7 @@ from .ops import (
     tanh,
     where,
 )
+from .scalar import backward
 from .value import Value
 from .viz import draw
 from .walkthrough import Walkthrough, walkthrough

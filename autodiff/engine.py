@@ -51,10 +51,26 @@ class _ThreadState(threading.local):
 
 _state = _ThreadState()
 
+# How many threads have recording switched off. While it is 0 (always, outside no_grad and
+# backward), every thread records, and the hot paths skip the thread-local lookup:
+# `not _not_recording[0] or _state.recording` is the test.
+_not_recording = [0]
+_count_lock = threading.Lock()
+
+
+def _set_recording(flag: bool) -> bool:
+    """Switch recording on or off for this thread; returns the previous setting."""
+    previous = _state.recording
+    if previous != flag:
+        with _count_lock:
+            _not_recording[0] += -1 if flag else 1
+        _state.recording = flag
+    return previous
+
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside `no_grad()`."""
-    return _state.recording
+    return not _not_recording[0] or _state.recording
 
 
 def transform_depth() -> int:
@@ -66,11 +82,10 @@ class no_grad:
     """Context manager and decorator: operations inside record no graph (per thread)."""
 
     def __enter__(self) -> None:
-        self._previous = _state.recording
-        _state.recording = False
+        self._previous = _set_recording(False)
 
     def __exit__(self, *exc: object) -> None:
-        _state.recording = self._previous
+        _set_recording(self._previous)
 
     def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
@@ -85,14 +100,13 @@ class transform_scope:
     """Marks a running transform: one level deeper, and operations record inside it."""
 
     def __enter__(self) -> int:
-        self._previous = _state.recording
-        _state.recording = True
+        self._previous = _set_recording(True)
         _state.depth += 1
         return _state.depth
 
     def __exit__(self, *exc: object) -> None:
         _state.depth -= 1
-        _state.recording = self._previous
+        _set_recording(self._previous)
 
 
 # --------------------------------------------------------------------------- primitives
@@ -183,12 +197,11 @@ class Primitive:
         if kind is not float and (kind is not np.ndarray or out.dtype not in _REAL_DTYPES
                                   or not out.ndim):
             out = as_data(out, caller=self.name)
-        if tracked and _state.recording:
+        if tracked and (not _not_recording[0] or _state.recording):
             if unguarded is not None:
                 for a in unguarded:
                     freeze(a)
-            return init_node(new_value(), out, True, self, args, raw_args, params or None,
-                             residuals)
+            return init_node(new_value(), out, True, self, args, params or None, residuals)
         return init_node(new_value(), out, False)
 
 
@@ -479,8 +492,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
         nodes = _on_paths(nodes, set(wrt))
     if nodes and _value.last_write[0] > nodes[-1]._id:
         _refuse_stale(nodes)  # some Value was written after this graph began
-    recording = _state.recording
-    _state.recording = create_graph  # rules record a graph only for higher order
+    recording = _set_recording(create_graph)  # rules record a graph only for higher order
     try:
         for node in nodes:
             g = grads.get(node)
@@ -490,7 +502,9 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
             if create_graph:
                 out, inputs = node, args
             else:
-                out, inputs = node._data, node._raw
+                # The arguments' data now is their data when the node was recorded:
+                # a change since then would have made the graph stale (refused above).
+                out, inputs = node._data, [a._data if type(a) is Value else a for a in args]
             params = node._params
             if op.has_residuals:
                 params = dict(params or {})
@@ -524,7 +538,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
                         else "f") == "c":
                     grads[node] = conj(g)
     finally:
-        _state.recording = recording
+        _set_recording(recording)
         thaw_all()
     return grads
 

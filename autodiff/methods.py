@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .engine import _state, backward
+from .engine import _not_recording, _state
 from .ops.table import BY_NUMPY, CONSTANT_FUNCTIONS, TABLE
+from .scalar import OPERATORS as _SCALAR_OPERATORS
+from .scalar import backward
 from .value import FROZEN_BY_ENGINE, Value, mark_written, raw, thaw
 
 __all__: list[str] = []
@@ -44,7 +46,7 @@ def _index(index: Any) -> Any:
 
 
 def _refuse_traced(value: Value, conversion: str) -> None:
-    if _state.depth and _state.recording and value.requires_grad:
+    if _state.depth and value.requires_grad and (not _not_recording[0] or _state.recording):
         raise TypeError(
             f"{conversion}() of a traced Value inside a transform (grad, vjp, jvp, jacobian, "
             f"...): the result would be a constant, so its derivative would silently be 0. "
@@ -121,7 +123,7 @@ def _tolist(self: Value) -> Any:
 
 def _in_place(name: str, function: Any, primitive: Any) -> Any:
     def operator(self: Value, other: Any) -> Value:
-        if _state.recording and self.requires_grad:
+        if self.requires_grad and (not _not_recording[0] or _state.recording):
             if self._op is not None:
                 return primitive(self, other)  # a new Value, as `y = y op other`
             raise RuntimeError(
@@ -384,6 +386,9 @@ _METHODS: dict[str, Any] = {
     "__array_function__": _array_function,
     "__array__": _array,
 }
+
+# The float64 scalar path (autodiff.scalar) takes over the operators it has a path for.
+_METHODS.update(_SCALAR_OPERATORS)
 
 for _name, _method in _METHODS.items():
     setattr(Value, _name, _method)

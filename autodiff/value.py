@@ -4,9 +4,9 @@ its origin and its version.
 A Value holds `data` (a Python float for a float64 scalar, a numpy array otherwise) and,
 after a backward pass reaches it, `grad` of the same shape and dtype. A Value made by an
 operation also remembers which primitive made it (`_op`), from which arguments (`_args`:
-the Values and constants it was called with, and `_raw`: their data at that moment), with
-which keyword parameters (`_params`), and what its forward pass left for its rules
-(`_residuals`).
+the Values and constants it was called with), with which keyword parameters (`_params`),
+and what its forward pass left for its rules (`_residuals`). The arguments' data is not
+copied: a change to it after the node was recorded makes the graph stale (below).
 
 Versions. Every change the library makes to a Value's data (assigning `.data`, an in-place
 operator, an optimiser step) takes a fresh stamp from the same counter that numbers the
@@ -105,20 +105,23 @@ def raw(x: Any) -> Any:
 
 
 def init_node(node: Value, data: Any, requires_grad: bool, op: Any = None, args: tuple = (),
-              raw_args: tuple = (), params: dict | None = None, residuals: Any = None) -> Value:
-    """The one place every slot of a node is set: leaves (`Value(...)`) and operation
-    results (`autodiff.engine`) alike. `data` must already be normalised (`as_data`)."""
+              params: dict | None = None, residuals: Any = None) -> Value:
+    """The one place a node's slots are set: leaves (`Value(...)`) and operation results
+    (`autodiff.engine`) alike. `data` must already be normalised (`as_data`). (The scalar
+    path, `autodiff.scalar`, sets the same slots inline.)"""
     node._data = data
-    node.grad = node.name = None
+    node.grad = None
     node.requires_grad = requires_grad
     node._op = op
     node._args = args
-    node._raw = raw_args
-    node._params = params
-    node._residuals = residuals
-    node._writes = None
-    # 0: a leaf array that no graph has guarded yet (see autodiff.engine); 1: nothing to do
-    node._frozen = 0 if op is None and type(data) is np.ndarray else 1
+    if params is not None:
+        node._params = params
+    if residuals is not None:
+        node._residuals = residuals
+    # 0: a leaf array that no graph has guarded yet (see autodiff.engine); 1 (the class
+    # default): nothing to do
+    if op is None and type(data) is np.ndarray:
+        node._frozen = UNGUARDED
     node._id = tick()
     return node
 
@@ -131,8 +134,16 @@ class Value:
     `torch.from_numpy` does); integer and bool arrays become float64.
     """
 
-    __slots__ = ("__weakref__", "_args", "_data", "_frozen", "_id", "_op", "_params", "_raw",
-                 "_residuals", "_writes", "grad", "name", "requires_grad")
+    # Set on every node (slots); the rarely set attributes below live in a __dict__ made
+    # only for the Values that need one (a name, a write, a guard, parameters): creating a
+    # node sets six attributes rather than eleven.
+    __slots__ = ("__dict__", "__weakref__", "_args", "_data", "_id", "_op", "grad",
+                 "requires_grad")
+    name: str | None = None
+    _params: dict | None = None  # the operation's keyword parameters
+    _residuals: Any = None  # what the forward pass left for the rules
+    _writes: list | None = None  # [version, last stamp, ring of recent stamps]
+    _frozen: int = 1  # NOTHING_TO_GUARD; see the leaf guards below
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         raise TypeError("Value is not meant to be subclassed (the engine relies on its exact "
@@ -146,14 +157,16 @@ class Value:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Value: name must be a str or None; got {type(name).__name__}")
         init_node(self, as_data(data), bool(requires_grad))
-        self.name = name
+        if name is not None:
+            self.name = name
 
     # -- data and its version ----------------------------------------------------------
     def _set_data(self, new: Any) -> None:
         data = as_data(new, caller="Value.data")
         thaw(self)  # the old array is the caller's again
         self._data = data
-        self._frozen = 0 if self._op is None and type(data) is np.ndarray else 1
+        self._frozen = UNGUARDED if self._op is None and type(data) is np.ndarray \
+            else NOTHING_TO_GUARD
         mark_written(self)
 
     # Reading is a C-level getter (attrgetter: no Python frame per read); assigning new data

@@ -106,7 +106,8 @@ LAYERS = {
     "autodiff.value": set(),
     "autodiff.engine": {"autodiff.value"},
     "autodiff.ops": {"autodiff.value", "autodiff.engine"},
-    "autodiff.methods": {"autodiff.value", "autodiff.engine", "autodiff.ops"},
+    "autodiff.scalar": {"autodiff.value", "autodiff.engine", "autodiff.ops"},
+    "autodiff.methods": {"autodiff.value", "autodiff.engine", "autodiff.ops", "autodiff.scalar"},
 }
 
 

@@ -1,0 +1,381 @@
+"""The float64 scalar path: micrograd-style code, kept to the engine's guarantees.
+
+Scalar code (a neuron's `w * x + b`, a loss written with Python floats) builds graphs of
+many tiny nodes, where the generic machinery (`Primitive.__call__`, a rule call per edge,
+a dict of cotangents) costs far more than the arithmetic. This module gives Value's
+operators a path for the case where every operand is a Python float or a Value holding
+one, and `backward` a loop for graphs made only of such nodes:
+
+* Forward: `x * y` computes `x._data * y._data` directly and records an ordinary node
+  (the op table's own primitive, its arguments, their data), exactly what the generic path
+  records, so explain, draw, create_graph, the transforms and the stale-graph checks see no
+  difference. A float or int constant is stored in the node as it is, never wrapped.
+* Backward: one reverse loop with one branch per operation, writing gradients straight
+  into `.grad`. Each branch restates its operation's VJP rule from the op table; a test
+  checks every branch against the table's rule (tests/test_scalar_path.py).
+
+Anything else (arrays, a 0-d float32, complex, a custom primitive, `create_graph=True`, a
+`grad=` seed) takes the generic path, and a graph mixing both kinds of node is handled by
+the generic `backprop`, so this module only ever makes things faster, never different.
+"""
+
+from __future__ import annotations
+
+import math
+import operator as _operator
+from typing import Any
+
+from . import ops
+from . import value as _value
+from .engine import _grad_lock, _not_recording, _refuse_stale, _state
+from .engine import backward as _generic_backward
+from .value import Value, thaw_all
+
+__all__ = ["backward"]
+
+ADD, SUBTRACT, MULTIPLY, DIVIDE = ops.add, ops.subtract, ops.multiply, ops.divide
+NEGATIVE, POWER, RELU, TANH = ops.negative, ops.power, ops.relu, ops.tanh
+EXP, LOG, SIGMOID = ops.exp, ops.log, ops.sigmoid
+
+# The operations `backward`'s loop has a branch for.
+SCALAR_OPS = frozenset((ADD, SUBTRACT, MULTIPLY, DIVIDE, NEGATIVE, POWER, RELU, TANH, EXP,
+                        LOG, SIGMOID))
+
+_exp, _log, _sigmoid = EXP.forward, LOG.forward, SIGMOID.forward
+_divide, _power = DIVIDE.forward, POWER.forward
+
+
+# --------------------------------------------------------------------------- forward
+#
+# Each operator builds its node inline (`init_node`'s six slots, no call): this is the
+# hottest code of scalar programs.
+
+_new = object.__new__
+_tick = _value.tick
+
+
+def _binary(op: Any, compute: Any, reflected: bool) -> Any:
+    """The operator `self ∘ other` (`other ∘ self` if reflected) with the scalar path."""
+    generic = op.__call__
+
+    def operator(self: Value, other: Any) -> Value:
+        x = self._data
+        if type(x) is float:
+            kind = type(other)
+            if kind is Value:
+                y = other._data
+                if type(y) is float and not reflected:
+                    try:
+                        data = compute(x, y)
+                    except (ZeroDivisionError, OverflowError):  # numpy's answer instead
+                        return generic(self, other)
+                    node = _new(Value)
+                    node._data = data
+                    node.grad = None
+                    if (self.requires_grad or other.requires_grad) and (
+                            not _not_recording[0] or _state.recording):
+                        node.requires_grad = True
+                        node._op = op
+                        node._args = (self, other)
+                    else:
+                        node.requires_grad = False
+                        node._op = None
+                        node._args = ()
+                    node._id = _tick()
+                    return node
+            elif kind is float or kind is int:
+                try:
+                    data = compute(other, x) if reflected else compute(x, other)
+                except (ZeroDivisionError, OverflowError):
+                    return generic(other, self) if reflected else generic(self, other)
+                node = _new(Value)
+                node._data = data
+                node.grad = None
+                if self.requires_grad and (not _not_recording[0] or _state.recording):
+                    node.requires_grad = True
+                    node._op = op
+                    node._args = (other, self) if reflected else (self, other)
+                else:
+                    node.requires_grad = False
+                    node._op = None
+                    node._args = ()
+                node._id = _tick()
+                return node
+        return generic(other, self) if reflected else generic(self, other)
+
+    operator.__name__ = f"__{'r' if reflected else ''}{op.name}__"
+    return operator
+
+
+def _unary(op: Any, compute: Any) -> Any:
+    """The operation `op(self)` with the scalar path."""
+    generic = op.__call__
+
+    def operator(self: Value) -> Value:
+        x = self._data
+        if type(x) is not float:
+            return generic(self)
+        node = _new(Value)
+        node._data = compute(x)
+        node.grad = None
+        if self.requires_grad and (not _not_recording[0] or _state.recording):
+            node.requires_grad = True
+            node._op = op
+            node._args = (self,)
+        else:
+            node.requires_grad = False
+            node._op = None
+            node._args = ()
+        node._id = _tick()
+        return node
+
+    operator.__name__ = op.name
+    return operator
+
+
+def _pow(self: Value, other: Any) -> Value:
+    """x ** c for a float or int constant c: the scalar path when the result is a float."""
+    x = self._data
+    kind = type(other)
+    if type(x) is float and (kind is float or kind is int):
+        try:
+            data = x ** other
+        except (ZeroDivisionError, OverflowError):
+            return POWER(self, other)
+        if type(data) is float:  # (a negative base with a fractional exponent is complex)
+            node = _new(Value)
+            node._data = data
+            node.grad = None
+            if self.requires_grad and (not _not_recording[0] or _state.recording):
+                node.requires_grad = True
+                node._op = POWER
+                node._args = (self, other)
+            else:
+                node.requires_grad = False
+                node._op = None
+                node._args = ()
+            node._id = _tick()
+            return node
+    return POWER(self, other)
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x
+
+
+OPERATORS: dict[str, Any] = {
+    "__add__": _binary(ADD, _operator.add, False),
+    "__radd__": _binary(ADD, _operator.add, True),
+    "__sub__": _binary(SUBTRACT, _operator.sub, False),
+    "__rsub__": _binary(SUBTRACT, _operator.sub, True),
+    "__mul__": _binary(MULTIPLY, _operator.mul, False),
+    "__rmul__": _binary(MULTIPLY, _operator.mul, True),
+    "__truediv__": _binary(DIVIDE, _operator.truediv, False),
+    "__rtruediv__": _binary(DIVIDE, _operator.truediv, True),
+    "__pow__": _pow,
+    "__neg__": _unary(NEGATIVE, _operator.neg),
+    "relu": _unary(RELU, _relu),
+    "tanh": _unary(TANH, math.tanh),
+    "exp": _unary(EXP, _exp),
+    "log": _unary(LOG, _log),
+    "sigmoid": _unary(SIGMOID, _sigmoid),
+}
+
+
+# --------------------------------------------------------------------------- backward
+
+
+def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
+             intermediate_grads: bool = True) -> None:
+    """Accumulate d(root)/d(leaf) into every leaf's `.grad` (the chain rule, in reverse).
+
+    A one-element output is seeded with 1; a larger one needs `grad`, its cotangent.
+    Leaves accumulate across calls; intermediates hold this pass's gradient (unless
+    `intermediate_grads=False`, which leaves them untouched: less memory for training).
+    With `create_graph=True` the gradients are Values that can be differentiated again.
+    Every Value gets a gradient array of its own.
+    """
+    if (grad is None and not create_graph and type(root) is Value and root._op is not None
+            and root.requires_grad and type(root._data) is float):
+        kept = None if intermediate_grads else []
+        graph = _scalar_graph(root, kept)
+        if graph is not None:
+            _scalar_backward(root, *graph, kept)
+            return
+        for node, previous in kept or ():
+            node.grad = previous
+    _generic_backward(root, grad, create_graph, intermediate_grads=intermediate_grads)
+
+
+def _scalar_graph(root: Value, kept: list | None) -> tuple[list[Value], list[Value]] | None:
+    """The operation nodes `root` depends on, in reverse creation order, with their `.grad`
+    set to None (the old one appended to `kept`, unless `kept` is None), and the leaves
+    among their inputs that hold a gradient. None if some tracked Value does not hold a
+    Python float or some operation has no branch in `_reverse_loop`."""
+    if root.grad is not None and kept is not None:
+        kept.append((root, root.grad))
+    root.grad = None
+    seen = {root._id: root}
+    stack = [root]
+    held = []
+    scalar_ops = SCALAR_OPS
+    while stack:
+        node = stack.pop()
+        if node._op not in scalar_ops or type(node._data) is not float:
+            return None
+        for parent in node._args:
+            kind = type(parent)
+            if kind is Value:
+                if parent._op is not None:
+                    if parent.requires_grad:
+                        key = parent._id
+                        if key not in seen:
+                            seen[key] = parent
+                            stack.append(parent)
+                            if parent.grad is not None:
+                                if kept is not None:
+                                    kept.append((parent, parent.grad))
+                                parent.grad = None
+                elif parent.requires_grad:
+                    if type(parent._data) is not float:
+                        return None
+                    if parent.grad is not None:
+                        held.append(parent)
+            elif kind is not float and kind is not int:  # a constant of another type
+                return None
+    return [seen[key] for key in sorted(seen, reverse=True)], held
+
+
+def _scalar_backward(root: Value, nodes: list[Value], held: list[Value],
+                     kept: list | None) -> None:
+    """The reverse loop over a graph of scalar nodes, gradients written into `.grad`.
+
+    Leaves that held a gradient start the pass from None and get old + this pass's sum at
+    the end (the sum associated as in the generic path and in PyTorch). `kept`: the
+    intermediates' gradients to restore afterwards (intermediate_grads=False)."""
+    with _grad_lock:
+        earlier = []  # (leaf, its gradient before this pass)
+        try:
+            if _value.last_write[0] > nodes[-1]._id:
+                _refuse_stale(nodes)  # some Value was written after this graph began
+            for leaf in held:
+                if leaf.grad is not None:  # (a leaf listed twice is set aside once)
+                    earlier.append((leaf, leaf.grad))
+                    leaf.grad = None
+            root.grad = 1.0
+            _reverse_loop(nodes)
+        except BaseException:
+            for node in nodes:
+                node.grad = None
+            for value, previous in earlier:
+                value.grad = previous
+            for value, previous in kept or ():
+                value.grad = previous
+            raise
+        for leaf, previous in earlier:
+            leaf.grad = previous if leaf.grad is None else previous + leaf.grad
+        if kept is not None:
+            for node in nodes:
+                node.grad = None
+            for node, previous in kept:
+                node.grad = previous
+    thaw_all()
+
+
+def _reverse_loop(nodes: list[Value]) -> None:
+    """One branch per operation: each restates the VJP rule declared in the op table
+    (`x.grad` accumulates `g · ∂out/∂x`; constants and Values not requiring grad get
+    nothing)."""
+    for node in nodes:
+        g = node.grad
+        if g is None:
+            continue
+        op = node._op
+        if op is MULTIPLY:
+            x, y = node._args
+            if type(x) is Value:
+                a = x._data
+                if type(y) is Value:
+                    b = y._data
+                    if x.requires_grad:
+                        c = g * b
+                        x.grad = c if x.grad is None else x.grad + c
+                    if y.requires_grad:
+                        c = g * a
+                        y.grad = c if y.grad is None else y.grad + c
+                elif x.requires_grad:
+                    c = g * y
+                    x.grad = c if x.grad is None else x.grad + c
+            elif y.requires_grad:
+                c = g * x
+                y.grad = c if y.grad is None else y.grad + c
+        elif op is ADD:
+            x, y = node._args
+            if type(x) is Value and x.requires_grad:
+                x.grad = g if x.grad is None else x.grad + g
+            if type(y) is Value and y.requires_grad:
+                y.grad = g if y.grad is None else y.grad + g
+        elif op is RELU:
+            x = node._args[0]
+            if not x.requires_grad:
+                continue
+            c = g * (x._data > 0.0)
+            x.grad = c if x.grad is None else x.grad + c
+        elif op is SUBTRACT:
+            x, y = node._args
+            if type(x) is Value and x.requires_grad:
+                x.grad = g if x.grad is None else x.grad + g
+            if type(y) is Value and y.requires_grad:
+                c = -g
+                y.grad = c if y.grad is None else y.grad + c
+        elif op is TANH:
+            x = node._args[0]
+            if not x.requires_grad:
+                continue
+            out = node._data
+            c = g * (1 - out * out)
+            x.grad = c if x.grad is None else x.grad + c
+        elif op is DIVIDE:
+            x, y = node._args
+            b = y._data if type(y) is Value else y
+            if type(x) is Value and x.requires_grad:
+                c = _divide(g, b)
+                x.grad = c if x.grad is None else x.grad + c
+            if type(y) is Value and y.requires_grad:
+                c = _divide(-g * node._data, b)
+                y.grad = c if y.grad is None else y.grad + c
+        elif op is NEGATIVE:
+            x = node._args[0]
+            if not x.requires_grad:
+                continue
+            c = -g
+            x.grad = c if x.grad is None else x.grad + c
+        elif op is POWER:
+            x, y = node._args
+            a = x._data if type(x) is Value else x
+            b = y._data if type(y) is Value else y
+            if type(x) is Value and x.requires_grad:
+                c = 0.0 * g if a == 0 and b == 0 else g * b * _power(a, b - 1)
+                x.grad = c if x.grad is None else x.grad + c
+            if type(y) is Value and y.requires_grad:
+                c = g * node._data * _log(1.0 if a == 0 else a)
+                y.grad = c if y.grad is None else y.grad + c
+        elif op is EXP:
+            x = node._args[0]
+            if not x.requires_grad:
+                continue
+            c = g * node._data
+            x.grad = c if x.grad is None else x.grad + c
+        elif op is LOG:
+            x = node._args[0]
+            if not x.requires_grad:
+                continue
+            c = _divide(g, x._data)
+            x.grad = c if x.grad is None else x.grad + c
+        else:  # SIGMOID
+            x = node._args[0]
+            if not x.requires_grad:
+                continue
+            out = node._data
+            c = g * out * (1 - out)
+            x.grad = c if x.grad is None else x.grad + c
