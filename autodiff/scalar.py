@@ -25,6 +25,8 @@ import math
 import operator as _operator
 from typing import Any
 
+import numpy as np
+
 from . import ops
 from . import value as _value
 from .engine import _grad_lock, _not_recording, _refuse_stale, _state
@@ -51,6 +53,7 @@ _divide, _power = DIVIDE.forward, POWER.forward
 # hottest code of scalar programs.
 
 _new = object.__new__
+_float64 = np.float64
 _tick = _value.tick
 
 
@@ -83,7 +86,9 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                         node._args = ()
                     node._id = _tick()
                     return node
-            elif kind is float or kind is int:
+            elif kind is float or kind is int or kind is _float64:
+                if kind is _float64:  # (numpy's scalar would make the result one too)
+                    other = float(other)
                 try:
                     data = compute(other, x) if reflected else compute(x, other)
                 except (ZeroDivisionError, OverflowError):
@@ -137,7 +142,9 @@ def _pow(self: Value, other: Any) -> Value:
     """x ** c for a float or int constant c: the scalar path when the result is a float."""
     x = self._data
     kind = type(other)
-    if type(x) is float and (kind is float or kind is int):
+    if type(x) is float and (kind is float or kind is int or kind is _float64):
+        if kind is _float64:
+            other = float(other)
         try:
             data = x ** other
         except (ZeroDivisionError, OverflowError):
