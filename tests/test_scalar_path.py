@@ -92,8 +92,8 @@ def test_each_binary_branch_matches_the_table_rule(name):
         with np.errstate(all="ignore"):
             fast, generic = _fast_and_generic(build, x, y)
             # a constant on either side, folded into the node
-            fast_left, generic_left = _fast_and_generic(lambda a: build(a, y), x)
-            fast_right, generic_right = _fast_and_generic(lambda b: build(x, b), y)
+            fast_left, generic_left = _fast_and_generic(lambda a, y=y: build(a, y), x)
+            fast_right, generic_right = _fast_and_generic(lambda b, x=x: build(x, b), y)
         assert _same(fast[0], generic[0]) and _same(fast[1], generic[1]), (name, x, y)
         assert _same(fast_left[0], generic_left[0]), (name, x, y)
         assert _same(fast_right[0], generic_right[0]), (name, x, y)
