@@ -6,8 +6,8 @@ edges run in data-flow order, inputs first. Constants an operation was called wi
 (numbers, arrays, shapes, axes) are written inside the operation's oval, in argument order,
 with `•` standing for each Value argument: `subtract(0.01, •)` is `0.01 - x`.
 
-Only `draw` needs the `graphviz` Python package (the `autodiff[viz]` extra), and it is
-imported when `draw` is called, so `import autodiff` needs numpy alone. Building the graph
+Only `draw` needs the `graphviz` Python package (`pip install 'autodiff-numpy[viz]'`), and
+it is imported when `draw` is called, so `import autodiff` needs numpy alone. Building the graph
 and reading its DOT `source` need nothing more; rendering a file (`render`, `pipe`, `view`,
 or the picture a notebook shows) needs Graphviz's `dot` program, and without it raises
 `GraphvizNotFoundError` saying how to install it.
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._extras import missing_extra
 from .engine import reachable_nodes
 from .explain import Explanation, explain
 from .value import Value
@@ -68,10 +69,10 @@ def _graphviz_classes() -> tuple[type, type]:
         try:
             import graphviz
         except ImportError as error:
-            raise ImportError(
-                "autodiff.draw needs the `graphviz` Python package: "
-                "pip install 'autodiff[viz]' (or pip install graphviz). Rendering files also "
-                "needs the Graphviz `dot` program."
+            raise ModuleNotFoundError(
+                missing_extra("graphviz", "autodiff.draw",
+                              "Rendering files also needs the Graphviz `dot` program."),
+                name="graphviz",
             ) from error
 
         class GraphvizNotFoundError(graphviz.ExecutableNotFound):

@@ -1,4 +1,6 @@
-"""Hypothesis strategies for property-testing gradients (needs `pip install autodiff[testing]`).
+"""Hypothesis strategies for property-testing gradients.
+
+Needs hypothesis: `pip install 'autodiff-numpy[testing]'`.
 
 * `arrays(shape, dtype, elements)`: numpy arrays, well-conditioned by default (bounded, no
   nan/inf, optionally kept away from kinks and free of ties).
@@ -27,12 +29,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from hypothesis import assume
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import autodiff
 from autodiff import Value
+from autodiff._extras import missing_extra
+
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as error:
+    raise ModuleNotFoundError(missing_extra("hypothesis", "autodiff.testing.strategies"),
+                              name=error.name or "hypothesis") from error
 
 __all__ = [
     "GRAPH_OPS",
