@@ -170,7 +170,8 @@ def arrays(
         dtype: a floating dtype or a strategy of dtypes.
         elements: a hypothesis strategy for the elements; when given, the conditioning
             keywords below are ignored and the array is built by `hypothesis.extra.numpy`.
-        low, high: elements lie in [low, high].
+        low: elements lie in [low, high].
+        high: see `low`.
         avoid: points every element stays at least `margin` away from (kinks: 0 for relu
             and abs, the bounds of a clip).
         distinct: no two elements within total_allowed_length / (2·size) of each other (no
