@@ -34,10 +34,18 @@ __all__ = ["BackwardPass", "BackwardStep", "Contribution", "Explanation", "backw
 
 
 class Explanation(str):
-    """The text of `explain`: a str that a notebook shows as Markdown (a text block)."""
+    """The text of `explain`: a str that a notebook shows as formatted math (Markdown with
+    LaTeX: each chain rule as a product of fractions ∂a/∂b). `markdown` holds that form."""
+
+    markdown: str
+
+    def __new__(cls, text: str, markdown: str | None = None) -> Explanation:
+        self = super().__new__(cls, text)
+        self.markdown = markdown if markdown is not None else f"```text\n{text}\n```"
+        return self
 
     def _repr_markdown_(self) -> str:
-        return f"```text\n{self}\n```"
+        return self.markdown
 
     def __repr__(self) -> str:  # the REPL shows the report itself, not a quoted string
         return str(self)
@@ -149,6 +157,13 @@ class BackwardPass:
             lines.extend(self.lines(step, digits))
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
+
+    def markdown(self, digits: int = 9) -> str:
+        """The whole report as Markdown with LaTeX math, as a notebook shows `explain`."""
+        paragraphs = [_markdown_escape(self.title(digits).replace("\n", " "))]
+        for step in self.steps:
+            paragraphs.append("  \n".join(_tex_block(step, self.root, self.labels, digits)))
+        return "\n\n".join(paragraphs) + "\n"
 
 
 def _push(consumer: Value, seed: Any, shown: set[Value]
@@ -282,7 +297,8 @@ def explain(root: Value, wrt: Any = None, *, digits: int = 9) -> Explanation:
     """
     _check_root(root, "explain")
     _check_digits(digits, "explain")
-    return Explanation(backward_steps(root, wrt, _caller="explain").text(digits))
+    steps = backward_steps(root, wrt, _caller="explain")
+    return Explanation(steps.text(digits), steps.markdown(digits))
 
 
 def _check_digits(digits: Any, caller: str) -> None:
@@ -433,4 +449,95 @@ def _block(step: BackwardStep, root: Value, labels: dict, digits: int) -> list[s
     )
     gradient_text = _quantity(step.gradient, digits)
     lines.append(f"  {_derivative(out, labels[node])} = {symbols} = {numbers} = {gradient_text}")
+    return lines
+
+
+# --------------------------------------------------------------------------- as math
+
+_TEX_ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\wedge{}",
+                "#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "~": r"\sim{}", "<": r"\lt{}",
+                ">": r"\gt{}", "*": r"\ast{}", "|": r"\vert{}"}
+
+
+def _tex_text(text: str) -> str:
+    return "".join(_TEX_ESCAPES.get(char, char) for char in text)
+
+
+def _tex_name(label: str) -> str:
+    """A Value's name as a math symbol: `E_total` → E with subscript total."""
+    base, _, sub = label.partition("_")
+    if base and sub:
+        return rf"\mathit{{{_tex_text(base)}}}_{{\mathit{{{_tex_text(sub)}}}}}"
+    return rf"\mathit{{{_tex_text(label)}}}"
+
+
+def _tex_derivative(top: str, bottom: str) -> str:
+    return rf"\frac{{\partial {_tex_name(top)}}}{{\partial {_tex_name(bottom)}}}"
+
+
+def _tex_number(text: str) -> str:
+    """`format_number`'s text in math: `1.2e-07` → 1.2 × 10⁻⁷."""
+    mantissa, e, exponent = text.partition("e")
+    if not e:
+        return text
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+def _tex_quantity(x: Any, digits: int, factor: bool = False) -> str:
+    if _is_scalar(x):
+        text = _tex_number(format_number(np.asarray(x).reshape(()), digits))
+        return rf"\left({text}\right)" if factor and text.startswith("-") else text
+    shape = ", ".join(str(n) for n in np.shape(x)) + ("," if np.ndim(x) == 1 else "")
+    return (rf"\left[({shape})\ \lVert\cdot\rVert\ "
+            rf"{_tex_number(format_number(_norm(x), digits))}\right]")
+
+
+def _markdown_escape(text: str) -> str:
+    return "".join("\\" + char if char in "\\`*_[]<>$#|" else char for char in text)
+
+
+def _tex_block(step: BackwardStep, root: Value, labels: dict, digits: int) -> list[str]:
+    """One Value's paragraph, as `_block` writes it, in Markdown with inline math."""
+    node = step.node
+    out = labels[root]
+    if node is root:
+        role = "output"
+    elif node._op is None:
+        role = "leaf"
+    else:
+        role = f"made by {node._op.name}"
+    name = _tex_name(labels[node])
+    if _is_scalar(node.data):
+        head = f"${name} = {_tex_quantity(node.data, digits)}$"
+    else:
+        head = (f"${name}$: shape {node.shape} {node.dtype}, "
+                f"$\\lVert\\cdot\\rVert = {_tex_number(format_number(_norm(node.data), digits))}$")
+    lines = [f"{head} ({_markdown_escape(role)})"]
+    if node is root:
+        lines.append(f"${_tex_derivative(out, out)} = 1$ (the seed of the backward pass)")
+        return lines
+    if step.gradient is None or not step.terms:
+        lines.append(f"${_tex_derivative(out, labels[node])}$: no gradient reaches this Value")
+        return lines
+    for term in step.terms:
+        through = _markdown_escape(_ops_text(term.ops))
+        local = _tex_derivative(labels[term.consumer], labels[node])
+        if term.local is not None:
+            lines.append(f"${local} = {_tex_quantity(term.local, digits)}$ "
+                         f"(local derivative of {through})")
+        else:
+            lines.append(f"${local}$: vector-Jacobian product of {through}")
+    symbols = " + ".join(
+        rf"{_tex_derivative(out, labels[t.consumer])} \cdot "
+        rf"{_tex_derivative(labels[t.consumer], labels[node])}"
+        for t in step.terms
+    )
+    numbers = " + ".join(
+        rf"{_tex_quantity(t.upstream, digits, True)} \times "
+        rf"{'J' if t.local is None else _tex_quantity(t.local, digits, True)}"
+        for t in step.terms
+    )
+    gradient = _tex_quantity(step.gradient, digits)
+    lines.append(f"$\\displaystyle {_tex_derivative(out, labels[node])} = {symbols} = {numbers} "
+                 f"= {gradient}$")
     return lines

@@ -18,12 +18,16 @@
   for a rule's result; call it for intermediate steps).
 * `is_grad_enabled`, `no_grad`, `transform_depth`: the per-thread state a rule or a
   training loop may need.
+* `import_optional(module, needed_by)` and `missing_extra(module, needed_by)`: an optional
+  dependency imported, or an error (its message) naming the extra of this distribution,
+  `DISTRIBUTION`, that installs it.
 
 The built-in operations in `autodiff.ops` are declared with exactly these.
 """
 
+from ._extras import DISTRIBUTION, import_optional, missing_extra
 from .engine import Primitive, is_grad_enabled, no_grad, primitive, sum_to, transform_depth
 from .value import Value, raw
 
-__all__ = ["Primitive", "Value", "is_grad_enabled", "no_grad", "primitive", "raw", "sum_to",
-           "transform_depth"]
+__all__ = ["DISTRIBUTION", "Primitive", "Value", "import_optional", "is_grad_enabled",
+           "missing_extra", "no_grad", "primitive", "raw", "sum_to", "transform_depth"]

@@ -216,15 +216,29 @@ class Value:
         writes = self._writes
         return 0 if writes is None else writes[0]
 
-    def item(self) -> float:
-        """The single element as a Python float (explicitly leaves the graph)."""
-        if self.size != 1:
-            raise ValueError(f"item() needs a one-element Value; this one has shape {self.shape}")
+    def item(self) -> Any:
+        """The single element as a Python number (float, or complex for complex data), as
+        PyTorch's `Tensor.item()` and numpy's `ndarray.item()`: explicitly leaves the graph.
+        A Value of any other size raises ValueError (as numpy does)."""
         data = self._data
-        return data if type(data) is float else float(data.reshape(()))
+        if type(data) is float:
+            return data
+        if data.size != 1:
+            raise ValueError(f"item() needs a one-element Value; this one has shape {self.shape} "
+                             f"({data.size} elements): use .tolist() or .detach().numpy()")
+        return data.reshape(()).item()
 
-    def numpy(self) -> np.ndarray:
-        """The data as a numpy array (shares memory with the Value for arrays)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a numpy array, sharing memory with the Value for arrays.
+
+        As in PyTorch, a Value that requires grad refuses (the array would leave the graph
+        silently): call `.detach().numpy()`, or `.numpy(force=True)`, which does that.
+        """
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on a Value that requires grad (the array would leave the "
+                "graph silently): use .detach().numpy(), or .numpy(force=True)"
+            )
         return np.asarray(self._data)
 
     def detach(self) -> Value:
@@ -241,14 +255,16 @@ class Value:
         return self._data.shape[0]
 
     def __repr__(self) -> str:
+        """`Value(data, name=..., grad=...)`; numbers as numpy prints them (its print options:
+        8 significant digits by default, so tanh(9) shows as 0.99999997, not 1)."""
         parts = []
         if self.name is not None:
             parts.append(f"name={self.name!r}")
         data = self._data
         if type(data) is float or data.size <= 8:
-            parts.insert(0, _short(data))
+            parts.insert(0, short_repr(data))
             if self.grad is not None:
-                parts.append(f"grad={_short(self.grad)}")
+                parts.append(f"grad={short_repr(self.grad)}")
         else:
             parts.insert(0, f"shape={data.shape}")
             parts.append(f"dtype={data.dtype}")
@@ -328,9 +344,9 @@ def thaw_all() -> None:
                 thaw(leaf)
 
 
-def _short(x: Any) -> str:
-    if type(x) is float or isinstance(x, np.generic):
-        return f"{float(x):.6g}"
+def short_repr(x: Any) -> str:
+    """Numbers or a small array as numpy prints them, under numpy's print options
+    (`np.set_printoptions`, `np.printoptions`): `0.99999997`, `[1., 2.]`."""
     if isinstance(x, Value):
         return "Value(...)"
-    return np.array2string(np.asarray(x), precision=4, separator=", ", threshold=8)
+    return np.array2string(np.asarray(x), separator=", ", threshold=8)

@@ -6,8 +6,8 @@ edges run in data-flow order, inputs first. Constants an operation was called wi
 (numbers, arrays, shapes, axes) are written inside the operation's oval, in argument order,
 with `•` standing for each Value argument: `subtract(0.01, •)` is `0.01 - x`.
 
-Only `draw` needs the `graphviz` Python package (the `autodiff[viz]` extra), and it is
-imported when `draw` is called, so `import autodiff` needs numpy alone. Building the graph
+Only `draw` needs the `graphviz` Python package (`pip install 'autodiff-numpy[viz]'`), and
+it is imported when `draw` is called, so `import autodiff` needs numpy alone. Building the graph
 and reading its DOT `source` need nothing more; rendering a file (`render`, `pipe`, `view`,
 or the picture a notebook shows) needs Graphviz's `dot` program, and without it raises
 `GraphvizNotFoundError` saying how to install it.
@@ -18,11 +18,13 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._extras import missing_extra
 from .engine import reachable_nodes
 from .explain import Explanation, explain
 from .value import Value
@@ -30,7 +32,7 @@ from .value import Value
 if TYPE_CHECKING:  # pragma: no cover - type checkers only; graphviz is imported lazily
     import graphviz
 
-__all__ = ["GRAD_BANDS", "Explanation", "draw", "explain", "grad_to_data_ratio"]
+__all__ = ["GRAD_BANDS", "Explanation", "draw", "explain", "fit_to_width", "grad_to_data_ratio"]
 
 _INSTALL_GRAPHVIZ = (
     "Rendering needs the Graphviz `dot` program, which was not found on PATH. "
@@ -68,10 +70,10 @@ def _graphviz_classes() -> tuple[type, type]:
         try:
             import graphviz
         except ImportError as error:
-            raise ImportError(
-                "autodiff.draw needs the `graphviz` Python package: "
-                "pip install 'autodiff[viz]' (or pip install graphviz). Rendering files also "
-                "needs the Graphviz `dot` program."
+            raise ModuleNotFoundError(
+                missing_extra("graphviz", "autodiff.draw",
+                              "Rendering files also needs the Graphviz `dot` program."),
+                name="graphviz",
             ) from error
 
         class GraphvizNotFoundError(graphviz.ExecutableNotFound):
@@ -116,6 +118,15 @@ def _graphviz_classes() -> tuple[type, type]:
             return render_with_advice(self, filename, *args, format=format, **kwargs)
 
         namespace["render"] = render
+
+        if hasattr(graphviz.Digraph, "_repr_image_svg_xml"):
+            svg_for_notebook = graphviz.Digraph._repr_image_svg_xml
+
+            def _repr_image_svg_xml(self):
+                """The SVG a notebook shows, scaled down to the cell when wider than it."""
+                return fit_to_width(svg_for_notebook(self))
+
+            namespace["_repr_image_svg_xml"] = _repr_image_svg_xml
         _classes["Digraph"] = type("GraphDrawing", (graphviz.Digraph,), namespace)
         _classes["error"] = GraphvizNotFoundError
         globals()["GraphvizNotFoundError"] = GraphvizNotFoundError
@@ -127,6 +138,18 @@ def _graphviz_module():
     import graphviz
 
     return graphviz
+
+
+def fit_to_width(svg: str) -> str:
+    """An SVG document whose picture shrinks to its container's width when wider (keeping
+    its proportions through the viewBox) and keeps its own size otherwise."""
+    fit = "max-width: 100%; height: auto;"
+    def add_style(match: re.Match) -> str:
+        tag = match.group(0)
+        if re.search(r'\sstyle="', tag):
+            return re.sub(r'(\sstyle=")', rf"\g<1>{fit} ", tag, count=1)
+        return tag[:-1] + f' style="{fit}">'
+    return re.sub(r"<svg\b[^>]*>", add_style, svg, count=1)
 
 
 def __getattr__(name: str) -> Any:

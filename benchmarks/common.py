@@ -15,13 +15,25 @@ class Missing(Exception):
     """A peer library is not installed (or cannot be imported): reported, never a crash."""
 
 
+def install_hint(module: str, needed_by: str) -> str:
+    """What to install for `module`: autodiff's message naming the extra, where this
+    autodiff has it (an older checkout compared by `benchmarks.ab` may not)."""
+    try:
+        from autodiff._extras import missing_extra
+
+        return missing_extra(module, needed_by)
+    except (ImportError, KeyError):
+        return f"{needed_by} needs {module.split('.')[0]}"
+
+
 def require(module: str, install: str | None = None) -> Any:
     """Import `module` or raise Missing naming what to install."""
     try:
         return importlib.import_module(module)
     except Exception as error:  # ImportError, or a broken install raising anything else
         hint = install or module.split(".")[0]
-        raise Missing(f"{hint} not installed ({type(error).__name__}: {error})") from None
+        raise Missing(f"{hint} not installed ({type(error).__name__}: {error}); "
+                      f"{install_hint(module, 'the benchmark')}") from None
 
 
 def package_version(distribution: str) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import floor
-from .common import Missing
+from .common import Missing, install_hint
 
 SIZES = [64, 128, 128, 10]
 BATCH = 32
@@ -32,7 +32,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray, str]:
         try:
             from sklearn.datasets import load_digits as sklearn_digits
         except ImportError:
-            raise Missing("scikit-learn (for the digits data) not installed") from None
+            raise Missing(install_hint("sklearn", "the digits data")) from None
         data = sklearn_digits()
         images, labels = data.data, data.target
         source = "sklearn.datasets.load_digits"

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import contestants as tensor
 from . import digits, floor, memory, scalar
-from .common import Contestant, Row, race
+from .common import Contestant, Row, install_hint, race
 from .machine import describe
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -669,7 +669,7 @@ def _limit_threads(count: int) -> None:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        raise SystemExit("--threads needs threadpoolctl (pip install threadpoolctl)") from None
+        raise SystemExit(install_hint("threadpoolctl", "--threads")) from None
     threadpool_limits(limits=count)
 
 

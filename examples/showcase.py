@@ -28,16 +28,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
-from tqdm import tqdm
 
 import autodiff
 import nn
+from autodiff.extend import missing_extra
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tqdm import tqdm
+except ImportError as error:
+    raise ModuleNotFoundError(missing_extra(error.name or "matplotlib", "the showcase"),
+                              name=error.name) from error
 from autodiff.walkthrough import walkthrough
 from examples import graphs
 from nn import worked_example

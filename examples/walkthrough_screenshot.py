@@ -6,7 +6,8 @@ Builds `autodiff.walkthrough` of the worked example (`nn.worked_example`), opens
 headless Chromium with no network, presses → as a reader would until w5 is highlighted
 (∂E_total/∂w5 = 0.082167041), and saves what the browser shows. Needs Graphviz's `dot`,
 Chromium and its driver (Debian: `apt-get install graphviz chromium chromium-driver`) and
-selenium (`pip install -e '.[dev]'`). `chromium()` is also what the browser tests drive.
+selenium (`pip install 'autodiff-numpy[browser]'`). `chromium()` is also what the browser
+tests drive.
 """
 
 from __future__ import annotations
@@ -18,26 +19,29 @@ from pathlib import Path
 from typing import Any
 
 import nn.worked_example
+from autodiff.extend import missing_extra
 from autodiff.walkthrough import walkthrough
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WIDTH, HEIGHT = 1480, 820  # CSS pixels of the browser window, one device pixel each
 ZOOM = 0.92  # of the graph, so that w5, the path to net_o1 and net_o1 fit beside the panel
-INSTALL = ("needs Chromium and chromedriver (Debian: apt-get install chromium chromium-driver) "
-           "and selenium (pip install selenium, or pip install -e '.[dev]')")
+INSTALL = "needs Chromium and chromedriver (Debian: apt-get install chromium chromium-driver)"
 
 
 def chromium(width: int = WIDTH, height: int = HEIGHT) -> Any:
     """Headless Chromium under selenium, a window of `width` × `height` CSS pixels.
 
     Host names do not resolve (`--host-resolver-rules`), so a page that needed the network
-    would show it. Raises RuntimeError saying what to install when something is missing.
+    would show it. Raises ModuleNotFoundError (selenium) or RuntimeError (the browser or its
+    driver) saying what to install when something is missing.
     """
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError as error:
-        raise RuntimeError(f"The walkthrough screenshot {INSTALL}") from error
+        raise ModuleNotFoundError(
+            missing_extra("selenium", "The walkthrough screenshot", f"It also {INSTALL}."),
+            name="selenium") from error
     binary = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
                                                    "google-chrome"))), None)
     driver_path = shutil.which("chromedriver")

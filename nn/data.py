@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.extend import import_optional
+
 from .layers import as_rng
 
 __all__ = ["batches", "load_digits", "make_moons", "make_spirals", "train_test_split"]
@@ -91,14 +93,9 @@ def load_digits(dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
     Returns X of shape (1797, 64), pixel intensities scaled from 0..16 to [0, 1], and y of
     shape (1797,) with the digit shown.
     """
-    try:
-        from sklearn.datasets import load_digits as sklearn_digits
-    except ImportError as error:  # pragma: no cover - the showcase extra installs it
-        raise ImportError(
-            "nn.data.load_digits needs scikit-learn, which ships the digits images; "
-            "install the project's 'showcase' extra (pip install -e '.[showcase]')"
-        ) from error
-    digits = sklearn_digits()
+    datasets = import_optional("sklearn.datasets", "nn.data.load_digits",
+                               "scikit-learn ships the digits images.")
+    digits = datasets.load_digits()
     X = np.asarray(digits.data, dtype=dtype) / np.asarray(16.0, dtype=dtype)
     return X, np.asarray(digits.target, dtype=np.int64)
 

@@ -59,7 +59,7 @@ def test_non_numeric_data_raises_type_error_saying_what_was_given(data, words):
 def test_attributes_and_conversions():
     v = Value(np.arange(6.0).reshape(2, 3), name="v")
     assert len(v) == 2
-    assert v.numpy() is v.data
+    assert v.detach().numpy() is v.data
     assert Value([4.0]).item() == 4.0
     assert Value(np.array([[2.0]], dtype=np.float32)).item() == 2.0
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
@@ -77,7 +77,7 @@ def test_repr_is_compact_for_large_arrays():
     text = repr(big)
     assert len(text) < 120
     assert "(1000, 1000)" in text and "big" in text
-    assert repr(Value(-4.0)) == "Value(-4)"
+    assert repr(Value(-4.0)) == "Value(-4.)"
     assert "grad=" in repr(_backwarded(Value(2.0)))
 
 

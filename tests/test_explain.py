@@ -292,14 +292,15 @@ def test_bad_roots_are_refused():
 # --------------------------------------------------------------------------- presentation
 
 
-def test_the_report_is_a_string_that_notebooks_show_as_markdown():
+def test_the_report_is_a_string_that_notebooks_show_as_math():
     v = worked_example()
     report = explain(v["E_total"], wrt="w5")
     assert isinstance(report, str) and isinstance(report, Explanation)
     markdown = report._repr_markdown_()
-    assert markdown.startswith("```text\n") and markdown.endswith("\n```")
-    assert str(report) in markdown
+    assert markdown == report.markdown and r"\frac{\partial" in markdown
+    assert markdown.count("\n\n") == str(report).count("\n\n")  # one paragraph per step
     assert repr(report) == str(report)
+    assert Explanation("plain")._repr_markdown_() == "```text\nplain\n```"
 
 
 @pytest.mark.parametrize(

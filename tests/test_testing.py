@@ -238,7 +238,7 @@ def test_arrays_with_explicit_elements(x):
 def test_values_are_values_of_the_requested_kind(v):
     assert isinstance(v, Value) and v.requires_grad
     assert v.shape in ((), (2, 3)) and v.dtype in (np.float32, np.float64)
-    assert np.all(np.isfinite(v.numpy()))
+    assert np.all(np.isfinite(v.detach().numpy()))
 
 
 def test_empty_allowed_range_is_an_error_at_construction():

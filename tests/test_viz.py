@@ -389,7 +389,7 @@ def test_without_dot_the_source_works_and_rendering_says_how_to_install(tmp_path
 def test_without_the_graphviz_package_draw_names_the_extra(monkeypatch):
     monkeypatch.setattr(viz, "_classes", {})
     monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
-    with pytest.raises(ImportError, match=r"autodiff\[viz\]"):
+    with pytest.raises(ImportError, match=r"pip install 'autodiff-numpy\[viz\]'"):
         draw(Value(1.0).exp())
 
 

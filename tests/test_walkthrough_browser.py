@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - CI installs selenium with the dev extr
     By = Keys = WebDriverWait = None
 
 MISSING = [what for what, found in (
-    ("selenium (pip install -e '.[dev]')", By is not None),
+    ("selenium (pip install -e '.[browser]')", By is not None),
     ("Chromium (apt-get install chromium)",
      any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))),
     ("chromedriver (apt-get install chromium-driver)", shutil.which("chromedriver")),

@@ -128,9 +128,11 @@ def _refuse_out(name: str, out: Any) -> None:
 
 def _well_conditioned(gen, rows, cols=None):
     """A strictly diagonally dominant (rows, cols) matrix (sides ≤ 3): full rank, well
-    conditioned, far from the sign switches of Householder QR."""
+    conditioned, far from the sign switches of Householder QR. No entry is exactly 0: at an
+    exactly triangular matrix LAPACK skips a reflection and R's signs jump."""
     cols = rows if cols is None else cols
-    return (0.3 * gen.array((rows, cols)) + 2.0 * np.eye(rows, cols)).astype(gen.dtype)
+    return (0.3 * gen.array((rows, cols), "nonzero") + 2.0 * np.eye(rows, cols)).astype(
+        gen.dtype)
 
 
 def _invertible(gen, batch=True):

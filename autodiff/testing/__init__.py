@@ -6,7 +6,7 @@
   error. It needs only numpy.
 * `autodiff.testing.strategies` holds hypothesis strategies (`arrays`, `broadcastable_shapes`,
   `values`, `graphs`) that draw well-conditioned inputs and random compositions of the
-  built-in operations. It needs hypothesis (`pip install autodiff[testing]`) and is not
+  built-in operations. It needs hypothesis (`pip install 'autodiff-numpy[testing]'`) and is not
   imported by this package, so `import autodiff.testing` works without it.
 """
 

@@ -207,12 +207,14 @@ def check_grad(
         *args: the point to check at.
         eps: finite-difference step (default: 1e-6 at order 1 and 1e-4 at order 2; 1e-3
             and 5e-3 when an argument is float32 or f returns float32 for float64 input).
-        rtol, atol: allowed error |autodiff − fd| ≤ atol + rtol·|fd| + noise, where noise
+        rtol: relative tolerance. With `atol`, the allowed error is
+            |autodiff − fd| ≤ atol + rtol·|fd| + noise, where noise
             = ε·Σ|uᵢ fᵢ(x)| / h^order is the rounding error of the differences themselves
             (ε of float32 when an argument is float32 or f returns float32, else of
             float64). Defaults depend on the arguments' dtype (see `default_tolerances`):
             float32 is checked more loosely, because the gradient under test is computed
             in float32.
+        atol: absolute tolerance (see `rtol`).
         order: 1 checks first derivatives; 2 checks first and second derivatives.
         modes: "rev" (reverse mode: `autodiff.vjp`, `grad` of a gradient) and/or "fwd"
             (forward mode: `autodiff.jvp`, and `jvp` of a gradient at order 2).

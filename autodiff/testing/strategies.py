@@ -1,4 +1,6 @@
-"""Hypothesis strategies for property-testing gradients (needs `pip install autodiff[testing]`).
+"""Hypothesis strategies for property-testing gradients.
+
+Needs hypothesis: `pip install 'autodiff-numpy[testing]'`.
 
 * `arrays(shape, dtype, elements)`: numpy arrays, well-conditioned by default (bounded, no
   nan/inf, optionally kept away from kinks and free of ties).
@@ -27,12 +29,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from hypothesis import assume
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import autodiff
 from autodiff import Value
+from autodiff._extras import missing_extra
+
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as error:
+    raise ModuleNotFoundError(missing_extra("hypothesis", "autodiff.testing.strategies"),
+                              name=error.name or "hypothesis") from error
 
 __all__ = [
     "GRAPH_OPS",
@@ -162,7 +170,8 @@ def arrays(
         dtype: a floating dtype or a strategy of dtypes.
         elements: a hypothesis strategy for the elements; when given, the conditioning
             keywords below are ignored and the array is built by `hypothesis.extra.numpy`.
-        low, high: elements lie in [low, high].
+        low: elements lie in [low, high].
+        high: see `low`.
         avoid: points every element stays at least `margin` away from (kinks: 0 for relu
             and abs, the bounds of a clip).
         distinct: no two elements within total_allowed_length / (2·size) of each other (no
