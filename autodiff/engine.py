@@ -205,8 +205,10 @@ class Primitive:
         return init_node(new_value(), out, False)
 
 
+# Results stored as they are; any other (complex ones included: `as_data` notes that
+# complex numbers are in use, which backprop's conjugation relies on) goes through as_data.
 _REAL_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
-                                               np.longdouble, np.complex64, np.complex128))
+                                               np.longdouble))
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None,

@@ -202,3 +202,24 @@ def test_descent_on_complex_parameters_decreases_a_real_loss_as_in_pytorch():
             tz -= 0.1 * tz.grad
     assert all(b < a for a, b in itertools.pairwise(losses))
     np.testing.assert_allclose(z.data, tz.detach().numpy(), rtol=1e-10)
+
+
+def test_complex_data_made_by_an_operation_from_real_data_is_conjugated_in_grad():
+    # A real Value times a complex constant: the first complex data of the session appears
+    # as an operation's result. Its .grad follows PyTorch's convention all the same:
+    # L = Re(Σ z·c) gives z.grad = conj(c).
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from autodiff import Value\n"
+        "x = Value(np.array([1.0, 2.0]))\n"
+        "z = x * np.array([1j, 2j])\n"
+        "c = np.array([1 + 1j, 3 - 1j])\n"
+        "(z * c).real.sum().backward()\n"
+        "assert np.allclose(z.grad, np.conj(c)), z.grad\n"
+        "assert np.allclose(x.grad, (np.array([1j, 2j]) * c).real), x.grad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
