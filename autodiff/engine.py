@@ -27,6 +27,7 @@ import functools
 import math
 import operator
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -165,6 +166,45 @@ class Primitive:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args: Any, **params: Any) -> Any:
+        # The lean path: one or two positional arguments, no keywords (elementwise math,
+        # arithmetic, matmul): no loop, no lists, one call to the forward.
+        if not params:
+            count = len(args)
+            if count == 1:
+                a = args[0]
+                if type(a) is Value:
+                    x = a._data
+                    try:
+                        out = self.forward(x)
+                    except (ValueError, IndexError, TypeError) as error:
+                        raise _call_error(self.name, args, error) from None
+                    return self._record(out, args, (x,), a.requires_grad,
+                                        (a,) if a._op is None and not a._frozen else None)
+                return self._unrecorded(args)
+            elif count == 2:
+                a, b = args
+                if type(a) is Value:
+                    x = a._data
+                    unguarded = (a,) if a._op is None and not a._frozen else None
+                    if type(b) is Value:
+                        y = b._data
+                        tracked = a.requires_grad or b.requires_grad
+                        if b._op is None and not b._frozen:
+                            unguarded = (b,) if unguarded is None else (a, b)
+                    else:
+                        y = b
+                        tracked = a.requires_grad
+                elif type(b) is Value:
+                    x, y = a, b._data
+                    tracked = b.requires_grad
+                    unguarded = (b,) if b._op is None and not b._frozen else None
+                else:
+                    return self._unrecorded(args)
+                try:
+                    out = self.forward(x, y)
+                except (ValueError, IndexError, TypeError) as error:
+                    raise _call_error(self.name, args, error) from None
+                return self._record(out, args, (x, y), tracked, unguarded)
         raw_args = []
         found_value = tracked = False
         unguarded = None  # leaf arrays no graph has made read-only yet (see `freeze`)
@@ -175,23 +215,34 @@ class Primitive:
                 if a.requires_grad:
                     tracked = True
                 if not a._frozen:
-                    if unguarded is None:
-                        unguarded = [a]
-                    else:
-                        unguarded.append(a)
+                    unguarded = (a,) if unguarded is None else (*unguarded, a)
             else:
                 raw_args.append(a)
         if params:
             _refuse_value_params(self.name, params)
+        if not found_value:
+            return self._unrecorded(args, params)
         try:
             out = self.forward(*raw_args, **params) if params else self.forward(*raw_args)
         except (ValueError, IndexError, TypeError) as error:
             raise _call_error(self.name, args, error) from None
+        return self._record(out, args, tuple(raw_args), tracked, unguarded, params or None)
+
+    def _unrecorded(self, args: tuple, params: dict | None = None) -> Any:
+        """No Value among the arguments: plain numpy in, plain numpy out."""
+        try:
+            out = self.forward(*args, **params) if params else self.forward(*args)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _call_error(self.name, args, error) from None
+        return out[0] if self.has_residuals else out
+
+    def _record(self, out: Any, args: tuple, raw_args: tuple, tracked: bool,
+                unguarded: tuple | None, params: dict | None = None) -> Value:
+        """The Value of a forward result: a node of the graph if an argument is tracked and
+        this thread records, a constant otherwise."""
         residuals = None
         if self.has_residuals:
             out, residuals = out
-        if not found_value:
-            return out  # plain numpy in, plain numpy out
         kind = type(out)
         # The storage convention (`as_data`), skipped for the common real results.
         if kind is not float and (kind is not np.ndarray or out.dtype not in _REAL_DTYPES
@@ -201,12 +252,27 @@ class Primitive:
             if unguarded is not None:
                 for a in unguarded:
                     freeze(a)
-            return init_node(new_value(), out, True, self, args, params or None, residuals)
+            if params is not None or residuals is not None:
+                return init_node(new_value(), out, True, self, args, raw_args, params,
+                                 residuals)
+            # `init_node`'s slots set here, for the common node (two calls fewer per op)
+            node = _new(Value)
+            node._data = out
+            node.grad = None
+            node.requires_grad = True
+            node._op = self
+            node._args = args
+            node._raw = raw_args
+            node._params = None
+            node._id = _value.tick()
+            return node
         return init_node(new_value(), out, False)
 
 
 # Results stored as they are; any other (complex ones included: `as_data` notes that
 # complex numbers are in use, which backprop's conjugation relies on) goes through as_data.
+_new = object.__new__
+
 _REAL_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
                                                np.longdouble))
 
@@ -475,13 +541,16 @@ def _version_at(value: Value, stamp: int) -> str:
 
 def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
              wrt: Iterable[Value] | None = None,
-             stop_at: Iterable[Value] | None = None) -> dict[Value, Any]:
+             stop_at: Iterable[Value] | None = None, release: bool = False) -> dict[Value, Any]:
     """Cotangents d⟨grad, root⟩/d(node) for the tracked nodes `root` depends on (the chain
     rule, in reverse topological order).
 
     Returns a dict node → gradient (shape and dtype of the node's data). Nothing is
     written to `.grad`; `backward` does that. `wrt` limits the pass to the paths that reach
     those Values; `stop_at` Values receive their cotangent but pass nothing further back.
+    With `release`, each operation node lets go of its inputs and its cotangent as soon as
+    its rules ran (activations are freed during the pass; the dict keeps only the leaves'
+    gradients), and the graph cannot be differentiated again.
     """
     grads: dict[Value, Any] = {root: _seed(root, grad, create_graph)}
     if stop_at:
@@ -495,23 +564,29 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
     if nodes and _value.last_write[0] > nodes[-1]._id:
         _refuse_stale(nodes)  # some Value was written after this graph began
     recording = _set_recording(create_graph)  # rules record a graph only for higher order
+    if release and create_graph:
+        raise ValueError("backward: release_graph=True cannot be combined with "
+                         "create_graph=True (the new graph refers to the old one)")
     try:
-        for node in nodes:
-            g = grads.get(node)
+        for index, node in enumerate(nodes):
+            g = grads.pop(node, None) if release else grads.get(node)
             if g is None:
                 continue  # tracked, but no path from root carries a gradient here
             op, args = node._op, node._args
             if create_graph:
                 out, inputs = node, args
             else:
-                # The arguments' data now is their data when the node was recorded:
-                # a change since then would have made the graph stale (refused above).
-                out, inputs = node._data, [a._data if type(a) is Value else a for a in args]
+                out, inputs = node._data, node._raw
+                if inputs is None:  # (the scalar path keeps no copy: see autodiff.value)
+                    inputs = [a._data if type(a) is Value else a for a in args]
             params = node._params
             if op.has_residuals:
                 params = dict(params or {})
                 params["residuals"] = None if create_graph else node._residuals
                 node._residuals = None  # used once: a later pass recomputes
+            if release:
+                nodes[index] = None
+                _release(node)
             rules = op.vjps
             if rules is None:  # one rule for all the arguments that need a cotangent
                 _apply_argnums_rule(grads, node, op, g, out, inputs, params)
@@ -543,6 +618,27 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
         _set_recording(recording)
         thaw_all()
     return grads
+
+
+def _refuse_released(argnums, g, out, *args, **params):
+    raise RuntimeError(
+        "backward through a graph that an earlier backward(release_graph=True) released: "
+        "its operations have let go of their inputs. Recompute the output, or leave "
+        "release_graph out where the graph is needed again."
+    )
+
+
+# What a node's operation becomes once backward(release_graph=True) has used it.
+RELEASED = Primitive(_refuse_released, name="released").defvjp_argnums(_refuse_released)
+
+
+def _release(node: Value) -> None:
+    """Cut a used node loose from its inputs (its own data stays)."""
+    node._op = RELEASED
+    node._args = ()
+    node._raw = node._params = None
+    if node._residuals is not None:
+        node._residuals = None
 
 
 def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
@@ -585,14 +681,17 @@ _grad_lock = threading.Lock()  # accumulation into .grad is atomic across thread
 
 
 def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
-             intermediate_grads: bool = True) -> None:
+             intermediate_grads: bool = True, release_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into every leaf's `.grad` (the chain rule, in reverse).
 
     A one-element output is seeded with 1; a larger one needs `grad`, its cotangent.
     Leaves accumulate across calls; intermediates hold this pass's gradient (unless
     `intermediate_grads=False`, which leaves them untouched: less memory for training).
-    With `create_graph=True` the gradients are Values that can be differentiated again.
-    Every Value gets a gradient array of its own.
+    `release_graph=True` (training) also frees the graph as the pass goes: each operation
+    lets go of its inputs once used, so activations do not outlive backward (nor survive
+    into the optimiser's step); intermediates get no gradient, and backward through the
+    same graph again raises. With `create_graph=True` the gradients are Values that can
+    be differentiated again. Every Value gets a gradient array of its own.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
@@ -601,32 +700,26 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
             "backward() on a Value that does not require grad (a constant, a detached "
             "Value, or one computed under no_grad())"
         )
-    grads = backprop(root, grad, create_graph=create_graph)
-    # A leaf's .grad is always an array of its own; intermediates' arrays (a read-out of
-    # this pass) are copied only where they would share one with a leaf or with the seed.
-    leaf_arrays = {id(grad)} if grad is not None else set()
-    handed_out: set[int] = set()
+    grads = backprop(root, grad, create_graph=create_graph, release=release_graph)
+    # A leaf's .grad is always an array of its own: copied if the pass shares it with
+    # another node (add passes its cotangent on unchanged), with the caller's seed, or if it
+    # is a view or read-only. Intermediates' arrays, a read-out of this pass, are not copied.
+    shared = None
     with _grad_lock:
         for node, g in grads.items():
-            leaf = node._op is None
+            if node._op is not None:
+                if intermediate_grads and not release_graph:
+                    node.grad = g[()] if type(g) is np.ndarray and not g.ndim else g
+                continue
             if type(g) is np.ndarray:
                 if not g.ndim:
                     g = g[()]  # 0-d: a numpy scalar of the data's dtype
-                elif leaf:
-                    key = id(g)
-                    if key in handed_out or key in leaf_arrays or g.base is not None \
-                            or not g.flags.writeable:
-                        g = g.copy()
-                    leaf_arrays.add(id(g))
-                elif intermediate_grads:
-                    key = id(g)
-                    if key in leaf_arrays:
-                        g = g.copy()
-                    handed_out.add(id(g))
                 else:
-                    continue
-            elif not (leaf or intermediate_grads):
-                continue
-            if leaf and node.grad is not None:
+                    if shared is None:  # how many nodes hold each array, and the seed
+                        shared = Counter(map(id, grads.values()))
+                        shared[id(grad)] += 2
+                    if shared[id(g)] > 1 or g.base is not None or not g.flags.writeable:
+                        g = g.copy()
+            if node.grad is not None:
                 g = node.grad + g  # leaves accumulate
             node.grad = g

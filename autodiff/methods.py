@@ -325,8 +325,9 @@ def _transpose(self: Value, *axes: Any) -> Value:
 
 
 def _backward(self: Value, grad: Any = None, create_graph: bool = False, *,
-              intermediate_grads: bool = True) -> None:
-    backward(self, grad, create_graph, intermediate_grads=intermediate_grads)
+              intermediate_grads: bool = True, release_graph: bool = False) -> None:
+    backward(self, grad, create_graph, intermediate_grads=intermediate_grads,
+             release_graph=release_graph)
 
 
 _backward.__doc__ = backward.__doc__

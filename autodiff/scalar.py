@@ -29,9 +29,9 @@ import numpy as np
 
 from . import ops
 from . import value as _value
-from .engine import _grad_lock, _not_recording, _refuse_stale, _state
+from .engine import _REAL_DTYPES, _grad_lock, _not_recording, _refuse_stale, _state
 from .engine import backward as _generic_backward
-from .value import Value, thaw_all
+from .value import Value, freeze, init_node, thaw_all
 
 __all__ = ["backward"]
 
@@ -49,11 +49,12 @@ _divide, _power = DIVIDE.forward, POWER.forward
 
 # --------------------------------------------------------------------------- forward
 #
-# Each operator builds its node inline (`init_node`'s six slots, no call): this is the
+# Each operator builds its node inline (`init_node`'s eight slots, no call): this is the
 # hottest code of scalar programs.
 
 _new = object.__new__
 _float64 = np.float64
+_ndarray = np.ndarray
 _tick = _value.tick
 
 
@@ -74,7 +75,7 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                         return generic(self, other)
                     node = _new(Value)
                     node._data = data
-                    node.grad = None
+                    node.grad = node._raw = node._params = None
                     if (self.requires_grad or other.requires_grad) and (
                             not _not_recording[0] or _state.recording):
                         node.requires_grad = True
@@ -95,7 +96,7 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                     return generic(other, self) if reflected else generic(self, other)
                 node = _new(Value)
                 node._data = data
-                node.grad = None
+                node.grad = node._raw = node._params = None
                 if self.requires_grad and (not _not_recording[0] or _state.recording):
                     node.requires_grad = True
                     node._op = op
@@ -106,6 +107,40 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                     node._args = ()
                 node._id = _tick()
                 return node
+        elif type(x) is _ndarray and x.ndim and x.dtype in _REAL_DTYPES:
+            # The lean array path: a float constant, or an operand of the same shape and
+            # dtype, so no broadcasting and no conversion to check (numpy's warnings and
+            # answers, as the generic path).
+            kind = type(other)
+            if kind is float or kind is int:
+                y = other
+                tracked = self.requires_grad
+            elif kind is Value and type(other._data) is _ndarray and \
+                    other._data.shape == x.shape and other._data.dtype is x.dtype:
+                y = other._data
+                tracked = self.requires_grad or other.requires_grad
+            else:
+                return generic(other, self) if reflected else generic(self, other)
+            data = compute(y, x) if reflected else compute(x, y)
+            if not (tracked and (not _not_recording[0] or _state.recording)):
+                return init_node(_new(Value), data, False)
+            if self._op is None and not self._frozen:
+                freeze(self)
+            if kind is Value and other._op is None and not other._frozen:
+                freeze(other)
+            node = _new(Value)
+            node._data = data
+            node.grad = node._params = None
+            node.requires_grad = True
+            node._op = op
+            if reflected:
+                node._args = (other, self)
+                node._raw = (y, x)
+            else:
+                node._args = (self, other)
+                node._raw = (x, y)
+            node._id = _tick()
+            return node
         return generic(other, self) if reflected else generic(self, other)
 
     operator.__name__ = f"__{'r' if reflected else ''}{op.name}__"
@@ -122,7 +157,7 @@ def _unary(op: Any, compute: Any) -> Any:
             return generic(self)
         node = _new(Value)
         node._data = compute(x)
-        node.grad = None
+        node.grad = node._raw = node._params = None
         if self.requires_grad and (not _not_recording[0] or _state.recording):
             node.requires_grad = True
             node._op = op
@@ -152,7 +187,7 @@ def _pow(self: Value, other: Any) -> Value:
         if type(data) is float:  # (a negative base with a fractional exponent is complex)
             node = _new(Value)
             node._data = data
-            node.grad = None
+            node.grad = node._raw = node._params = None
             if self.requires_grad and (not _not_recording[0] or _state.recording):
                 node.requires_grad = True
                 node._op = POWER
@@ -193,17 +228,9 @@ OPERATORS: dict[str, Any] = {
 
 
 def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
-             intermediate_grads: bool = True) -> None:
-    """Accumulate d(root)/d(leaf) into every leaf's `.grad` (the chain rule, in reverse).
-
-    A one-element output is seeded with 1; a larger one needs `grad`, its cotangent.
-    Leaves accumulate across calls; intermediates hold this pass's gradient (unless
-    `intermediate_grads=False`, which leaves them untouched: less memory for training).
-    With `create_graph=True` the gradients are Values that can be differentiated again.
-    Every Value gets a gradient array of its own.
-    """
-    if (grad is None and not create_graph and type(root) is Value and root._op is not None
-            and root.requires_grad and type(root._data) is float):
+             intermediate_grads: bool = True, release_graph: bool = False) -> None:
+    if (grad is None and not create_graph and not release_graph and type(root) is Value
+            and root._op is not None and root.requires_grad and type(root._data) is float):
         kept = None if intermediate_grads else []
         graph = _scalar_graph(root, kept)
         if graph is not None:
@@ -211,7 +238,11 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
             return
         for node, previous in kept or ():
             node.grad = previous
-    _generic_backward(root, grad, create_graph, intermediate_grads=intermediate_grads)
+    _generic_backward(root, grad, create_graph, intermediate_grads=intermediate_grads,
+                      release_graph=release_graph)
+
+
+backward.__doc__ = _generic_backward.__doc__
 
 
 def _scalar_graph(root: Value, kept: list | None) -> tuple[list[Value], list[Value]] | None:

@@ -4,9 +4,10 @@ its origin and its version.
 A Value holds `data` (a Python float for a float64 scalar, a numpy array otherwise) and,
 after a backward pass reaches it, `grad` of the same shape and dtype. A Value made by an
 operation also remembers which primitive made it (`_op`), from which arguments (`_args`:
-the Values and constants it was called with), with which keyword parameters (`_params`),
-and what its forward pass left for its rules (`_residuals`). The arguments' data is not
-copied: a change to it after the node was recorded makes the graph stale (below).
+the Values and constants it was called with, and `_raw`: their data as the forward pass
+saw it), with which keyword parameters (`_params`), and what its forward pass left for its
+rules (`_residuals`). A change to the data after the node was recorded makes the graph
+stale (below).
 
 Versions. Every change the library makes to a Value's data (assigning `.data`, an in-place
 operator, an optimiser step) takes a fresh stamp from the same counter that numbers the
@@ -105,17 +106,23 @@ def raw(x: Any) -> Any:
 
 
 def init_node(node: Value, data: Any, requires_grad: bool, op: Any = None, args: tuple = (),
-              params: dict | None = None, residuals: Any = None) -> Value:
+              raw_args: tuple | None = None, params: dict | None = None,
+              residuals: Any = None) -> Value:
     """The one place a node's slots are set: leaves (`Value(...)`) and operation results
     (`autodiff.engine`) alike. `data` must already be normalised (`as_data`). (The scalar
-    path, `autodiff.scalar`, sets the same slots inline.)"""
+    path, `autodiff.scalar`, and `Primitive`'s common case set the same slots inline.)
+
+    `raw_args` is the arguments' data as the forward pass saw it, or None: "the arguments'
+    data as it is now", which the scalar path uses, its Python floats being immutable (a
+    Value whose data is replaced gets a new version, and a graph that read the old one is
+    refused as stale)."""
     node._data = data
     node.grad = None
     node.requires_grad = requires_grad
     node._op = op
     node._args = args
-    if params is not None:
-        node._params = params
+    node._raw = raw_args
+    node._params = params
     if residuals is not None:
         node._residuals = residuals
     # 0: a leaf array that no graph has guarded yet (see autodiff.engine); 1 (the class
@@ -135,12 +142,12 @@ class Value:
     """
 
     # Set on every node (slots); the rarely set attributes below live in a __dict__ made
-    # only for the Values that need one (a name, a write, a guard, parameters): creating a
-    # node sets six attributes rather than eleven.
-    __slots__ = ("__dict__", "__weakref__", "_args", "_data", "_id", "_op", "grad",
-                 "requires_grad")
+    # only for the Values that need one (a name, a write, a guard, residuals): creating a
+    # node sets eight attributes rather than twelve. (Read through an instance, a class
+    # default costs a dictionary lookup, so what backprop reads on every node is a slot.)
+    __slots__ = ("__dict__", "__weakref__", "_args", "_data", "_id", "_op", "_params", "_raw",
+                 "grad", "requires_grad")
     name: str | None = None
-    _params: dict | None = None  # the operation's keyword parameters
     _residuals: Any = None  # what the forward pass left for the rules
     _writes: list | None = None  # [version, last stamp, ring of recent stamps]
     _frozen: int = 1  # NOTHING_TO_GUARD; see the leaf guards below

@@ -217,6 +217,22 @@ class Optimizer:
         """The update rule, given the checked gradients (None: no gradient)."""
         raise NotImplementedError
 
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        """A scratch array of `like`'s shape and dtype, kept between steps and shared by
+        the parameters of that shape (so an update allocates no full-size temporary)."""
+        key = (like.shape, like.dtype)
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buffer = buffers.get(key)
+        if buffer is None:
+            buffer = buffers[key] = np.empty(like.shape, like.dtype)
+        return buffer
+
+    def _scaled(self, g: object, factor: float) -> object:
+        """factor·g, written into the scratch array for an array gradient."""
+        if type(g) is not np.ndarray or g.dtype.kind != "f":
+            return factor * g
+        return np.multiply(g, factor, out=self._scratch(g))
+
 
 def _descend(p: Value, step: object) -> None:
     """p ← p − step, by the in-place operator (the caller holds no_grad()): the parameter
@@ -244,18 +260,20 @@ class SGD(Optimizer):
 
     def _apply(self, grads: list) -> None:
         lr, momentum, velocity = self.lr, self.momentum, self.velocity
-        if not momentum:
-            for p, g in zip(self.params, grads, strict=True):
-                if g is not None:
-                    _descend(p, lr * g)
-            return
         for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if g is None:
                 continue
-            previous = velocity[index]
-            g = g if previous is None else momentum * previous + g
-            velocity[index] = g
-            _descend(p, lr * g)
+            if momentum:
+                previous = velocity[index]
+                if previous is None:
+                    g = velocity[index] = np.array(g, copy=True)  # never p.grad itself
+                elif type(previous) is np.ndarray:
+                    previous *= momentum  # v ← momentum·v + g, in place
+                    previous += g
+                    g = previous
+                else:
+                    g = velocity[index] = momentum * previous + g
+            _descend(p, self._scaled(g, lr))
 
 
 class Adam(Optimizer):
@@ -294,14 +312,33 @@ class Adam(Optimizer):
             if g is None:
                 continue
             m, v = self.first[index], self.second[index]
-            if m is None:
-                m = (1 - beta1) * g
-                v = (1 - beta2) * (g * g)
-            else:
-                m = beta1 * m + (1 - beta1) * g
-                v = beta2 * v + (1 - beta2) * (g * g)
-            self.first[index], self.second[index] = m, v
             t = self.steps[index] = self.steps[index] + 1
             step_size = self.lr / (1 - beta1**t)
-            denominator = np.sqrt(v / (1 - beta2**t)) + self.eps
-            _descend(p, step_size * (m / denominator))
+            if type(g) is not np.ndarray:  # a float parameter (or another kind of array)
+                m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
+                v = (1 - beta2) * (g * g) if v is None else beta2 * v + (1 - beta2) * (g * g)
+                self.first[index], self.second[index] = m, v
+                _descend(p, step_size * (m / (np.sqrt(v / (1 - beta2**t)) + self.eps)))
+                continue
+            if g.dtype.kind != "f":
+                g = g.astype(np.float64)
+            # In place, through one scratch array: no full-size temporary per step.
+            scratch = self._scratch(g)
+            if m is None:
+                m = self.first[index] = (1 - beta1) * g
+                v = self.second[index] = np.multiply(g, g)
+                v *= 1 - beta2
+            else:
+                m *= beta1  # m ← β₁m + (1−β₁)g
+                np.multiply(g, 1 - beta1, out=scratch)
+                m += scratch
+                v *= beta2  # v ← β₂v + (1−β₂)g²
+                np.multiply(g, g, out=scratch)
+                scratch *= 1 - beta2
+                v += scratch
+            np.divide(v, 1 - beta2**t, out=scratch)  # step_size · m / (√v̂ + ε)
+            np.sqrt(scratch, out=scratch)
+            scratch += self.eps
+            np.divide(m, scratch, out=scratch)
+            scratch *= step_size
+            _descend(p, scratch)

@@ -419,3 +419,53 @@ def test_settings_accept_ints_and_numpy_scalars():
     assert all(type(x) is float for x in (optimizer.lr, optimizer.beta1, optimizer.eps))
     sgd = nn.SGD([Value(1.0)], lr=1, momentum=np.float16(0.5), weight_decay=0)
     assert (sgd.lr, sgd.momentum, sgd.weight_decay) == (1.0, 0.5, 0.0)
+
+
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.SGD(ps, lr=0.1), lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: nn.Adam(ps, lr=0.01)])
+def test_updates_allocate_no_full_size_temporaries(make):
+    import tracemalloc
+
+    w = Value(np.ones((256, 256)))
+    optimizer = make([w])
+    w.grad = np.full((256, 256), 0.5)
+    optimizer.step()  # the first step may create state (momentum, moments, scratch)
+    w.grad = np.full((256, 256), 0.25)
+    tracemalloc.start()
+    try:
+        optimizer.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < w.data.nbytes // 4, f"a step allocated {peak} bytes at its peak"
+
+
+def test_in_place_updates_equal_the_textbook_formulas():
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((4, 3))
+    grads = [rng.standard_normal((4, 3)) for _ in range(3)]
+    w = Value(start.copy())
+    adam = nn.Adam([w], lr=0.01, betas=(0.8, 0.9), eps=1e-6)
+    m = v = np.zeros_like(start)
+    expected = start.copy()
+    for t, g in enumerate(grads, start=1):
+        w.grad = g.copy()
+        adam.step()
+        m = 0.8 * m + 0.2 * g
+        v = 0.9 * v + 0.1 * g * g
+        expected = expected - 0.01 / (1 - 0.8**t) * (m / (np.sqrt(v / (1 - 0.9**t)) + 1e-6))
+        assert np.allclose(w.data, expected, rtol=1e-13, atol=1e-15)
+        assert np.array_equal(w.grad, g)  # the gradient is left as it was
+    u = Value(start.copy())
+    sgd = nn.SGD([u], lr=0.1, momentum=0.5)
+    velocity, expected = None, start.copy()
+    for g in grads:
+        u.grad = g.copy()
+        sgd.step()
+        velocity = g if velocity is None else 0.5 * velocity + g
+        expected = expected - 0.1 * velocity
+        assert np.allclose(u.data, expected, rtol=1e-13)
+        assert np.array_equal(u.grad, g)
