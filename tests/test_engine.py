@@ -714,3 +714,34 @@ def test_power_with_zero_exponent_has_finite_derivatives_at_zero():
         assert x.grad == 0.0
         assert autodiff.grad(autodiff.grad(lambda v: v**1))(0.0) == 0.0
         assert autodiff.grad(autodiff.grad(autodiff.grad(lambda v: v**2)))(0.0) == 0.0
+
+
+def test_release_graph_frees_activations_and_refuses_a_second_pass():
+    import weakref
+
+    rng = np.random.default_rng(0)
+    w_data, x = rng.standard_normal((3, 4)), rng.standard_normal((5, 3))
+    reference = Value(w_data.copy())
+    (Value(x) @ reference).tanh().sum().backward()
+
+    w = Value(w_data.copy())
+    hidden = (Value(x) @ w).tanh()
+    probe = weakref.ref(hidden)
+    loss = hidden.sum()
+    del hidden
+    loss.backward(release_graph=True)
+    assert probe() is None  # the activation did not outlive backward
+    assert np.array_equal(w.grad, reference.grad)
+    with pytest.raises(RuntimeError, match="release_graph"):
+        loss.backward()
+    with pytest.raises(ValueError, match="create_graph"):
+        (Value(x) @ w).sum().backward(create_graph=True, release_graph=True)
+
+
+def test_release_graph_on_a_scalar_graph():
+    a = Value(1.5)
+    loss = (a * a + 1.0).tanh()
+    loss.backward(release_graph=True)
+    assert a.grad == pytest.approx(2 * 1.5 * (1 - math.tanh(3.25) ** 2))
+    with pytest.raises(RuntimeError, match="release_graph"):
+        loss.backward()
