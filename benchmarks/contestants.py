@@ -124,7 +124,7 @@ class Autodiff:
             def step(x, y):
                 loss = nn.cross_entropy(model(x), y)
                 optimizer.zero_grad()
-                loss.backward()
+                loss.backward(release_graph=True)  # as the README trains
                 optimizer.step()
                 return loss
 
