@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import any_, is_dask, not_lazy
 from ..engine import conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
@@ -144,7 +145,7 @@ def _invertible(gen, batch=True):
 # --------------------------------------------------------------------------- inverses, solves
 
 
-@declare("linalg.inv", numpy=np.linalg.inv, group="linear algebra",
+@declare("linalg.inv", dask=False, numpy=np.linalg.inv, group="linear algebra",
          cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
          domain="invertible matrices (batched)", torch="torch.linalg.inv")
 @primitive(name="inv")
@@ -183,7 +184,8 @@ def _solve_cases(gen):
     return (a, b), {}
 
 
-@declare("linalg.solve", numpy=np.linalg.solve, group="linear algebra", cases=_solve_cases,
+@declare("linalg.solve", dask=False, numpy=np.linalg.solve, group="linear algebra",
+         cases=_solve_cases,
          dtypes=ALL_DTYPES, domain="invertible a; b of shape (M,) or (..., M, K) (numpy ≥ 2)",
          torch="torch.linalg.solve")
 def solve(a: Any, b: Any) -> Any:
@@ -201,7 +203,7 @@ def _det(a):
 _det.defvjp(lambda g, out, a: _expand(g * out) * _mT(inv(a)))
 
 
-@declare("linalg.det", numpy=np.linalg.det, group="linear algebra",
+@declare("linalg.det", dask=False, numpy=np.linalg.det, group="linear algebra",
          cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
          domain="invertible matrices (the rule uses A⁻¹)", torch="torch.linalg.det")
 def det(a: Any) -> Any:
@@ -235,7 +237,8 @@ def _sign_det_vjp(g, out, a):
 _sign_det.defvjp(_sign_det_vjp)
 
 
-@declare("linalg.slogdet", numpy=np.linalg.slogdet, group="linear algebra", dtypes=ALL_DTYPES,
+@declare("linalg.slogdet", dask=False, numpy=np.linalg.slogdet, group="linear algebra",
+         dtypes=ALL_DTYPES,
          domain="invertible matrices", torch="torch.linalg.slogdet",
          notes="returns (sign, logabsdet): real sign is constant (no gradient); a complex "
                "sign e^{iθ} has one (i Im(ḡ s) A⁻ᵀ). Tuple output: checked in "
@@ -277,7 +280,7 @@ def _spd(gen):
     return a
 
 
-@declare("linalg.cholesky", numpy=np.linalg.cholesky, group="linear algebra",
+@declare("linalg.cholesky", dask=False, numpy=np.linalg.cholesky, group="linear algebra",
          cases=lambda gen: ((_spd(gen),), {"upper": gen.boolean()}),
          domain="symmetric positive definite; reads the lower (upper=True: upper) triangle, "
                 "the gradient lies on it", torch="torch.linalg.cholesky")
@@ -322,7 +325,7 @@ def _eigh_vjp(g, out, a, uplo="L"):
 _eigh.defvjp(_eigh_vjp)
 
 
-@declare("linalg.eigh", numpy=np.linalg.eigh, group="linear algebra",
+@declare("linalg.eigh", dask=False, numpy=np.linalg.eigh, group="linear algebra",
          domain="symmetric, distinct eigenvalues; reads the UPLO triangle",
          torch="torch.linalg.eigh",
          notes="returns (eigenvalues, eigenvectors); eigenvectors are defined up to sign, so "
@@ -349,7 +352,7 @@ def _symmetric_spread(gen):
     return a.astype(gen.dtype)
 
 
-@declare("linalg.eigvalsh", numpy=np.linalg.eigvalsh, group="linear algebra",
+@declare("linalg.eigvalsh", dask=False, numpy=np.linalg.eigvalsh, group="linear algebra",
          cases=lambda gen: ((_symmetric_spread(gen),), {}),
          domain="symmetric, distinct eigenvalues; reads the UPLO triangle",
          torch="torch.linalg.eigvalsh")
@@ -407,7 +410,7 @@ def _spread_singular(gen):
     return (base + 0.2 * gen.array((m, n))).astype(gen.dtype)
 
 
-@declare("linalg.svd", numpy=np.linalg.svd, group="linear algebra",
+@declare("linalg.svd", dask=False, numpy=np.linalg.svd, group="linear algebra",
          cases=lambda gen: ((_spread_singular(gen),), {"compute_uv": False}),
          domain="distinct nonzero singular values; gradients with full_matrices=False (or "
                 "square matrices)", torch="torch.linalg.svd",
@@ -428,7 +431,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     return _SVDResult(u, s, vh)
 
 
-@declare("linalg.svdvals", numpy=np.linalg.svdvals, group="linear algebra",
+@declare("linalg.svdvals", dask=False, numpy=np.linalg.svdvals, group="linear algebra",
          cases=lambda gen: ((_spread_singular(gen),), {}), domain="distinct singular values",
          torch="torch.linalg.svdvals")
 def svdvals(x: Any, /) -> Any:
@@ -486,7 +489,7 @@ def _qr_cases(gen):
     return (_well_conditioned(gen, m, n),), {"mode": "r"}
 
 
-@declare("linalg.qr", numpy=np.linalg.qr, group="linear algebra", cases=_qr_cases,
+@declare("linalg.qr", dask=False, numpy=np.linalg.qr, group="linear algebra", cases=_qr_cases,
          domain="full rank; mode 'reduced' (or 'complete' for m ≤ n), 'r'",
          torch="torch.linalg.qr",
          notes="cases check R (mode='r'); Q and R together in tests/test_numpy_linalg.py")
@@ -530,7 +533,7 @@ def _full_rank(gen):
     return _well_conditioned(gen, gen.integer(1, 3), gen.integer(1, 3))
 
 
-@declare("linalg.pinv", numpy=np.linalg.pinv, group="linear algebra",
+@declare("linalg.pinv", dask=False, numpy=np.linalg.pinv, group="linear algebra",
          cases=lambda gen: ((_full_rank(gen),), {}),
          domain="gradients where the rank is constant (full rank)", torch="torch.linalg.pinv")
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Any:
@@ -579,7 +582,7 @@ def _lstsq_cutoff(a: Any, rcond: Any) -> float:
     return eps if rcond < 0 else float(rcond)
 
 
-@declare("linalg.lstsq", numpy=np.linalg.lstsq, group="linear algebra",
+@declare("linalg.lstsq", dask=False, numpy=np.linalg.lstsq, group="linear algebra",
          domain="gradients where the rank is constant (full rank)", torch="torch.linalg.lstsq",
          notes="returns (x, residuals, rank, s): x, residuals and s are differentiable; tuple "
                "output, checked in tests/test_numpy_linalg.py")
@@ -614,9 +617,10 @@ def _norm2(x, axis=None, keepdims=False):
 def _norm2_vjp(g, out, x, axis=None, keepdims=False):
     g, out = _restore(g, x, axis, keepdims), _restore(out, x, axis, keepdims)
     zero = np.equal(raw(out), 0)
-    safe = where(zero, 1.0, out) if np.any(zero) else out
+    some_zero = any_(zero)
+    safe = where(zero, 1.0, out) if some_zero else out
     numerator = conj(x) if np.iscomplexobj(raw(x)) else x
-    return where(zero, 0.0, g * divide(numerator, safe)) if np.any(zero) else \
+    return where(zero, 0.0, g * divide(numerator, safe)) if some_zero else \
         g * divide(numerator, safe)
 
 
@@ -660,6 +664,8 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     if ord is None or ord in ("fro", "f"):
         return _norm2(x, axis=axes, keepdims=keepdims)
     if ord in (2, -2, "nuc"):
+        if is_dask(raw(x)):
+            raise not_lazy(f"linalg.norm (ord={ord!r}: singular values)", raw(x))
         s = _singular_values_last(x, axes)
         result = (sum_(s, axis=-1) if ord == "nuc" else
                   max_(s, axis=-1) if ord == 2 else min_(s, axis=-1))
@@ -741,7 +747,7 @@ def _matrix_power_cases(gen):
     return (_invertible(gen),), {"n": gen.integer(-2, 3)}
 
 
-@declare("linalg.matrix_power", numpy=np.linalg.matrix_power, group="linear algebra",
+@declare("linalg.matrix_power", dask=False, numpy=np.linalg.matrix_power, group="linear algebra",
          cases=_matrix_power_cases, dtypes=ALL_DTYPES,
          domain="any square matrix; invertible for n < 0", torch="torch.linalg.matrix_power")
 def matrix_power(a: Any, n: int) -> Any:
@@ -826,7 +832,7 @@ def _multi_dot_cases(gen):
     return ([gen.array(s) for s in shapes],), {}
 
 
-@declare("linalg.cond", numpy=np.linalg.cond, group="linear algebra",
+@declare("linalg.cond", dask=False, numpy=np.linalg.cond, group="linear algebra",
          cases=lambda gen: ((_spread_singular_square(gen),),
                             {"p": gen.choice([None, 2, -2, "fro", "nuc"])}),
          domain="invertible; distinct singular values for p = None, ±2, 'nuc'; p = ±1, ±inf: "

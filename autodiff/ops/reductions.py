@@ -15,6 +15,7 @@ import operator
 
 import numpy as np
 
+from ..backend import any_, is_duck
 from ..engine import astype, broadcast_to, primitive
 from ..value import raw
 from .elementwise import exp
@@ -127,10 +128,11 @@ _min.defvjp(lambda g, out, x, axis=None, keepdims=False:
 def _stable_shift(x, axis):
     """The maximum along `axis` (kept), with infinities replaced by 0 so x − m is safe;
     zeros where the axis has no elements."""
-    if np.size(x) == 0:
+    if math.prod(np.shape(x)) == 0:
         return np.zeros(_kept_shape(np.shape(x), axis), dtype=np.result_type(x))
     m = _reduce("max", x, axis, True)
-    return m if np.isfinite(m).all() else np.where(np.isfinite(m), m, 0)
+    infinite = ~np.isfinite(m)
+    return np.where(infinite, 0, m) if any_(infinite) else m
 
 
 @declare("logsumexp", method="logsumexp", group="reductions", cases=reduction(),
@@ -138,7 +140,8 @@ def _stable_shift(x, axis):
 @primitive(name="logsumexp")
 def logsumexp(x, axis=None, keepdims=False):
     """log Σ eˣ over `axis`  ·  ∂/∂xᵢ = softmax(x)ᵢ"""
-    x = np.asarray(x)
+    if type(x) is not np.ndarray and not is_duck(x):
+        x = np.asarray(x)
     m = _stable_shift(x, axis)
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
