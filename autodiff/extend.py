@@ -18,12 +18,16 @@
   for a rule's result; call it for intermediate steps).
 * `is_grad_enabled`, `no_grad`, `transform_depth`: the per-thread state a rule or a
   training loop may need.
+* `is_lazy(x)`, `compute(*xs)`: whether data is a lazy Dask array (a rule must not look
+  at it: no `if np.any(...)` on it), and every Dask array among `xs` computed by a single
+  `dask.compute` (one pass over the data), the rest unchanged.
 
 The built-in operations in `autodiff.ops` are declared with exactly these.
 """
 
+from .backend import compute, is_lazy
 from .engine import Primitive, is_grad_enabled, no_grad, primitive, sum_to, transform_depth
 from .value import Value, raw
 
-__all__ = ["Primitive", "Value", "is_grad_enabled", "no_grad", "primitive", "raw", "sum_to",
-           "transform_depth"]
+__all__ = ["Primitive", "Value", "compute", "is_grad_enabled", "is_lazy", "no_grad", "primitive",
+           "raw", "sum_to", "transform_depth"]
