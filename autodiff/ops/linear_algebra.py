@@ -680,10 +680,15 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     raise ValueError("Invalid norm order for matrices.")
 
 
+_NOT_LAZY_SVD = ("on Dask arrays the matrix norms of ord 2, −2 and 'nuc' (singular values) "
+                 "raise NotImplementedError; the others run lazily")
+
+
 @declare("linalg.norm", numpy=np.linalg.norm, group="linear algebra",
          cases=lambda gen: _norm_cases(gen), dtypes=ALL_DTYPES, torch="torch.linalg.norm",
          domain="x ≠ 0 (the 2-norm's gradient at 0 is 0, as PyTorch); ord 2, −2, 'nuc': "
-                "distinct nonzero singular values, real only; inf/−inf/max: ties share")
+                "distinct nonzero singular values, real only; inf/−inf/max: ties share",
+         notes=_NOT_LAZY_SVD)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """Vector and matrix norms, every ord numpy accepts, as np.linalg.norm"""
     ndim = np.ndim(raw(x))
@@ -878,7 +883,7 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
 @declare("linalg.matrix_norm", numpy=np.linalg.matrix_norm, group="linear algebra",
          cases=lambda gen: ((gen.array(gen.shape(min_dims=2), "nonzero"),),
                             {"ord": "fro", "keepdims": gen.boolean()}),
-         dtypes=ALL_DTYPES, torch="torch.linalg.matrix_norm")
+         dtypes=ALL_DTYPES, torch="torch.linalg.matrix_norm", notes=_NOT_LAZY_SVD)
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
     """The matrix norm of each matrix in a batch (the last two axes), as
     np.linalg.matrix_norm"""

@@ -15,9 +15,9 @@ import operator
 
 import numpy as np
 
-from ..backend import any_, is_duck
+from ..backend import any_, is_duck, is_lazy
 from ..engine import astype, broadcast_to, primitive
-from ..value import raw
+from ..value import Value, raw
 from .elementwise import exp
 from .table import ALL_DTYPES, declare, reduction
 
@@ -56,8 +56,12 @@ def _restore(g, x, axis, keepdims):
 
 
 def _spread(g, x, axis, keepdims):
-    """The cotangent of a sum: g copied to every element that was summed."""
-    return broadcast_to(_restore(g, x, axis, keepdims), np.shape(raw(x)))
+    """The cotangent of a sum: g copied to every element that was summed (for Dask data, in
+    x's own chunks, so each chunk of the backward pass needs only its own piece)."""
+    data = raw(x)
+    if type(data) is not np.ndarray and is_lazy(data) and not isinstance(g, Value):
+        return np.ones_like(data) * _restore(g, x, axis, keepdims)
+    return broadcast_to(_restore(g, x, axis, keepdims), np.shape(data))
 
 
 def _reduce(method, x, axis, keepdims):
