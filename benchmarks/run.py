@@ -558,8 +558,8 @@ def workload_8(settings: Settings) -> dict[str, Any]:
 
     rows, numpy_rows = settings.w8_rows, settings.w8_numpy_rows
     repeats = 1 if settings.quick else 2
-    result = dask_w8.measure(rows, numpy_rows, 1_000_000 if rows >= 10_000_000 else
-                             max(1, rows // 8), repeats)
+    chunk_rows = 1_000_000 if rows >= 10_000_000 else max(1, rows // 8)
+    result = dask_w8.measure(rows, numpy_rows, chunk_rows, repeats)
     names = {"autodiff": "autodiff on Dask", "by hand": "Dask by hand",
              "numpy": "autodiff on numpy (in memory)"}
     table = []
@@ -581,8 +581,8 @@ def workload_8(settings: Settings) -> dict[str, Any]:
         "title": f"Logistic-regression gradient over {rows:,} × 16 float64 on Dask",
         "what": ("One gradient, autodiff.grad of mean(log(1 + e^z) − y·z) with z = X w, "
                  "against Xᵀ(σ(z) − y)/n written by hand in Dask, both on the threaded "
-                 "scheduler over data generated lazily in chunks of 1e6 rows; numpy in memory "
-                 "for reference. Each in its own process (peak = its resident high-water "
+                 f"scheduler over data generated lazily in chunks of {chunk_rows:,} rows; numpy "
+                 "in memory for reference. Each in its own process (peak = its resident high-water "
                  "mark); median of the repeats."),
         "columns": ["contestant", "rows", "median time", "peak RSS", "status"],
         "table": table, "result": result, "summary": sentence,

@@ -359,6 +359,16 @@ def test_losses_on_dask_predictions_and_targets(name, make_prediction, make_targ
     np.testing.assert_allclose(q.grad.compute(), p.grad, rtol=1e-12, atol=1e-15)
 
 
+def test_layers_keep_dask_inputs_lazy(data):
+    _, _, dX, _ = data
+    model = nn.MLP(5, [4, 1], activation="tanh", rng=0)
+    with no_compute():
+        out = model(dX)
+        out.sum().backward()
+    assert isinstance(out.data, da.Array)
+    assert all(isinstance(p.grad, da.Array) for p in model.parameters())
+
+
 def test_lazy_targets_out_of_range_give_nan_not_a_wrong_number():
     logits = Value(da.from_array(np.zeros((4, 3)), chunks=2))
     loss = nn.cross_entropy(logits, da.from_array(np.array([0, 1, 3, 2]), chunks=2))
