@@ -3,7 +3,8 @@ table: `python -m autodiff.docs_table` (or `make docs-functions`).
 
 One row per table entry, grouped by `entry.group`: the numpy functions it implements, the
 Value method or operator, the domain and notes, the dtypes and derivative order its property
-tests check, and the matching torch function; then the constant functions by name.
+tests check, whether it runs lazily on Dask arrays, and the matching torch function; then
+the operations without lazy Dask support, and the constant functions by name.
 tests/test_docs_functions.py checks that the committed file is what this writes.
 """
 
@@ -122,6 +123,7 @@ def _row(entry: OpEntry) -> str:
         _domain(entry),
         _cell(", ".join(entry.dtypes)) or "—",
         str(entry.order),
+        "yes" if entry.dask else "**no**",
         f"`{entry.torch}`" if entry.torch else "—",
     ]
     return "| " + " | ".join(cells) + " |"
@@ -154,21 +156,35 @@ def render(table: dict[str, OpEntry] | None = None,
         "numpy name (`np.sin(v)`, `np.linalg.solve(A, b)`: numpy dispatches to autodiff) and "
         "through its `autodiff` function; the method column lists the Value method or "
         "operator. *order* is the derivative order the property tests check against finite "
-        "differences, in each listed dtype; *torch* is the PyTorch function whose "
+        "differences, in each listed dtype; *dask* says whether it runs lazily on Dask "
+        "arrays, forward and backward (see [without lazy Dask support]"
+        "(#without-lazy-dask-support)); *torch* is the PyTorch function whose "
         "conventions (kinks, ties, complex gradients) it follows. A numpy function in "
         "neither list raises NotImplementedError on Values.",
         "",
         "Groups: " + " · ".join(f"[{g}](#{_anchor(g)})" for g in order)
+        + " · [without lazy Dask support](#without-lazy-dask-support)"
         + " · [constant functions](#constant-functions)",
         "",
     ]
     for group in order:
         lines += [f"## {group}", "",
-                  "| operation | numpy | method | domain / notes | dtypes | order | torch |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| operation | numpy | method | domain / notes | dtypes | order | dask | torch |",
+                  "|---|---|---|---|---|---|---|---|"]
         lines += [_row(entry) for entry in sorted(groups[group], key=lambda e: e.name)]
         lines.append("")
+    not_lazy = sorted(entry.name for entry in table.values() if not entry.dask)
     lines += [
+        "## Without lazy Dask support",
+        "",
+        f"{len(not_lazy)} operations do not run lazily on Dask arrays: given Dask data (a Dask "
+        "array, or a Value holding one) they raise NotImplementedError naming the operation, "
+        "and never compute the data behind the caller's back. Compute it first (`x.compute()`, "
+        "or `dask.compute`) to use them on numpy arrays. Every other operation keeps Dask "
+        "arrays lazy in the forward and the backward pass.",
+        "",
+        _code(not_lazy),
+        "",
         "## Constant functions",
         "",
         "Called on Values, these compute on the data and record nothing (indices, masks, "

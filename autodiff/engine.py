@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import value as _value
+from .backend import is_duck
 from .value import Value, as_data, freeze, init_node, new_value, raw, thaw_all
 
 __all__ = [
@@ -331,7 +332,7 @@ def sum_to(x, shape):
 @primitive(name="broadcast_to")
 def broadcast_to(x, shape):
     """x repeated along broadcast axes  ·  the gradient is summed back"""
-    if math.prod(shape) <= _SMALL:
+    if math.prod(shape) <= _SMALL and (type(x) is np.ndarray or not is_duck(x)):
         result = np.empty(shape, dtype=np.result_type(x))
         result[...] = x
         return result
@@ -354,6 +355,8 @@ def astype(x, dtype):
                         f"{dtype}")
     if dtype.kind == "f" and np.iscomplexobj(x):
         x = np.real(x)
+    if type(x) is not np.ndarray and is_duck(x):
+        return x.astype(dtype)  # lazy, in its own kind of array
     return np.asarray(x, dtype=dtype)
 
 
@@ -392,7 +395,10 @@ def fit(g: Any, data: Any) -> Any:
                 g = sum_to(g, ())
             return g if g.dtype == np.float64 else astype(g, np.float64)
         total = np.sum(g)
-        return float(total.real if np.iscomplexobj(total) else total)
+        total = total.real if np.iscomplexobj(total) else total
+        if type(total) is not np.float64 and is_duck(total):
+            return total.astype(np.float64)  # lazy: a 0-d array, computed when asked
+        return float(total)
     shape, dtype = data.shape, data.dtype
     if isinstance(g, Value):
         if g.shape != shape:
@@ -400,7 +406,7 @@ def fit(g: Any, data: Any) -> Any:
         return g if g.dtype == dtype else astype(g, dtype)
     if np.shape(g) != shape:
         g = _sum_to_data(g, shape)
-    if type(g) is not np.ndarray:
+    if type(g) is not np.ndarray and not is_duck(g):
         g = np.asarray(g)
     if g.dtype == dtype:
         return g
@@ -612,7 +618,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
         if _value.complex_seen[0]:
             for node, g in grads.items():
                 if (g.dtype.kind if isinstance(g, (Value, np.ndarray, np.generic))
-                        else "f") == "c":
+                        or is_duck(g) else "f") == "c":
                     grads[node] = conj(g)
     finally:
         _set_recording(recording)

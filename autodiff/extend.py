@@ -21,13 +21,18 @@
 * `import_optional(module, needed_by)` and `missing_extra(module, needed_by)`: an optional
   dependency imported, or an error (its message) naming the extra of this distribution,
   `DISTRIBUTION`, that installs it.
+* `is_lazy(x)`, `compute(*xs)`: whether data is a lazy Dask array (a rule must not look
+  at it: no `if np.any(...)` on it), and every Dask array among `xs` computed by a single
+  `dask.compute` (one pass over the data), the rest unchanged.
 
 The built-in operations in `autodiff.ops` are declared with exactly these.
 """
 
 from ._extras import DISTRIBUTION, import_optional, missing_extra
+from .backend import compute, is_lazy
 from .engine import Primitive, is_grad_enabled, no_grad, primitive, sum_to, transform_depth
 from .value import Value, raw
 
-__all__ = ["DISTRIBUTION", "Primitive", "Value", "import_optional", "is_grad_enabled",
-           "missing_extra", "no_grad", "primitive", "raw", "sum_to", "transform_depth"]
+__all__ = ["DISTRIBUTION", "Primitive", "Value", "compute", "import_optional",
+           "is_grad_enabled", "is_lazy", "missing_extra", "no_grad", "primitive", "raw",
+           "sum_to", "transform_depth"]

@@ -11,6 +11,11 @@ transform called inside another one, or with Values that require grad, different
 with `create_graph=True` and returns Values connected to the outer graph, so the outer
 transform differentiates through it (`grad(lambda x: x * grad(lambda y: x * y)(1.0))`).
 Called at the top level with numbers or arrays, it returns plain numpy results.
+
+Dask: a function may close over Dask arrays (or take them as arguments); its graph stays
+lazy. A gradient comes back in its argument's kind: a Dask argument gets a lazy Dask
+gradient, a numpy (or number) argument a numpy one, all such gradients of one call computed
+by a single `dask.compute` (one pass over the data).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import compute, is_dask, is_duck
 from .engine import backprop, primitive, transform_depth, transform_scope
 from .ops import stack
 from .value import Value, raw
@@ -46,7 +52,25 @@ def _trace_inputs(args: Sequence[Any]) -> list[Value]:
 
 
 def _zeros_like(x: Value) -> Any:
-    return 0.0 if type(x._data) is float else np.zeros(x.shape, dtype=x.dtype)
+    data = x._data
+    if type(data) is float:
+        return 0.0
+    return np.zeros_like(data) if is_duck(data) else np.zeros(x.shape, dtype=x.dtype)
+
+
+def _in_kind(cotangents: list, inputs: list[Value]) -> list:
+    """Lazy (Dask) cotangents of inputs that are not lazy themselves, computed together by
+    one dask.compute: a gradient comes back in its argument's kind."""
+    eager = [i for i, (c, x) in enumerate(zip(cotangents, inputs, strict=True))
+             if type(c) is not np.ndarray and type(c) is not float and is_dask(c)
+             and not is_dask(x._data)]
+    if not eager:
+        return cotangents
+    done = compute(*(cotangents[i] for i in eager))
+    cotangents = list(cotangents)
+    for i, c in zip(eager, done, strict=True):
+        cotangents[i] = float(c) if type(inputs[i]._data) is float else c
+    return cotangents
 
 
 def _as_result(x: Any, nested: bool) -> Any:
@@ -75,6 +99,8 @@ def _pullback(out: Value, inputs: list[Value], nested: bool, create_graph: bool 
             with transform_scope():
                 grads = backprop(out, g, create_graph=higher, wrt=inputs)
             cotangents = [grads.get(x, _zeros_like(x)) for x in inputs]
+            if not higher:
+                cotangents = _in_kind(cotangents, inputs)
         return tuple(_as_result(c, higher) for c in cotangents)
 
     return vjp_fn

@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .backend import compute, is_dask, is_duck
 from .engine import _not_recording, _state
 from .ops.table import BY_NUMPY, CONSTANT_FUNCTIONS, TABLE
 from .scalar import OPERATORS as _SCALAR_OPERATORS
 from .scalar import backward
-from .value import FROZEN_BY_ENGINE, Value, mark_written, raw, thaw
+from .value import FROZEN_BY_ENGINE, Value, as_data, mark_written, raw, thaw
 
 __all__: list[str] = []
 
@@ -94,7 +95,7 @@ def _format(self: Value, spec: str) -> str:
                 f"format spec {spec!r} on a Value of shape {data.shape}: only one-element "
                 "Values format like numbers; format .item() or np.array2string(v.data)"
             )
-        data = data[()]
+        data = np.asarray(data)[()]  # (a lazy Dask Value is computed here: printing)
     return format(data, spec)
 
 
@@ -144,6 +145,13 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
     new version. Float scalars are replaced; read-only arrays the engine did not freeze
     (broadcast views, the caller's read-only arrays) are replaced by a new array."""
     data = value._data
+    if type(data) is not float and type(data) is not np.ndarray and is_duck(data):
+        value._data = as_data(function(data, other).astype(data.dtype), caller=name)
+        mark_written(value)  # a lazy array is never written into: a new one
+        return
+    if type(other) is not float and type(other) is not np.ndarray and is_dask(other):
+        # numpy data updated by a lazy operand: computed here (an optimiser step)
+        (other,) = compute(other)
     if type(data) is float:
         result = function(np.float64(data), other)
         if np.shape(result) != ():

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .backend import check_shape, is_duck
+
 __all__ = ["Value", "as_data", "raw"]
 
 _clock = itertools.count()  # creation order of nodes and stamps of writes, one sequence
@@ -50,7 +52,9 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
     Python float (fast scalar arithmetic).
 
     Integer and bool arrays become float64; str and object data raise TypeError naming
-    `caller` (the operation whose data it is).
+    `caller` (the operation whose data it is). An array of another kind that speaks numpy's
+    protocols (a Dask or CuPy array) is kept as it is, lazy: converted only in dtype (a
+    0-d one stays an array; a Dask array of unknown chunk sizes is refused).
     """
     kind = type(data)
     if kind is float:
@@ -68,6 +72,8 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{caller}: data must be a number, list or numpy array; got str "
                         f"{data!r}")
+    if is_duck(data):
+        return _duck_data(data, caller)
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged lists and the like
@@ -92,6 +98,23 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
     if array.ndim == 0 and array.dtype == np.float64:
         return float(array)
     return array
+
+
+def _duck_data(data: Any, caller: str) -> Any:
+    """A duck array (Dask, CuPy) as the engine stores it: itself, in a floating or complex
+    dtype (as `as_data` converts numpy arrays), never computed."""
+    check_shape(data, caller)
+    dtype_kind = data.dtype.kind
+    if dtype_kind == "f":
+        return data
+    if dtype_kind in "iub":
+        return data.astype(np.float64)
+    if dtype_kind == "c":
+        complex_seen[0] = True
+        return data if data.dtype in (np.complex64, np.complex128) else \
+            data.astype(np.complex128)
+    raise TypeError(f"{caller}: data must be real or complex numbers; got "
+                    f"{type(data).__name__} of dtype {data.dtype}")
 
 
 complex_seen = [False]  # set once any complex data is stored: until then, no conj anywhere
@@ -226,17 +249,21 @@ class Value:
     def item(self) -> Any:
         """The single element as a Python number (float, or complex for complex data), as
         PyTorch's `Tensor.item()` and numpy's `ndarray.item()`: explicitly leaves the graph.
-        A Value of any other size raises ValueError (as numpy does)."""
+        A Value of any other size raises ValueError (as numpy does); a lazy Dask Value is
+        computed here."""
         data = self._data
         if type(data) is float:
             return data
         if data.size != 1:
             raise ValueError(f"item() needs a one-element Value; this one has shape {self.shape} "
                              f"({data.size} elements): use .tolist() or .detach().numpy()")
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)  # a lazy array is computed here
         return data.reshape(()).item()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The data as a numpy array, sharing memory with the Value for arrays.
+        """The data as a numpy array, sharing memory with the Value for numpy arrays (a lazy
+        Dask Value is computed here).
 
         As in PyTorch, a Value that requires grad refuses (the array would leave the graph
         silently): call `.detach().numpy()`, or `.numpy(force=True)`, which does that.
@@ -268,7 +295,11 @@ class Value:
         if self.name is not None:
             parts.append(f"name={self.name!r}")
         data = self._data
-        if type(data) is float or data.size <= 8:
+        if type(data) is not float and is_duck(data):  # lazy: described, never computed
+            parts.insert(0, _describe_lazy(data))
+            if self.grad is not None:
+                parts.append("grad=…")
+        elif type(data) is float or data.size <= 8:
             parts.insert(0, short_repr(data))
             if self.grad is not None:
                 parts.append(f"grad={short_repr(self.grad)}")
@@ -353,7 +384,19 @@ def thaw_all() -> None:
 
 def short_repr(x: Any) -> str:
     """Numbers or a small array as numpy prints them, under numpy's print options
-    (`np.set_printoptions`, `np.printoptions`): `0.99999997`, `[1., 2.]`."""
+    (`np.set_printoptions`, `np.printoptions`): `0.99999997`, `[1., 2.]`; a lazy array
+    described without computing it."""
     if isinstance(x, Value):
         return "Value(...)"
+    if type(x) is not float and is_duck(x):
+        return _describe_lazy(x)
     return np.array2string(np.asarray(x), separator=", ", threshold=8)
+
+
+def _describe_lazy(x: Any) -> str:
+    """A duck array's shape, dtype and chunks (a Dask array's), without computing it."""
+    chunks = getattr(x, "chunksize", None)
+    parts = [f"shape={x.shape}", f"dtype={x.dtype}"]
+    if chunks is not None:
+        parts.append(f"chunksize={chunks}")
+    return f"{type(x).__module__.split('.')[0]}.array<{', '.join(parts)}>"

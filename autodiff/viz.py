@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._extras import missing_extra
+from .backend import is_dask
 from .engine import reachable_nodes
 from .explain import Explanation, explain
 from .value import Value
@@ -171,7 +172,10 @@ def _number(x: Any) -> str:
 
 
 def _summary(x: Any) -> str:
-    """A number for one element; min/mean/max for an array."""
+    """A number for one element; min/mean/max for an array; "lazy" for a Dask array (a
+    drawing never computes one)."""
+    if type(x) is not np.ndarray and is_dask(x):
+        return "lazy (Dask, not computed)"
     array = np.asarray(x)
     if array.size == 1:
         return _number(array.reshape(()))
@@ -187,6 +191,11 @@ def _summary(x: Any) -> str:
 def _shape_text(node: Value) -> str:
     shape = node.shape
     shape_text = "scalar" if shape == () else str(shape)
+    data = node.data
+    if type(data) is not float and is_dask(data):  # its chunks: the largest, and how many
+        blocks = math.prod(data.numblocks)
+        return (f"{shape_text} {node.dtype}, dask chunks {data.chunksize}"
+                f"{f' ×{blocks}' if blocks > 1 else ''}")
     return f"{shape_text} {node.dtype}"
 
 
@@ -204,6 +213,8 @@ def _constant_text(x: Any) -> str:
         return "array(" + ", ".join(str(n) for n in x.shape) + ")"
     if isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic)):
         return np.dtype(x).name
+    if is_dask(x):
+        return "dask(" + ", ".join(str(n) for n in x.shape) + ")"
     if isinstance(x, slice):
         parts = ["" if p is None else str(p) for p in (x.start, x.stop, x.step)]
         return ":".join(parts[:2] if x.step is None else parts)
@@ -245,7 +256,7 @@ def grad_to_data_ratio(node: Value) -> float | None:
 
 
 def _ratio(grad: Any, data: Any) -> float | None:
-    if grad is None:
+    if grad is None or is_dask(grad) or is_dask(data):  # lazy: never computed for a picture
         return None
     with np.errstate(all="ignore"):
         grad = np.asarray(grad, dtype=np.float64)

@@ -35,6 +35,8 @@ class Settings:
     peak_steps: int
     quick: bool
     max_wait: float = 120.0
+    w8_rows: int = 100_000_000
+    w8_numpy_rows: int = 20_000_000
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -554,8 +556,51 @@ def workload_10(settings: Settings) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- dask
+
+
+def workload_8(settings: Settings) -> dict[str, Any]:
+    from . import dask_w8
+
+    rows, numpy_rows = settings.w8_rows, settings.w8_numpy_rows
+    repeats = 1 if settings.quick else 2
+    chunk_rows = 1_000_000 if rows >= 10_000_000 else max(1, rows // 8)
+    result = dask_w8.measure(rows, numpy_rows, chunk_rows, repeats)
+    names = {"autodiff": "autodiff on Dask", "by hand": "Dask by hand",
+             "numpy": "autodiff on numpy (in memory)"}
+    table = []
+    for kind, run in result["runs"].items():
+        if run["status"] != "ok":
+            table.append([names[kind], f"{run['rows']:,}", "—", "—", f"failed: {run['reason']}"])
+            continue
+        table.append([names[kind], f"{run['rows']:,}", fmt_time(run["median_s"]),
+                      f"{run['peak_mb']:,.0f} MB", "ok"])
+    ratio, peak = result["ratio"], result["peak_mb"]
+    fast = ratio is not None and ratio <= 1.2
+    small = peak is not None and peak <= 1536
+    sentence = (f"autodiff's gradient over {rows:,} × 16 float64 on Dask takes "
+                f"{fmt_ratio(ratio)} the hand-written Dask gradient's time (target ≤ 1.2×: "
+                f"{'met' if fast else 'missed'}) with a {peak or 0:,.0f} MB peak (target "
+                f"≤ 1.5 GB: {'met' if small else 'missed'}); the two gradients differ by at "
+                f"most {result['max_abs_difference'] or float('nan'):.1e}.")
+    return {
+        "title": f"Logistic-regression gradient over {rows:,} × 16 float64 on Dask",
+        "what": ("One gradient, autodiff.grad of mean(log(1 + e^z) − y·z) with z = X w, "
+                 "against Xᵀ(σ(z) − y)/n written by hand in Dask, both on the threaded "
+                 f"scheduler over data generated lazily in chunks of {chunk_rows:,} rows; numpy "
+                 "in memory for reference. Each in its own process (peak = its resident high-water "
+                 "mark); median of the repeats."),
+        "columns": ["contestant", "rows", "median time", "peak RSS", "status"],
+        "table": table, "result": result, "summary": sentence,
+        "targets": [_target("W8: autodiff on Dask / Dask by hand ≤ 1.2×", ratio,
+                            None if ratio is None else fast),
+                    _target("W8: peak resident memory ≤ 1.5 GB (MB)", peak,
+                            None if peak is None else small)],
+    }
+
+
 WORKLOADS = {1: workload_1, 2: workload_2, 3: workload_3, 4: workload_4, 5: workload_5,
-             6: workload_6, 7: workload_7, 9: workload_9, 10: workload_10}
+             6: workload_6, 7: workload_7, 8: workload_8, 9: workload_9, 10: workload_10}
 NEEDS_TENSOR = {3, 4, 5, 6, 7}
 
 
@@ -697,6 +742,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds to wait for a quiet machine before each workload "
                         "(default 120, quick 10)")
     parser.add_argument("--no-write", action="store_true", help="print only, write no files")
+    parser.add_argument("--w8-rows", type=lambda s: int(float(s)), default=None,
+                        help="rows of workload 8's Dask data (default 1e8; quick 2e6)")
+    parser.add_argument("--w8-numpy-rows", type=lambda s: int(float(s)), default=None,
+                        help="rows of workload 8's numpy reference (default 2e7; quick 1e6)")
     return parser.parse_args(argv)
 
 
@@ -707,7 +756,9 @@ def main(argv: list[str] | None = None) -> int:
         repeats=args.repeats or (3 if quick else 15), min_time=0.05 if quick else 0.1,
         warmup=1 if quick else 3, chain_repeats=1 if quick else 3,
         growth_steps=500 if quick else 2000, peak_steps=10 if quick else 50, quick=quick,
-        max_wait=args.max_wait if args.max_wait is not None else (10 if quick else 120))
+        max_wait=args.max_wait if args.max_wait is not None else (10 if quick else 120),
+        w8_rows=args.w8_rows or (2_000_000 if quick else 100_000_000),
+        w8_numpy_rows=args.w8_numpy_rows or (1_000_000 if quick else 20_000_000))
     if settings.repeats < 1:
         raise SystemExit("--repeats must be at least 1")
     chosen = sorted(set(args.workload or WORKLOADS))
@@ -731,7 +782,7 @@ def main(argv: list[str] | None = None) -> int:
         function = WORKLOADS[number]
         results_quiet = wait_for_quiet(settings.max_wait)
         load_before, probe_before = _load(), blas_probe()
-        results[number] = (function(settings) if number in (1, 2, 9, 10)
+        results[number] = (function(settings) if number in (1, 2, 8, 9, 10)
                            else function(settings, built))
         results[number]["load_average"] = {"before": load_before, "after": _load()}
         results[number]["blas_probe_us"] = [probe_before, blas_probe()]

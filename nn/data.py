@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.extend import import_optional
+from autodiff.extend import compute, import_optional, is_lazy
 
 from .layers import as_rng
 
@@ -133,11 +133,53 @@ def batches(
 
     With `shuffle` the order is a fresh random permutation (from `rng`) on each call;
     without it, the batches are consecutive slices (views, no copies).
+
+    Dask arrays (X, y or both) are streamed chunk by chunk: one chunk of rows is computed
+    at a time (X's and y's together, by one dask.compute) and cut into numpy batches, rows
+    left over carried into the next chunk's, so memory holds about one chunk. With
+    `shuffle`, the chunks come in a random order and the rows within each are permuted (a
+    shuffle local to chunks: rechunk first for a wider one).
     """
-    X, y = _check_pair("batches", X, y)
     batch_size = _positive("batches", "batch_size", batch_size)
+    if is_lazy(X) or is_lazy(y):
+        return _stream(X, y, batch_size, as_rng(rng) if shuffle else None)
+    X, y = _check_pair("batches", X, y)
     order = as_rng(rng).permutation(len(X)) if shuffle else None
     return _batches(X, y, batch_size, order)
+
+
+def _stream(X: Any, y: Any, batch_size: int,
+            rng: np.random.Generator | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Mini-batches of Dask (or numpy) X and y, one chunk of rows computed at a time."""
+    n_x, n_y = np.shape(X)[:1], np.shape(y)[:1]
+    if not n_x or not n_y or n_x != n_y:
+        raise ValueError(f"batches: X and y need the same number of samples; got shapes "
+                         f"{np.shape(X)} and {np.shape(y)}")
+    lazy = X if is_lazy(X) else y
+    bounds = np.cumsum((0, *lazy.chunks[0]))  # the row chunks of the first Dask array
+    pieces = list(range(len(bounds) - 1))
+    if rng is not None:
+        pieces = list(rng.permutation(pieces))
+    return _streamed(X, y, batch_size, rng, [(bounds[i], bounds[i + 1]) for i in pieces])
+
+
+def _streamed(X, y, batch_size, rng, spans) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    left_X = left_y = None
+    for start, stop in spans:
+        block_X, block_y = compute(X[start:stop], y[start:stop])
+        block_X, block_y = np.asarray(block_X), np.asarray(block_y)
+        if rng is not None:
+            order = rng.permutation(len(block_X))
+            block_X, block_y = block_X[order], block_y[order]
+        if left_X is not None:
+            block_X = np.concatenate([left_X, block_X])
+            block_y = np.concatenate([left_y, block_y])
+        whole = len(block_X) - len(block_X) % batch_size
+        for first in range(0, whole, batch_size):
+            yield block_X[first:first + batch_size], block_y[first:first + batch_size]
+        left_X, left_y = block_X[whole:], block_y[whole:]
+    if left_X is not None and len(left_X):
+        yield left_X, left_y
 
 
 def _batches(

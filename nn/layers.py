@@ -26,7 +26,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value
-from autodiff.extend import primitive
+from autodiff.extend import is_lazy, primitive
 
 from ._sums import column_sums
 from .module import Module
@@ -96,7 +96,7 @@ class Linear(Module):
         self.b = Value(np.zeros(nout, dtype=dtype)) if bias else None
 
     def forward(self, x: Value | np.ndarray) -> Value:
-        if not isinstance(x, (Value, np.ndarray)):
+        if not isinstance(x, (Value, np.ndarray)) and not is_lazy(x):  # Dask stays lazy
             x = np.asarray(x, dtype=self.W.dtype)
         shape = x.shape
         if len(shape) not in (1, 2) or shape[-1] != self.nin:

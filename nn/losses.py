@@ -10,17 +10,24 @@ The VJP rules are written with operators and `autodiff` functions, so the losses
 differentiated again (`backward(create_graph=True)`, `autodiff.hessian`). The
 cross-entropy's forward pass hands the softmax it computed to its backward pass (through a
 dict given as a keyword parameter), so a training step computes it once.
+
+Dask: predictions and targets may be Dask arrays (or Values holding them); the loss and its
+gradient stay lazy. The checks of target values that would need the data (labels in range,
+probabilities in [0, 1], hinge labels ±1) become nan instead: a lazy target out of range
+makes the loss and its gradient nan (which an optimiser step refuses), never a silently
+wrong number.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 import autodiff
 from autodiff import Value
-from autodiff.extend import primitive, raw
+from autodiff.extend import is_lazy, primitive, raw
 
 from ._sums import row_sums, total
 
@@ -31,7 +38,7 @@ def _as_input(x: Any) -> Value | np.ndarray:
     """A Value as is; anything else as a floating numpy array."""
     if isinstance(x, Value):
         return x
-    array = np.asarray(x)
+    array = x if is_lazy(x) else np.asarray(x)
     return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
@@ -44,6 +51,15 @@ def _scale(loss: str, reduction: str, count: int) -> float:
     if reduction == "sum":
         return 1.0
     raise ValueError(f"{loss}: reduction must be 'mean' or 'sum'; got {reduction!r}")
+
+
+def _size(x: Any) -> int:
+    return math.prod(np.shape(raw(x)))
+
+
+def _nan_unless(valid: Any, x: Any) -> Any:
+    """x where `valid` holds, nan elsewhere (a lazy check: the data is never looked at)."""
+    return np.where(valid, x, np.nan)
 
 
 def _paired(loss: str, prediction: Any, target: Any, what: str = "target") -> Any:
@@ -78,7 +94,7 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Value:
     """Squared error Σ (prediction − target)², averaged over all elements for "mean"."""
     prediction, target = _as_input(prediction), _as_input(target)
     target = _paired("mse_loss", prediction, target)
-    scale = _scale("mse_loss", reduction, int(np.size(raw(prediction))))
+    scale = _scale("mse_loss", reduction, _size(prediction))
     return _squared_error(prediction, target, scale=scale)
 
 
@@ -165,9 +181,31 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value:
             f"cross_entropy: logits must have shape (batch, classes); got shape {shape}"
         )
     batch, classes = shape
-    labels = _class_labels("cross_entropy", labels, batch, classes)
     scale = _scale("cross_entropy", reduction, batch)
+    if is_lazy(raw(logits)) or is_lazy(raw(labels)):
+        return _lazy_cross_entropy(logits, raw(labels), batch, classes, scale)
+    labels = _class_labels("cross_entropy", labels, batch, classes)
     return _softmax_cross_entropy(logits, labels, scale=scale)
+
+
+def _lazy_cross_entropy(logits: Any, labels: Any, batch: int, classes: int,
+                        scale: float) -> Value:
+    """The cross-entropy of Dask logits or labels, lazily: −scale · Σ log_softmax(z) ⊙
+    onehot(y), row by row as the chunks come (a label out of range gives nan)."""
+    if np.shape(labels) != (batch,):
+        raise ValueError(
+            f"cross_entropy: logits have shape ({batch}, {classes}), so labels must have "
+            f"shape ({batch},); got {np.shape(labels)}"
+        )
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integer class indices; got an "
+                        f"array of dtype {labels.dtype}")
+    onehot = labels[:, None] == np.arange(classes)
+    valid = (labels >= 0) & (labels < classes)
+    onehot = _nan_unless(valid[:, None], onehot.astype(np.result_type(raw(logits))))
+    if not isinstance(logits, Value):
+        logits = Value(logits, requires_grad=False)
+    return (autodiff.log_softmax(logits, axis=1) * onehot).sum() * -scale
 
 
 # --------------------------------------------------------------------------- binary cross-entropy
@@ -195,9 +233,11 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     logits, targets = _as_input(logits), _as_input(targets)
     targets = _paired(loss, logits, targets)
     raw_targets = raw(targets)
-    if np.any((raw_targets < 0) | (raw_targets > 1)) or np.any(np.isnan(raw_targets)):
+    if is_lazy(raw_targets):
+        targets = _nan_unless((raw_targets >= 0) & (raw_targets <= 1), raw_targets)
+    elif np.any((raw_targets < 0) | (raw_targets > 1)) or np.any(np.isnan(raw_targets)):
         raise ValueError(f"{loss}: targets must lie in [0, 1]")
-    scale = _scale(loss, reduction, int(np.size(raw(logits))))
+    scale = _scale(loss, reduction, _size(logits))
     return _sigmoid_cross_entropy(logits, targets, scale=scale)
 
 
@@ -221,11 +261,14 @@ _hinge.defvjp(_hinge_vjp, None)
 def hinge_loss(scores: Any, labels: Any, reduction: str = "mean") -> Value:
     """max(0, 1 − y·s) per element, for labels y in {−1, +1} (a margin classifier's loss)."""
     scores = _as_input(scores)
-    labels = np.asarray(raw(labels))
+    labels = raw(labels)
+    labels = labels if is_lazy(labels) else np.asarray(labels)
     labels = _paired("hinge_loss", scores, labels, what="label")
-    if not np.all((labels == 1) | (labels == -1)):
+    if is_lazy(labels):
+        labels = _nan_unless((labels == 1) | (labels == -1), labels)
+    elif not np.all((labels == 1) | (labels == -1)):
         bad = labels[(labels != 1) & (labels != -1)].ravel()[0].item()
         raise ValueError(f"hinge_loss: labels must be -1 or +1; found {bad!r}")
     labels = labels.astype(raw(scores).dtype if np.ndim(raw(scores)) else np.float64)
-    scale = _scale("hinge_loss", reduction, int(np.size(raw(scores))))
+    scale = _scale("hinge_loss", reduction, _size(scores))
     return _hinge(scores, labels, scale=scale)

@@ -19,6 +19,11 @@ made: TypeError unless a real number (bool is refused), ValueError if not finite
 range. A parameter listed twice (the same object) is refused: it would be stepped twice.
 
 Weight decay is the classical L2 penalty: `weight_decay · p` is added to the gradient.
+
+Lazy gradients (Dask arrays, as `loss.backward()` leaves them when the loss was computed
+from Dask data) are computed at the step, all of them by one `dask.compute` (one pass over
+the data), and then checked and applied as numpy gradients; `.grad` itself is left as it
+is. Parameters hold numpy data.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from autodiff import Value, no_grad
+from autodiff.extend import compute, is_lazy
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -104,7 +110,7 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
-    def _gradients(self) -> list:
+    def _gradients(self, given: list | None = None) -> list:
         """Each parameter's gradient plus weight decay (None where there is no gradient).
 
         Checks every gradient before anything is updated (see the module docstring) and
@@ -119,7 +125,7 @@ class Optimizer:
         params = self.params
         grads = []
         for index, p in enumerate(params):
-            g = p.grad
+            g = p.grad if given is None else given[index]
             grads.append(g)
             if g is None:
                 continue
@@ -209,7 +215,10 @@ class Optimizer:
     def step(self) -> None:
         """Check every gradient (nothing changes if one is wrong), then update every
         parameter that has one, in place under no_grad()."""
-        grads = self._gradients()
+        given = None
+        if any(p.grad is not None and is_lazy(p.grad) for p in self.params):
+            given = list(compute(*(p.grad for p in self.params)))  # one pass over the data
+        grads = self._gradients(given)
         with no_grad():
             self._apply(grads)
 

@@ -4,6 +4,7 @@ the hand-written numpy floor computes, and absent peers are reported, not raised
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -200,3 +201,21 @@ def test_markdown_report_is_self_contained():
                      "not installed: torch", "**Where autodiff stands:** S.",
                      "| t | 1.5 | **no** |"):
         assert expected in text
+
+
+def test_workload_8_gradients_agree():
+    """W8's two contestants compute the same logistic-regression gradient (and numpy's)."""
+    if not os.environ.get("CI"):  # CI installs the dask extra and runs this
+        pytest.importorskip("dask.array")
+    import dask
+
+    from benchmarks import dask_w8
+
+    X, y = dask_w8._data(5000, 1000)
+    w = np.linspace(-0.5, 0.5, dask_w8.FEATURES)
+    ours = dask_w8.gradient("autodiff", X, y, w)
+    by_hand = dask_w8.gradient("by hand", X, y, w)
+    in_memory = dask_w8.gradient("numpy", *dask.compute(X, y), w)
+    assert type(ours) is np.ndarray
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(in_memory, by_hand, rtol=1e-12, atol=1e-15)

@@ -54,7 +54,8 @@ def test_render_copes_with_unusual_entries():
     }
     text = docs_table.render(table, constants=[np.argmax, np.linalg.matrix_rank])
     assert "## zz new group" in text and text.index("## trigonometric") < text.index("## zz")
-    row = "| `odd` | — | — | a \\| b c; x\\|y; (not property-tested) | float64, float32 | 2 | — |"
+    row = ("| `odd` | — | — | a \\| b c; x\\|y; (not property-tested) | float64, float32 | 2 "
+           "| yes | — |")
     assert row in text
     assert "| `sin` | `np.sin` | `x.sin()` |" in text
     assert "`np.argmax`, `np.linalg.matrix_rank`" in text

@@ -109,12 +109,15 @@ def test_no_import_cycles(package):
 # Each core layer may import only the layers listed (and itself).
 LAYERS = {
     "autodiff._extras": set(),  # the distribution's name and extras: below everything
-    "autodiff.value": {"autodiff._extras"},
-    "autodiff.engine": {"autodiff._extras", "autodiff.value"},
-    "autodiff.ops": {"autodiff._extras", "autodiff.value", "autodiff.engine"},
-    "autodiff.scalar": {"autodiff._extras", "autodiff.value", "autodiff.engine", "autodiff.ops"},
-    "autodiff.methods": {"autodiff._extras", "autodiff.value", "autodiff.engine", "autodiff.ops",
-                         "autodiff.scalar"},
+    "autodiff.backend": set(),  # duck arrays (Dask, CuPy): numpy only, under everything
+    "autodiff.value": {"autodiff._extras", "autodiff.backend"},
+    "autodiff.engine": {"autodiff._extras", "autodiff.backend", "autodiff.value"},
+    "autodiff.ops": {"autodiff._extras", "autodiff.backend", "autodiff.value",
+                     "autodiff.engine"},
+    "autodiff.scalar": {"autodiff._extras", "autodiff.backend", "autodiff.value",
+                        "autodiff.engine", "autodiff.ops"},
+    "autodiff.methods": {"autodiff._extras", "autodiff.backend", "autodiff.value",
+                         "autodiff.engine", "autodiff.ops", "autodiff.scalar"},
 }
 
 

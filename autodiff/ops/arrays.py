@@ -738,7 +738,7 @@ def _sort_cases(gen):
     return (x,), {"axis": gen.choice([None, *range(-x.ndim, x.ndim)])}
 
 
-@declare("sort", numpy=np.sort, method="sort", group="sorting", cases=_sort_cases,
+@declare("sort", dask=False, numpy=np.sort, method="sort", group="sorting", cases=_sort_cases,
          dtypes=ALL_DTYPES, torch="torch.sort",
          domain="ties keep their order (stable): the first of equal elements in the input "
                 "gets the first place and its gradient; complex numbers sort by real part, "
@@ -765,7 +765,7 @@ def _partition_cases(gen):
     return (x, kth), {"axis": axis}
 
 
-@declare("partition", numpy=np.partition, method="partition", group="sorting",
+@declare("partition", dask=False, numpy=np.partition, method="partition", group="sorting",
          cases=_partition_cases, dtypes=ALL_DTYPES,
          domain="the values are numpy's; among equal elements the first in the input takes "
                 "the first of their places (and its gradient), as a stable sort would",

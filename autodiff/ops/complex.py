@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..backend import any_
 from ..engine import conj as _conj
 from ..engine import primitive
 from ..value import raw
@@ -38,7 +39,7 @@ def _imag(x):
     """Im z  ·  the cotangent is −i·g (0 for real x)"""
     if np.iscomplexobj(x):
         return np.imag(x)
-    return np.zeros_like(x) if isinstance(x, np.ndarray) else 0.0
+    return 0.0 if type(x) is float else np.zeros_like(x)
 
 
 _imag.defvjp(lambda g, out, x: g * -1j if np.iscomplexobj(raw(x)) else g * 0.0)
@@ -96,7 +97,7 @@ def _angle_vjp(g, out, z, deg=False):
         return g * 0.0  # 0 or π: piecewise constant, a zero gradient (as PyTorch)
     scale = -1j * (180 / math.pi if deg else 1.0)
     at_zero = np.equal(data, 0)
-    if not np.any(at_zero):
+    if not any_(at_zero):
         return divide(g * scale, z)
     return where(at_zero, 0.0, divide(g * scale, where(at_zero, 1.0, z)))
 

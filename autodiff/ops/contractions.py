@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_lazy
 from ..engine import conj, primitive
 from ..value import raw
 from .linalg import matmul
@@ -46,7 +47,30 @@ def _refuse_out(name: str, out: Any) -> None:
 def _einsum(*operands, subscripts, optimize=False):
     """Σ over the letters not in the output of the product of the operands (explicit
     subscripts)  ·  ∂/∂operand k = einsum of g with the other operands"""
+    if "..." not in subscripts and any(is_lazy(o) for o in operands):
+        # Dask contracts block by block: every axis of one letter needs the same chunks
+        from dask.array.core import unify_chunks
+
+        letters = subscripts.split("->")[0].split(",")
+        operands = [_repeats_alike(x, s) for x, s in zip(operands, letters, strict=True)]
+        _, operands = unify_chunks(*(x for pair in zip(operands, letters, strict=True)
+                                     for x in pair))
     return np.einsum(subscripts, *operands, optimize=optimize)
+
+
+def _repeats_alike(x: Any, letters: str) -> Any:
+    """A Dask operand with the axes of a repeated letter (a diagonal, 'ii') in the chunks
+    of the letter's first axis (unify_chunks aligns letters across operands only)."""
+    if not is_lazy(x):
+        return x
+    first: dict[str, int] = {}
+    chunks = {}
+    for axis, letter in enumerate(letters):
+        if letter in first:
+            chunks[axis] = x.chunks[first[letter]]
+        else:
+            first[letter] = axis
+    return x.rechunk(chunks) if chunks else x
 
 
 def _einsum_vjp(argnums, g, out, *operands, subscripts, optimize=False):

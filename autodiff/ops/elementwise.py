@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..backend import any_
 from ..engine import conj, primitive
 from ..value import raw
 from .arithmetic import divide, where
@@ -125,7 +126,7 @@ def power(x, y):
 def _power_vjp_base(g, out, x, y):
     """g·y·x^(y−1), taken as 0 where x = y = 0 (so that 0 ** 0 has finite derivatives)."""
     both_zero = np.equal(raw(y), 0) & np.equal(raw(x), 0)
-    if not np.any(both_zero):
+    if not any_(both_zero):
         return g * y * power(x, y - 1)
     # Only at x = y = 0 is y·x^(y−1) = 0·∞; elsewhere it stays a function of y (for order 2).
     return g * where(both_zero, 0.0, y * power(x, where(both_zero, 1.0, y - 1)))
@@ -189,11 +190,11 @@ cos.defvjp(lambda g, out, x: -g * sin(x))
 
 def _inside(x, lo, hi):
     x = raw(x)
-    mask = np.ones(np.shape(x), dtype=bool)
+    mask = np.ones_like(x, dtype=bool)  # in x's own kind of array
     if lo is not None:
-        mask &= x >= raw(lo)
+        mask = mask & (x >= raw(lo))
     if hi is not None:
-        mask &= x <= raw(hi)
+        mask = mask & (x <= raw(hi))
     return mask
 
 

@@ -285,9 +285,11 @@ def _shift_cases(gen):
     return (x,), {"axes": gen.choice([None, -1, (0,), tuple(range(x.ndim))])}
 
 
-def _fft_entry(name, **kwargs):
+def _fft_entry(name, dask=False, **kwargs):
+    """The transforms do not run lazily on Dask arrays (Dask's fft wants the transformed
+    axes in one chunk); the shifts, which are rolls, do."""
     return declare(f"fft.{name}", numpy=getattr(np.fft, name), group="fft",
-                   torch=f"torch.fft.{name}", **kwargs)
+                   torch=f"torch.fft.{name}", dask=dask, **kwargs)
 
 
 # --------------------------------------------------------------------------- 1-D
@@ -417,7 +419,7 @@ def _shifts(x, axes, sign):
     return tuple(sign * (shape[ax] // 2) for ax in axes), axes
 
 
-@_fft_entry("fftshift", cases=_shift_cases, dtypes=ALL_DTYPES, domain="a permutation")
+@_fft_entry("fftshift", dask=True, cases=_shift_cases, dtypes=ALL_DTYPES, domain="a permutation")
 def fftshift(x, axes=None):
     """x rolled by n//2 along `axes` (zero frequency to the centre), as np.fft.fftshift  ·
     the gradient is rolled back"""
@@ -425,7 +427,7 @@ def fftshift(x, axes=None):
     return _roll(x, shifts, axes)
 
 
-@_fft_entry("ifftshift", cases=_shift_cases, dtypes=ALL_DTYPES, domain="a permutation")
+@_fft_entry("ifftshift", dask=True, cases=_shift_cases, dtypes=ALL_DTYPES, domain="a permutation")
 def ifftshift(x, axes=None):
     """x rolled by −(n//2) along `axes` (undoes fftshift), as np.fft.ifftshift  ·  the
     gradient is rolled back"""

@@ -35,7 +35,10 @@ def _matmul_vjp_right(g, out, a, b):
     if a_ndim == 1:
         return g * a if b_ndim == 1 else a[:, None] * g[..., None, :]
     if b_ndim == 1:
-        return g[..., None] * a                                # summed to (k,) by the engine
+        # gᵀa, a product with the cotangent: never the (..., n, k) array g[..., None] * a
+        if a_ndim == 2:
+            return g @ a
+        return (g[..., None, :] @ a)[..., 0, :]               # batches summed by the engine
     return _mT(a) @ g
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import any_, is_dask, not_lazy
 from ..engine import conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
@@ -146,7 +147,7 @@ def _invertible(gen, batch=True):
 # --------------------------------------------------------------------------- inverses, solves
 
 
-@declare("linalg.inv", numpy=np.linalg.inv, group="linear algebra",
+@declare("linalg.inv", dask=False, numpy=np.linalg.inv, group="linear algebra",
          cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
          domain="invertible matrices (batched)", torch="torch.linalg.inv")
 @primitive(name="inv")
@@ -185,7 +186,8 @@ def _solve_cases(gen):
     return (a, b), {}
 
 
-@declare("linalg.solve", numpy=np.linalg.solve, group="linear algebra", cases=_solve_cases,
+@declare("linalg.solve", dask=False, numpy=np.linalg.solve, group="linear algebra",
+         cases=_solve_cases,
          dtypes=ALL_DTYPES, domain="invertible a; b of shape (M,) or (..., M, K) (numpy ≥ 2)",
          torch="torch.linalg.solve")
 def solve(a: Any, b: Any) -> Any:
@@ -203,7 +205,7 @@ def _det(a):
 _det.defvjp(lambda g, out, a: _expand(g * out) * _mT(inv(a)))
 
 
-@declare("linalg.det", numpy=np.linalg.det, group="linear algebra",
+@declare("linalg.det", dask=False, numpy=np.linalg.det, group="linear algebra",
          cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
          domain="invertible matrices (the rule uses A⁻¹)", torch="torch.linalg.det")
 def det(a: Any) -> Any:
@@ -237,7 +239,8 @@ def _sign_det_vjp(g, out, a):
 _sign_det.defvjp(_sign_det_vjp)
 
 
-@declare("linalg.slogdet", numpy=np.linalg.slogdet, group="linear algebra", dtypes=ALL_DTYPES,
+@declare("linalg.slogdet", dask=False, numpy=np.linalg.slogdet, group="linear algebra",
+         dtypes=ALL_DTYPES,
          domain="invertible matrices", torch="torch.linalg.slogdet",
          notes="returns (sign, logabsdet): real sign is constant (no gradient); a complex "
                "sign e^{iθ} has one (i Im(ḡ s) A⁻ᵀ). Tuple output: checked in "
@@ -279,7 +282,7 @@ def _spd(gen):
     return a
 
 
-@declare("linalg.cholesky", numpy=np.linalg.cholesky, group="linear algebra",
+@declare("linalg.cholesky", dask=False, numpy=np.linalg.cholesky, group="linear algebra",
          cases=lambda gen: ((_spd(gen),), {"upper": gen.boolean()}),
          domain="symmetric positive definite; reads the lower (upper=True: upper) triangle, "
                 "the gradient lies on it", torch="torch.linalg.cholesky")
@@ -324,7 +327,7 @@ def _eigh_vjp(g, out, a, uplo="L"):
 _eigh.defvjp(_eigh_vjp)
 
 
-@declare("linalg.eigh", numpy=np.linalg.eigh, group="linear algebra",
+@declare("linalg.eigh", dask=False, numpy=np.linalg.eigh, group="linear algebra",
          domain="symmetric, distinct eigenvalues; reads the UPLO triangle",
          torch="torch.linalg.eigh",
          notes="returns (eigenvalues, eigenvectors); eigenvectors are defined up to sign, so "
@@ -351,7 +354,7 @@ def _symmetric_spread(gen):
     return a.astype(gen.dtype)
 
 
-@declare("linalg.eigvalsh", numpy=np.linalg.eigvalsh, group="linear algebra",
+@declare("linalg.eigvalsh", dask=False, numpy=np.linalg.eigvalsh, group="linear algebra",
          cases=lambda gen: ((_symmetric_spread(gen),), {}),
          domain="symmetric, distinct eigenvalues; reads the UPLO triangle",
          torch="torch.linalg.eigvalsh")
@@ -409,7 +412,7 @@ def _spread_singular(gen):
     return (base + 0.2 * gen.array((m, n))).astype(gen.dtype)
 
 
-@declare("linalg.svd", numpy=np.linalg.svd, group="linear algebra",
+@declare("linalg.svd", dask=False, numpy=np.linalg.svd, group="linear algebra",
          cases=lambda gen: ((_spread_singular(gen),), {"compute_uv": False}),
          domain="distinct nonzero singular values; gradients with full_matrices=False (or "
                 "square matrices)", torch="torch.linalg.svd",
@@ -430,7 +433,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     return _SVDResult(u, s, vh)
 
 
-@declare("linalg.svdvals", numpy=np.linalg.svdvals, group="linear algebra",
+@declare("linalg.svdvals", dask=False, numpy=np.linalg.svdvals, group="linear algebra",
          cases=lambda gen: ((_spread_singular(gen),), {}), domain="distinct singular values",
          torch="torch.linalg.svdvals")
 def svdvals(x: Any, /) -> Any:
@@ -488,7 +491,7 @@ def _qr_cases(gen):
     return (_well_conditioned(gen, m, n),), {"mode": "r"}
 
 
-@declare("linalg.qr", numpy=np.linalg.qr, group="linear algebra", cases=_qr_cases,
+@declare("linalg.qr", dask=False, numpy=np.linalg.qr, group="linear algebra", cases=_qr_cases,
          domain="full rank; mode 'reduced' (or 'complete' for m ≤ n), 'r'",
          torch="torch.linalg.qr",
          notes="cases check R (mode='r'); Q and R together in tests/test_numpy_linalg.py")
@@ -532,7 +535,7 @@ def _full_rank(gen):
     return _well_conditioned(gen, gen.integer(1, 3), gen.integer(1, 3))
 
 
-@declare("linalg.pinv", numpy=np.linalg.pinv, group="linear algebra",
+@declare("linalg.pinv", dask=False, numpy=np.linalg.pinv, group="linear algebra",
          cases=lambda gen: ((_full_rank(gen),), {}),
          domain="gradients where the rank is constant (full rank)", torch="torch.linalg.pinv")
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Any:
@@ -581,7 +584,7 @@ def _lstsq_cutoff(a: Any, rcond: Any) -> float:
     return eps if rcond < 0 else float(rcond)
 
 
-@declare("linalg.lstsq", numpy=np.linalg.lstsq, group="linear algebra",
+@declare("linalg.lstsq", dask=False, numpy=np.linalg.lstsq, group="linear algebra",
          domain="gradients where the rank is constant (full rank)", torch="torch.linalg.lstsq",
          notes="returns (x, residuals, rank, s): x, residuals and s are differentiable; tuple "
                "output, checked in tests/test_numpy_linalg.py")
@@ -616,9 +619,10 @@ def _norm2(x, axis=None, keepdims=False):
 def _norm2_vjp(g, out, x, axis=None, keepdims=False):
     g, out = _restore(g, x, axis, keepdims), _restore(out, x, axis, keepdims)
     zero = np.equal(raw(out), 0)
-    safe = where(zero, 1.0, out) if np.any(zero) else out
+    some_zero = any_(zero)
+    safe = where(zero, 1.0, out) if some_zero else out
     numerator = conj(x) if np.iscomplexobj(raw(x)) else x
-    return where(zero, 0.0, g * divide(numerator, safe)) if np.any(zero) else \
+    return where(zero, 0.0, g * divide(numerator, safe)) if some_zero else \
         g * divide(numerator, safe)
 
 
@@ -662,6 +666,8 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     if ord is None or ord in ("fro", "f"):
         return _norm2(x, axis=axes, keepdims=keepdims)
     if ord in (2, -2, "nuc"):
+        if is_dask(raw(x)):
+            raise not_lazy(f"linalg.norm (ord={ord!r}: singular values)", raw(x))
         s = _singular_values_last(x, axes)
         result = (sum_(s, axis=-1) if ord == "nuc" else
                   max_(s, axis=-1) if ord == 2 else min_(s, axis=-1))
@@ -676,10 +682,15 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     raise ValueError("Invalid norm order for matrices.")
 
 
+_NOT_LAZY_SVD = ("on Dask arrays the matrix norms of ord 2, −2 and 'nuc' (singular values) "
+                 "raise NotImplementedError; the others run lazily")
+
+
 @declare("linalg.norm", numpy=np.linalg.norm, group="linear algebra",
          cases=lambda gen: _norm_cases(gen), dtypes=ALL_DTYPES, torch="torch.linalg.norm",
          domain="x ≠ 0 (the 2-norm's gradient at 0 is 0, as PyTorch); ord 2, −2, 'nuc': "
-                "distinct nonzero singular values, real only; inf/−inf/max: ties share")
+                "distinct nonzero singular values, real only; inf/−inf/max: ties share",
+         notes=_NOT_LAZY_SVD)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """Vector and matrix norms, every ord numpy accepts, as np.linalg.norm"""
     ndim = np.ndim(raw(x))
@@ -743,7 +754,7 @@ def _matrix_power_cases(gen):
     return (_invertible(gen),), {"n": gen.integer(-2, 3)}
 
 
-@declare("linalg.matrix_power", numpy=np.linalg.matrix_power, group="linear algebra",
+@declare("linalg.matrix_power", dask=False, numpy=np.linalg.matrix_power, group="linear algebra",
          cases=_matrix_power_cases, dtypes=ALL_DTYPES,
          domain="any square matrix; invertible for n < 0", torch="torch.linalg.matrix_power")
 def matrix_power(a: Any, n: int) -> Any:
@@ -828,7 +839,7 @@ def _multi_dot_cases(gen):
     return ([gen.array(s) for s in shapes],), {}
 
 
-@declare("linalg.cond", numpy=np.linalg.cond, group="linear algebra",
+@declare("linalg.cond", dask=False, numpy=np.linalg.cond, group="linear algebra",
          cases=lambda gen: ((_spread_singular_square(gen),),
                             {"p": gen.choice([None, 2, -2, "fro", "nuc"])}),
          domain="invertible; distinct singular values for p = None, ±2, 'nuc'; p = ±1, ±inf: "
@@ -874,7 +885,7 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
 @declare("linalg.matrix_norm", numpy=np.linalg.matrix_norm, group="linear algebra",
          cases=lambda gen: ((gen.array(gen.shape(min_dims=2), "nonzero"),),
                             {"ord": "fro", "keepdims": gen.boolean()}),
-         dtypes=ALL_DTYPES, torch="torch.linalg.matrix_norm")
+         dtypes=ALL_DTYPES, torch="torch.linalg.matrix_norm", notes=_NOT_LAZY_SVD)
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
     """The matrix norm of each matrix in a batch (the last two axes), as
     np.linalg.matrix_norm"""

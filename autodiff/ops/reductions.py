@@ -15,8 +15,9 @@ import operator
 
 import numpy as np
 
+from ..backend import any_, is_duck, is_lazy
 from ..engine import astype, broadcast_to, primitive
-from ..value import raw
+from ..value import Value, raw
 from .elementwise import exp
 from .table import ALL_DTYPES, declare, reduction
 
@@ -55,8 +56,12 @@ def _restore(g, x, axis, keepdims):
 
 
 def _spread(g, x, axis, keepdims):
-    """The cotangent of a sum: g copied to every element that was summed."""
-    return broadcast_to(_restore(g, x, axis, keepdims), np.shape(raw(x)))
+    """The cotangent of a sum: g copied to every element that was summed (for Dask data, in
+    x's own chunks, so each chunk of the backward pass needs only its own piece)."""
+    data = raw(x)
+    if type(data) is not np.ndarray and is_lazy(data) and not isinstance(g, Value):
+        return np.ones_like(data) * _restore(g, x, axis, keepdims)
+    return broadcast_to(_restore(g, x, axis, keepdims), np.shape(data))
 
 
 def _reduce(method, x, axis, keepdims):
@@ -127,10 +132,11 @@ _min.defvjp(lambda g, out, x, axis=None, keepdims=False:
 def _stable_shift(x, axis):
     """The maximum along `axis` (kept), with infinities replaced by 0 so x − m is safe;
     zeros where the axis has no elements."""
-    if np.size(x) == 0:
+    if math.prod(np.shape(x)) == 0:
         return np.zeros(_kept_shape(np.shape(x), axis), dtype=np.result_type(x))
     m = _reduce("max", x, axis, True)
-    return m if np.isfinite(m).all() else np.where(np.isfinite(m), m, 0)
+    infinite = ~np.isfinite(m)
+    return np.where(infinite, 0, m) if any_(infinite) else m
 
 
 @declare("logsumexp", method="logsumexp", group="reductions", cases=reduction(),
@@ -138,7 +144,8 @@ def _stable_shift(x, axis):
 @primitive(name="logsumexp")
 def logsumexp(x, axis=None, keepdims=False):
     """log Σ eˣ over `axis`  ·  ∂/∂xᵢ = softmax(x)ᵢ"""
-    x = np.asarray(x)
+    if type(x) is not np.ndarray and not is_duck(x):
+        x = np.asarray(x)
     m = _stable_shift(x, axis)
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m

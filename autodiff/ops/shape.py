@@ -3,8 +3,11 @@ broadcasting, indexing, joining. Their gradients move the cotangent back."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
+from ..backend import is_dask, is_duck
 from ..engine import broadcast_to as _broadcast_to
 from ..engine import primitive
 from ..value import raw
@@ -78,7 +81,29 @@ def _is_basic(index) -> bool:
 @primitive(name="getitem")
 def getitem(x, index):
     """x[index]  ·  the gradient is scattered back, repeated indices accumulating"""
-    return np.asarray(x)[index]
+    if type(x) is float:
+        return np.asarray(x)[index]
+    if type(x) is not np.ndarray and not _is_basic(index) and is_duck(x):
+        return _gather_lazy(x, index)
+    return x[index]
+
+
+def _gather_lazy(x, index):
+    """x[index] for a duck array and a fancy index: its own indexing where it has it (Dask
+    indexes with one array at a time), else one lazy task indexing the whole of x as numpy
+    does (Dask's vindex orders the result's axes differently)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [np.ndim(p) for p in parts if isinstance(p, (np.ndarray, list))]
+    if arrays == [1]:  # one 1-d index array: Dask's own, chunked, indexing
+        try:
+            return x[tuple(np.asarray(p) if isinstance(p, list) else p for p in parts)]
+        except NotImplementedError:
+            pass
+    import dask
+    import dask.array as da
+
+    shape = np.broadcast_to(np.empty((), dtype=bool), x.shape)[index].shape  # no copy of x
+    return da.from_delayed(dask.delayed(operator.getitem)(x, index), shape, dtype=x.dtype)
 
 
 getitem.defvjp(lambda g, out, x, index: scatter_add(g, index, np.shape(raw(x))))
@@ -87,6 +112,8 @@ getitem.defvjp(lambda g, out, x, index: scatter_add(g, index, np.shape(raw(x))))
 @primitive(name="scatter_add")
 def scatter_add(g, index, shape):
     """zeros(shape) with g added at [index] (repeats accumulate)  ·  the gradient is g̅[index]"""
+    if type(g) is not np.ndarray and is_duck(g):
+        return _scatter_add_lazy(g, index, shape)
     g = np.asarray(g)
     result = np.zeros(shape, dtype=g.dtype)
     if _is_basic(index):
@@ -97,6 +124,29 @@ def scatter_add(g, index, shape):
 
 
 scatter_add.defvjp(lambda g, out, x, index, shape: getitem(g, index))
+
+
+def _scatter_add_lazy(g, index, shape):
+    """scatter_add of a duck array, lazily: item assignment for a basic index (each element
+    written once), else one task adding the whole of g at the index (np.add.at has no
+    chunked form; the result is one chunk)."""
+    basic = _is_basic(index)
+    if basic or not is_dask(g):
+        result = np.zeros_like(g, shape=shape)  # in g's own kind of array
+        if basic:
+            result[index] = g
+        else:
+            np.add.at(result, index, g)
+        return result
+    import dask
+    import dask.array as da
+
+    def scatter(block):
+        out = np.zeros(shape, dtype=block.dtype)
+        np.add.at(out, index, block)
+        return out
+
+    return da.from_delayed(dask.delayed(scatter)(g), shape, dtype=g.dtype)
 
 
 def _concatenate_vjp(argnums, g, out, *xs, axis=0):

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import any_, is_duck, is_lazy
 from ..engine import astype, broadcast_to, conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide
@@ -68,7 +69,7 @@ def _dtype_of(x: Any) -> np.dtype:
 
 def _as_value_or_array(a: Any) -> Any:
     """Values unchanged; anything else as a numpy array (lists, numbers)."""
-    return a if isinstance(a, Value) else np.asarray(a)
+    return a if isinstance(a, Value) or is_duck(a) else np.asarray(a)
 
 
 def _to_last(x: Any, axes: tuple) -> tuple[Any, tuple, tuple]:
@@ -143,9 +144,9 @@ def _others(x, axis):
 
 def _prod_vjp(g, out, x, axis=None, keepdims=False):
     g = _restore(g, x, axis, keepdims)
-    if np.size(raw(x)) == 0:
+    if math.prod(np.shape(raw(x))) == 0:
         return np.zeros(np.shape(raw(x)), dtype=_dtype_of(x))
-    if np.all(raw(x) != 0):  # out / x is exact (and smooth) away from zeros
+    if not any_(raw(x) == 0):  # out / x is exact (and smooth) away from zeros
         return divide(g * _restore(out, x, axis, keepdims), x)
     return g * _others(x, axis)
 
@@ -209,9 +210,9 @@ def _cumprod(x, axis):
 
 def _cumprod_vjp(g, out, x, axis):
     data = raw(x)
-    if np.size(data) == 0:
+    if math.prod(np.shape(data)) == 0:
         return np.zeros(np.shape(data), dtype=_dtype_of(x))
-    if np.all(data != 0):  # Σ_{i≥j} g_i out_i / x_j: exact away from zeros
+    if not any_(data == 0):  # Σ_{i≥j} g_i out_i / x_j: exact away from zeros
         return divide(_reverse_cumsum(g * out, axis), x)
     # Exact with zeros: vjp_j = (Π_{k<j} x_k) · S_j, where S_j = Σ_{i≥j} g_i Π_{j<k≤i} x_k
     # obeys S_j = g_j + x_{j+1} S_{j+1}: one step per element of the axis, no division.
@@ -323,7 +324,7 @@ def _std_sqrt(v):
 
 def _std_sqrt_vjp(g, out, v):
     zero = raw(out) == 0
-    if not np.any(zero):
+    if not any_(zero):
         return divide(g, 2 * out)
     return _select(zero, 0, divide(g, 2 * _select(zero, 1, out)))
 
@@ -395,7 +396,7 @@ def average(a: Any, axis=None, weights=None, returned=False, *, keepdims=_NO) ->
             w = reshape(w, tuple(shape[i] if i in axes else 1 for i in range(len(shape))))
         scale = sum_(broadcast_to(w, np.broadcast_shapes(np.shape(raw(w)), shape)),
                      axis=axis, keepdims=keepdims)
-        if np.any(raw(scale) == 0.0):
+        if not is_lazy(raw(scale)) and np.any(raw(scale) == 0.0):  # lazy: inf/nan
             raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
         avg = sum_(a * w, axis=axis, keepdims=keepdims) / scale
     if not returned:
@@ -445,7 +446,7 @@ def nanmean(a: Any, axis=None, dtype=None, out=None, keepdims=_NO, *, where=_NO)
         keep = keep & mask
     keepdims = _keep(keepdims)
     count = np.sum(keep, axis=axis, keepdims=keepdims)
-    if np.any(count == 0):
+    if not is_lazy(count) and np.any(count == 0):  # (lazy: nan, without the warning)
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
     total = sum_(_select(keep, x, 0), axis=axis, keepdims=keepdims)
     real = np.empty(0, _dtype_of(x)).real.dtype
@@ -459,10 +460,12 @@ def _nan_extremum(name, reduce, fill, a, axis, out, keepdims, initial, where):
     x = _as_value_or_array(a)
     nan = np.isnan(raw(x))
     keepdims = _keep(keepdims)
-    if not nan.any():
+    if not any_(nan):
         return reduce(x, axis=axis, keepdims=keepdims)
     result = reduce(_select(nan, fill, x), axis=axis, keepdims=keepdims)
     all_nan = np.all(nan, axis=axis, keepdims=keepdims)
+    if is_lazy(all_nan):  # nan where a slice is all nan, without the warning (lazy)
+        return _select(all_nan, np.nan, result)
     if np.any(all_nan):
         warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
         result = _select(all_nan, np.nan, result)
@@ -570,7 +573,7 @@ def _quantile_cases(gen, scale):
     return (x, q), {"axis": gen.axis(x.ndim), "keepdims": gen.boolean()}
 
 
-@declare("quantile", numpy=np.quantile, group="statistics",
+@declare("quantile", dask=False, numpy=np.quantile, group="statistics",
          cases=lambda gen: _quantile_cases(gen, 1.0), torch="torch.quantile",
          domain="q in [0, 1] (constant); linear interpolation between sorted elements; ties: "
                 "the element a stable sort puts at that position")
@@ -582,7 +585,7 @@ def quantile(a: Any, q, axis=None, out=None, overwrite_input=False, method="line
     return _quantile("quantile", a, q, axis, keepdims)
 
 
-@declare("percentile", numpy=np.percentile, group="statistics",
+@declare("percentile", dask=False, numpy=np.percentile, group="statistics",
          cases=lambda gen: _quantile_cases(gen, 100.0),
          domain="q in [0, 100] (constant); as quantile(a, q / 100)",
          notes="torch has no percentile: torch.quantile(x, q / 100) matches")
@@ -598,7 +601,7 @@ def percentile(a: Any, q, axis=None, out=None, overwrite_input=False, method="li
     return _quantile("percentile", a, q, axis, keepdims)
 
 
-@declare("median", numpy=np.median, group="statistics", cases=reduction("distinct"),
+@declare("median", dask=False, numpy=np.median, group="statistics", cases=reduction("distinct"),
          domain="even counts: the mean of the two middle values, each getting half the "
                 "gradient; ties: the element a stable sort puts in the middle",
          notes="numpy's median averages the two middle values of an even count, where "

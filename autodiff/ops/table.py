@@ -10,7 +10,11 @@ from primitives, whose gradient follows from theirs) with:
 * `cases`: how property tests call it (`cases(gen)` returns `(args, kwargs)` drawn through
   `gen`, a small generator of shapes and arrays implemented by `autodiff.testing`), and the
   dtypes and derivative order they check;
-* `domain`: the valid input domain in words, for the generated list of functions in docs.
+* `domain`: the valid input domain in words, for the generated list of functions in docs;
+* `dask`: whether it runs lazily on Dask arrays, forward and backward (True, the default).
+  An entry declared `dask=False` raises NotImplementedError naming it when called with Dask
+  data (a Dask array, or a Value holding one), instead of computing the data behind the
+  user's back; `dask_not_lazy()` lists those entries (docs/functions.md shows them).
 
 Functions whose result does not depend smoothly on their inputs (argmax, comparisons,
 shape, ...) are listed in `CONSTANT_FUNCTIONS`: called on Values they compute on the data
@@ -23,7 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BY_NUMPY", "CONSTANT_FUNCTIONS", "TABLE", "OpEntry", "constant", "declare"]
+from ..backend import is_dask, not_lazy
+from ..value import Value
+
+__all__ = ["BY_NUMPY", "CONSTANT_FUNCTIONS", "TABLE", "OpEntry", "constant", "dask_not_lazy",
+           "declare"]
 
 FLOATS = ("float64", "float32")
 ALL_DTYPES = ("float64", "float32", "complex128")
@@ -45,6 +53,7 @@ class OpEntry:
     torch: str | None = None  # the matching torch function, for cross-checks ("torch.sin")
     notes: str = ""
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    dask: bool = True  # runs lazily on Dask arrays (False: refuses them, naming itself)
 
 
 TABLE: dict[str, OpEntry] = {}
@@ -55,15 +64,19 @@ CONSTANT_FUNCTIONS: set[Any] = set()
 def declare(name: str, *, numpy: Any = (), method: str | None = None, group: str = "misc",
             domain: str = "all reals", cases: Callable | None = None,
             dtypes: tuple[str, ...] = FLOATS, order: int = 2, torch: str | None = None,
-            notes: str = "") -> Callable:
-    """Decorator: put `implementation` in the table under `name` and return it unchanged."""
+            notes: str = "", dask: bool = True) -> Callable:
+    """Decorator: put `implementation` in the table under `name` and return it unchanged
+    (the table's entry refuses Dask data first if `dask` is False)."""
     numpy_callables = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
+    if not isinstance(dask, bool):
+        raise TypeError(f"declare: dask= must be True or False; got {dask!r}")
 
     def register(implementation: Callable) -> Callable:
         if name in TABLE:
             raise ValueError(f"declare: {name!r} is declared twice")
-        entry = OpEntry(name, implementation, numpy_callables, method, group, domain, cases,
-                        tuple(dtypes), order, torch, notes)
+        called = implementation if dask else _refusing_dask(name, implementation)
+        entry = OpEntry(name, called, numpy_callables, method, group, domain, cases,
+                        tuple(dtypes), order, torch, notes, dask=dask)
         TABLE[name] = entry
         for function in numpy_callables:
             if function is None:
@@ -75,6 +88,29 @@ def declare(name: str, *, numpy: Any = (), method: str | None = None, group: str
         return implementation
 
     return register
+
+
+def _refusing_dask(name: str, implementation: Callable) -> Callable:
+    """`implementation`, refusing Dask data (the error names the operation)."""
+
+    def refusing(*args: Any, **kwargs: Any) -> Any:
+        for a in (*args, *kwargs.values()):
+            for item in a if isinstance(a, (list, tuple)) else (a,):
+                data = item._data if type(item) is Value else item
+                if is_dask(data):
+                    raise not_lazy(name, data)
+        return implementation(*args, **kwargs)
+
+    refusing.__name__ = getattr(implementation, "__name__", name)
+    refusing.__doc__ = implementation.__doc__
+    refusing.__wrapped__ = implementation
+    return refusing
+
+
+def dask_not_lazy() -> list[str]:
+    """The names of the table's operations that do not run lazily on Dask arrays (they
+    raise NotImplementedError naming themselves when given Dask data)."""
+    return sorted(name for name, entry in TABLE.items() if not entry.dask)
 
 
 def constant(*functions: Any) -> None:

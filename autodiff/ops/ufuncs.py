@@ -53,7 +53,7 @@ def _on_floats(math_function: Any, numpy_function: Any, *args: Any) -> Any:
 def _zero(g: Any, out: Any, *args: Any) -> np.ndarray:
     """The zero cotangent of a piecewise-constant function (a constant: zero, not None, so
     that .grad is 0 as in PyTorch)."""
-    return np.zeros(np.shape(raw(g)), dtype=np.result_type(raw(g)))
+    return np.zeros_like(raw(g))  # in g's own kind of array
 
 
 def _holomorphic_cases(real: str, complex_: str) -> Any:
