@@ -53,7 +53,7 @@ def _as_result(x: Any, nested: bool) -> Any:
     return x if nested else raw(x)
 
 
-def _trace(f: Callable, args: Sequence[Any]) -> tuple[Value, list[Value], bool]:
+def _trace(f: Callable[..., Any], args: Sequence[Any]) -> tuple[Value, list[Value], bool]:
     """Run f on fresh traced inputs: (output as a Value, inputs, nested)."""
     nested = transform_depth() > 0 or any(_is_traced(a) for a in args)
     with transform_scope():
@@ -80,7 +80,7 @@ def _pullback(out: Value, inputs: list[Value], nested: bool, create_graph: bool 
     return vjp_fn
 
 
-def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
+def vjp(f: Callable[..., Any], *args: Any) -> tuple[Any, Callable[..., Any]]:
     """(f(*args), vjp_fn) where vjp_fn(g) = gᵀ ∂f/∂args, one cotangent per argument."""
     out, inputs, nested = _trace(f, args)
     return _as_result(out, nested), _pullback(out, inputs, nested)
@@ -113,8 +113,8 @@ def _check_argnums(name: str, argnum: int | tuple[int, ...], count: int) -> None
             )
 
 
-def value_and_grad(f: Callable, argnum: int | Sequence[int] = 0, *,
-                   argnums: int | Sequence[int] | None = None) -> Callable:
+def value_and_grad(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
+                   argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
     """x ↦ (f(x), ∇f(x)) for a scalar-valued f; `argnum` (or `argnums`) picks the
     argument(s): an int gives one gradient, a tuple a tuple of them."""
     which = _argnums("grad", argnum, argnums)
@@ -135,8 +135,8 @@ def value_and_grad(f: Callable, argnum: int | Sequence[int] = 0, *,
     return value_and_gradient
 
 
-def grad(f: Callable, argnum: int | Sequence[int] = 0, *,
-         argnums: int | Sequence[int] | None = None) -> Callable:
+def grad(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
+         argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
     """x ↦ ∇f(x) for a scalar-valued f, with the shape and dtype of x."""
     value_and_gradient = value_and_grad(f, argnum, argnums=argnums)
 
@@ -146,7 +146,7 @@ def grad(f: Callable, argnum: int | Sequence[int] = 0, *,
     return gradient
 
 
-def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """(f(x), ∂f/∂x · t): forward-mode directional derivative.
 
     Computed by transposing the VJP, which is linear in its cotangent u:
@@ -183,7 +183,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     return _as_result(out, nested), _as_result(tangent_out, nested)
 
 
-def jacobian(f: Callable, argnum: int = 0) -> Callable:
+def jacobian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
     """x ↦ ∂f/∂x, of shape f(x).shape + x.shape (one reverse pass per output element)."""
 
     def jacobian_at(*args: Any) -> Any:
@@ -207,6 +207,6 @@ def jacobian(f: Callable, argnum: int = 0) -> Callable:
     return jacobian_at
 
 
-def hessian(f: Callable, argnum: int = 0) -> Callable:
+def hessian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
     """x ↦ ∂²f/∂x², of shape x.shape + x.shape, for a scalar-valued f."""
     return jacobian(grad(f, argnum), argnum)

@@ -411,4 +411,4 @@ for _entry in TABLE.values():  # every declared operation with a method name
         setattr(Value, _entry.method, _as_method(_entry.implementation))
 
 if not hasattr(Value, "conj"):  # unless the table attaches it: the engine's conjugate
-    Value.conj = lambda self: ops.conj(self)
+    Value.conj = lambda self: ops.conj(self)  # type: ignore[method-assign]  # declared in Value

@@ -74,6 +74,10 @@ class Optimizer:
     `params`: the Values to update, each once. `lr` > 0 and `weight_decay` >= 0, finite.
     """
 
+    params: list[Value]
+    lr: float
+    weight_decay: float
+
     def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
         owner = type(self).__name__
         params = list(params)
@@ -231,6 +235,8 @@ class SGD(Optimizer):
     lr > 0, 0 <= momentum < 1, weight_decay >= 0 (all finite real numbers).
     """
 
+    momentum: float
+
     def __init__(
         self,
         params: Iterable[Value],
@@ -264,6 +270,11 @@ class Adam(Optimizer):
     m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ) correct the zero start of the averages.
     lr > 0, betas = (β₁, β₂) each in [0, 1), eps > 0, weight_decay >= 0 (all finite).
     """
+
+    beta1: float
+    beta2: float
+    eps: float
+    steps: list[int]
 
     def __init__(
         self,
