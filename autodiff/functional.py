@@ -28,7 +28,7 @@ __all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
 
 
 @primitive(name="trace_input")
-def _trace_input(x):
+def _trace_input(x: Any) -> Any:
     """x itself, as a new node: a transform's argument  ·  the gradient passes through"""
     return x
 
@@ -64,7 +64,8 @@ def _trace(f: Callable[..., Any], args: Sequence[Any]) -> tuple[Value, list[Valu
     return out, inputs, nested
 
 
-def _pullback(out: Value, inputs: list[Value], nested: bool, create_graph: bool = False):
+def _pullback(out: Value, inputs: list[Value], nested: bool,
+              create_graph: bool = False) -> Callable[..., Any]:
     """g ↦ d⟨g, out⟩/d(input) for each input (zeros where out does not depend on it)."""
 
     def vjp_fn(g: Any) -> tuple[Any, ...]:

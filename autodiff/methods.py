@@ -168,7 +168,7 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
     mark_written(value)
 
 
-def _fits(shape: tuple, target: tuple) -> bool:
+def _fits(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
     """True if an operand of `shape` broadcasts to exactly `target`."""
     try:
         return np.broadcast_shapes(target, shape) == target
@@ -256,7 +256,7 @@ def _array_ufunc(self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: A
     )
 
 
-def _call_entry(entry: Any, inputs: tuple, kwargs: dict) -> Any:
+def _call_entry(entry: Any, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Call a table entry with a ufunc's keywords: dtype= casts the result; where=, order=,
     casting= and subok= other than their defaults are refused."""
     dtype = kwargs.pop("dtype", None)
@@ -273,7 +273,8 @@ def _call_entry(entry: Any, inputs: tuple, kwargs: dict) -> Any:
     return result
 
 
-def _array_function(self: Value, function: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+def _array_function(self: Value, function: Any, types: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
     entry = BY_NUMPY.get(function)
     if entry is not None:
         return entry.implementation(*args, **kwargs)

@@ -473,8 +473,8 @@ class _Step:
 
     target: str
     op: str
-    args: tuple          # constants, _Feeds, and lists of them
-    kwargs: dict
+    args: tuple[Any, ...]  # constants, _Feeds, and lists of them
+    kwargs: dict[str, Any]
     combine: str | None  # the previous result, when no argument could take it
     spelling: str        # how the program names the operation
     real: bool = False   # a complex result (fft, ...) is replaced by its real part
@@ -599,7 +599,7 @@ def _propose(draw: Callable[..., Any], entry: Any, dtype: Any, head: str, pool: 
             if recorded is not None and recorded[0] is item:
                 slots.append((position, index, item, recorded[1]))
 
-    def put(slot: tuple, feed: _Feed) -> None:
+    def put(slot: tuple[Any, ...], feed: _Feed) -> None:
         position, index = slot[0], slot[1]
         if index is None:
             template[position] = feed
