@@ -20,6 +20,7 @@ showcase: $(STAMP)
 # (tests/test_docs_site.py runs `mkdocs build --strict`) and executing docs/first-hour.ipynb.
 test: $(STAMP)
 	$(BIN)/python -m ruff check autodiff nn tests benchmarks examples docs/hooks.py
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 -q
 
 docs: $(STAMP)  # the reference documentation, into site/ (mkdocs.yml; `mkdocs serve` to browse)

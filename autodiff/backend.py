@@ -92,7 +92,7 @@ def check_shape(x: Any, caller: str) -> Any:
     return x
 
 
-def compute(*xs: Any) -> tuple:
+def compute(*xs: Any) -> tuple[Any, ...]:
     """`xs` with every Dask array among them computed, by a single `dask.compute` (so work
     they share, such as reading the data, is done once); the rest unchanged."""
     lazy = [i for i, x in enumerate(xs) if is_dask(x)]
@@ -100,7 +100,7 @@ def compute(*xs: Any) -> tuple:
         return xs
     import dask
 
-    done = dask.compute(*(xs[i] for i in lazy))
+    done = dask.compute(*(xs[i] for i in lazy))  # type: ignore[attr-defined,no-untyped-call]  # (dask is untyped)
     result = list(xs)
     for i, value in zip(lazy, done, strict=True):
         result[i] = value

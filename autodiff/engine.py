@@ -28,14 +28,17 @@ import math
 import operator
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
 from . import value as _value
 from .backend import is_duck
 from .value import Value, as_data, freeze, init_node, new_value, raw, thaw_all
+
+if TYPE_CHECKING:
+    _T = TypeVar("_T")
 
 __all__ = [
     "Primitive", "backprop", "backward", "fit", "is_grad_enabled", "no_grad", "primitive",
@@ -89,9 +92,9 @@ class no_grad:
     def __exit__(self, *exc: object) -> None:
         _set_recording(self._previous)
 
-    def __call__(self, function: Callable) -> Callable:
+    def __call__(self, function: Callable[..., _T]) -> Callable[..., _T]:
         @functools.wraps(function)
-        def without_grad(*args, **kwargs):
+        def without_grad(*args: Any, **kwargs: Any) -> _T:
             with no_grad():
                 return function(*args, **kwargs)
 
@@ -140,17 +143,17 @@ class Primitive:
 
     __slots__ = ("__dict__", "forward", "has_residuals", "name", "vjp_argnums", "vjps")
 
-    def __init__(self, forward: Callable, name: str | None = None,
+    def __init__(self, forward: Callable[..., Any], name: str | None = None,
                  residuals: bool = False) -> None:
-        self.forward = forward
-        self.name = name or forward.__name__
-        self.__name__ = self.name
+        self.forward: Callable[..., Any] = forward
+        self.name: str = name or forward.__name__
+        self.__name__: str = self.name
         self.__doc__ = forward.__doc__
-        self.has_residuals = bool(residuals)
-        self.vjps: tuple | None = None
-        self.vjp_argnums: Callable | None = None
+        self.has_residuals: bool = bool(residuals)
+        self.vjps: tuple[Callable[..., Any] | None, ...] | None = None
+        self.vjp_argnums: Callable[..., Any] | None = None
 
-    def defvjp(self, *rules: Callable | None) -> Primitive:
+    def defvjp(self, *rules: Callable[..., Any] | None) -> Primitive:
         """Attach VJP rules, one per positional argument (None: not differentiable)."""
         for index, rule in enumerate(rules):
             if rule is not None and not callable(rule):
@@ -158,7 +161,7 @@ class Primitive:
         self.vjps = rules
         return self
 
-    def defvjp_argnums(self, rule: Callable) -> Primitive:
+    def defvjp_argnums(self, rule: Callable[..., Any]) -> Primitive:
         """Attach one rule for all arguments: `rule(argnums, g, out, *args, **params)`."""
         self.vjp_argnums = rule
         return self
@@ -186,7 +189,8 @@ class Primitive:
                 a, b = args
                 if type(a) is Value:
                     x = a._data
-                    unguarded = (a,) if a._op is None and not a._frozen else None
+                    unguarded: tuple[Value, ...] | None = \
+                        (a,) if a._op is None and not a._frozen else None
                     if type(b) is Value:
                         y = b._data
                         tracked = a.requires_grad or b.requires_grad
@@ -229,7 +233,7 @@ class Primitive:
             raise _call_error(self.name, args, error) from None
         return self._record(out, args, tuple(raw_args), tracked, unguarded, params or None)
 
-    def _unrecorded(self, args: tuple, params: dict | None = None) -> Any:
+    def _unrecorded(self, args: tuple[Any, ...], params: dict[str, Any] | None = None) -> Any:
         """No Value among the arguments: plain numpy in, plain numpy out."""
         try:
             out = self.forward(*args, **params) if params else self.forward(*args)
@@ -237,8 +241,9 @@ class Primitive:
             raise _call_error(self.name, args, error) from None
         return out[0] if self.has_residuals else out
 
-    def _record(self, out: Any, args: tuple, raw_args: tuple, tracked: bool,
-                unguarded: tuple | None, params: dict | None = None) -> Value:
+    def _record(self, out: Any, args: tuple[Any, ...], raw_args: tuple[Any, ...],
+                tracked: bool, unguarded: tuple[Value, ...] | None,
+                params: dict[str, Any] | None = None) -> Value:
         """The Value of a forward result: a node of the graph if an argument is tracked and
         this thread records, a constant otherwise."""
         residuals = None
@@ -278,8 +283,14 @@ _REAL_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float6
                                                np.longdouble))
 
 
-def primitive(forward: Callable | None = None, *, name: str | None = None,
-              residuals: bool = False):
+@overload
+def primitive(forward: Callable[..., Any], *, name: str | None = None,
+              residuals: bool = False) -> Primitive: ...
+@overload
+def primitive(forward: None = None, *, name: str | None = None,
+              residuals: bool = False) -> Callable[[Callable[..., Any]], Primitive]: ...
+def primitive(forward: Callable[..., Any] | None = None, *, name: str | None = None,
+              residuals: bool = False) -> Primitive | Callable[[Callable[..., Any]], Primitive]:
     """Make a numpy function differentiable: decorate it, then give its VJP rules.
 
         @primitive
@@ -292,7 +303,7 @@ def primitive(forward: Callable | None = None, *, name: str | None = None,
     return Primitive(forward, name=name, residuals=residuals)
 
 
-def _refuse_value_params(name: str, params: dict) -> None:
+def _refuse_value_params(name: str, params: dict[str, Any]) -> None:
     for key, value in params.items():
         if isinstance(value, Value) and value.requires_grad:
             raise TypeError(
@@ -302,7 +313,7 @@ def _refuse_value_params(name: str, params: dict) -> None:
             )
 
 
-def _call_error(name: str, args: tuple, error: Exception) -> Exception:
+def _call_error(name: str, args: tuple[Any, ...], error: Exception) -> Exception:
     """The error of a failed forward, naming the operation and its inputs' shapes."""
     message = str(error)
     shapes = [np.shape(raw(a)) for a in args if isinstance(a, (Value, np.ndarray, list))]
@@ -323,14 +334,14 @@ def _call_error(name: str, args: tuple, error: Exception) -> Exception:
 
 
 @primitive(name="sum_to")
-def sum_to(x, shape):
+def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     """x summed over the axes broadcasting added or stretched, back to `shape`  ·  the
     gradient is broadcast back"""
     return _sum_to_data(x, shape)
 
 
 @primitive(name="broadcast_to")
-def broadcast_to(x, shape):
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     """x repeated along broadcast axes  ·  the gradient is summed back"""
     if math.prod(shape) <= _SMALL and (type(x) is np.ndarray or not is_duck(x)):
         result = np.empty(shape, dtype=np.result_type(x))
@@ -346,7 +357,7 @@ broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, np.shape(raw(x))))
 
 
 @primitive(name="astype")
-def astype(x, dtype):
+def astype(x: Any, dtype: Any) -> Any:
     """x converted to another floating or complex dtype (complex → real keeps the real
     part)  ·  the gradient converts back"""
     dtype = np.dtype(dtype)
@@ -364,7 +375,7 @@ astype.defvjp(lambda g, out, x, dtype: astype(g, np.result_type(raw(x))))
 
 
 @primitive(name="conj")
-def conj(x):
+def conj(x: Any) -> Any:
     """complex conjugate x̄  ·  the cotangent is conjugated (x itself for real data)"""
     return np.conj(x) if np.iscomplexobj(x) else x
 
@@ -372,7 +383,7 @@ def conj(x):
 conj.defvjp(lambda g, out, x: conj(g))
 
 
-def _sum_to_data(g: Any, shape: tuple) -> Any:
+def _sum_to_data(g: Any, shape: tuple[int, ...]) -> Any:
     g_shape = np.shape(g)
     if g_shape == shape:
         return g
@@ -538,7 +549,7 @@ def _raise_stale(node: Value, changed: Value, created: int) -> None:
 
 def _version_at(value: Value, stamp: int) -> str:
     """The version `value` had at time `stamp`, from its recent write stamps."""
-    version, recent = value._writes[0], value._writes[2:]
+    version, recent = value._writes[0], value._writes[2:]  # type: ignore[index]  # changed, so not None
     later = sum(1 for s in recent if s > stamp)
     if later == _value.STAMPS_KEPT:
         return f"{version - later} or earlier"
@@ -579,6 +590,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
             if g is None:
                 continue  # tracked, but no path from root carries a gradient here
             op, args = node._op, node._args
+            inputs: Sequence[Any] | None
             if create_graph:
                 out, inputs = node, args
             else:
@@ -591,7 +603,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
                 params["residuals"] = None if create_graph else node._residuals
                 node._residuals = None  # used once: a later pass recomputes
             if release:
-                nodes[index] = None
+                nodes[index] = None  # type: ignore[call-overload]  # (let it go)
                 _release(node)
             rules = op.vjps
             if rules is None:  # one rule for all the arguments that need a cotangent
@@ -626,7 +638,7 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
     return grads
 
 
-def _refuse_released(argnums, g, out, *args, **params):
+def _refuse_released(argnums: Any, g: Any, out: Any, *args: Any, **params: Any) -> Any:
     raise RuntimeError(
         "backward through a graph that an earlier backward(release_graph=True) released: "
         "its operations have let go of their inputs. Recompute the output, or leave "
@@ -647,14 +659,16 @@ def _release(node: Value) -> None:
         node._residuals = None
 
 
-def _accumulate(grads: dict, parent: Value, cotangent: Any) -> None:
+def _accumulate(grads: dict[Value, Any], parent: Value, cotangent: Any) -> None:
+
     """grads[parent] += cotangent, fitted to the parent's shape and dtype."""
     cotangent = fit(cotangent, parent._data)
     previous = grads.get(parent)
     grads[parent] = cotangent if previous is None else previous + cotangent
 
 
-def _apply_argnums_rule(grads, node, op, g, out, inputs, params) -> None:
+def _apply_argnums_rule(grads: dict[Value, Any], node: Value, op: Primitive, g: Any, out: Any,
+                        inputs: Any, params: dict[str, Any] | None) -> None:
     args = node._args
     argnums = tuple(i for i, a in enumerate(args) if type(a) is Value and a.requires_grad)
     if op.vjp_argnums is None:
@@ -668,7 +682,7 @@ def _apply_argnums_rule(grads, node, op, g, out, inputs, params) -> None:
             _accumulate(grads, args[argnum], cotangent)
 
 
-def _refuse_missing_rules(node: Value, rules: tuple) -> None:
+def _refuse_missing_rules(node: Value, rules: tuple[Any, ...]) -> None:
     for argnum in range(len(rules), len(node._args)):
         parent = node._args[argnum]
         if type(parent) is Value and parent.requires_grad:

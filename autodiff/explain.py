@@ -373,7 +373,7 @@ def _factor(x: Any, digits: int) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _title(root: Value, labels: dict, wrt: Any, digits: int, named: bool) -> str:
+def _title(root: Value, labels: dict[Any, Any], wrt: Any, digits: int, named: bool) -> str:
     head = (f"Backward pass of {labels[root]} = {_quantity(root.data, digits)}, in reverse "
             f"topological order: upstream gradient × local derivative = gradient.")
     if wrt is not None:
@@ -389,7 +389,7 @@ def _title(root: Value, labels: dict, wrt: Any, digits: int, named: bool) -> str
 def _ops_text(ops: list[str] | tuple[str, ...]) -> str:
     """`a → b → c`, three or more repeats folded (`multiply (5 times)`), long lists
     shortened around `…`."""
-    runs: list[list] = []
+    runs: list[list[Any]] = []
     for name in ops:
         if runs and runs[-1][0] == name:
             runs[-1][1] += 1
@@ -407,7 +407,7 @@ def _derivative(top: str, bottom: str) -> str:
     return f"∂{top}/∂{bottom}"
 
 
-def _describe(node: Value, root: Value, labels: dict, digits: int) -> str:
+def _describe(node: Value, root: Value, labels: dict[Any, Any], digits: int) -> str:
     if node is root:
         role = "output"
     elif node._op is None:
@@ -420,7 +420,7 @@ def _describe(node: Value, root: Value, labels: dict, digits: int) -> str:
             f"{format_number(_norm(node.data), digits)}   ({role})")
 
 
-def _block(step: BackwardStep, root: Value, labels: dict, digits: int) -> list[str]:
+def _block(step: BackwardStep, root: Value, labels: dict[Any, Any], digits: int) -> list[str]:
     """The lines of one Value: its value, its local derivatives, its gradient."""
     node = step.node
     out = labels[root]
@@ -496,7 +496,7 @@ def _markdown_escape(text: str) -> str:
     return "".join("\\" + char if char in "\\`*_[]<>$#|" else char for char in text)
 
 
-def _tex_block(step: BackwardStep, root: Value, labels: dict, digits: int) -> list[str]:
+def _tex_block(step: BackwardStep, root: Value, labels: dict[Any, Any], digits: int) -> list[str]:
     """One Value's paragraph, as `_block` writes it, in Markdown with inline math."""
     node = step.node
     out = labels[root]

@@ -34,7 +34,7 @@ __all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
 
 
 @primitive(name="trace_input")
-def _trace_input(x):
+def _trace_input(x: Any) -> Any:
     """x itself, as a new node: a transform's argument  ·  the gradient passes through"""
     return x
 
@@ -58,7 +58,7 @@ def _zeros_like(x: Value) -> Any:
     return np.zeros_like(data) if is_duck(data) else np.zeros(x.shape, dtype=x.dtype)
 
 
-def _in_kind(cotangents: list, inputs: list[Value]) -> list:
+def _in_kind(cotangents: list[Any], inputs: list[Value]) -> list[Any]:
     """Lazy (Dask) cotangents of inputs that are not lazy themselves, computed together by
     one dask.compute: a gradient comes back in its argument's kind."""
     eager = [i for i, (c, x) in enumerate(zip(cotangents, inputs, strict=True))
@@ -77,7 +77,7 @@ def _as_result(x: Any, nested: bool) -> Any:
     return x if nested else raw(x)
 
 
-def _trace(f: Callable, args: Sequence[Any]) -> tuple[Value, list[Value], bool]:
+def _trace(f: Callable[..., Any], args: Sequence[Any]) -> tuple[Value, list[Value], bool]:
     """Run f on fresh traced inputs: (output as a Value, inputs, nested)."""
     nested = transform_depth() > 0 or any(_is_traced(a) for a in args)
     with transform_scope():
@@ -88,7 +88,8 @@ def _trace(f: Callable, args: Sequence[Any]) -> tuple[Value, list[Value], bool]:
     return out, inputs, nested
 
 
-def _pullback(out: Value, inputs: list[Value], nested: bool, create_graph: bool = False):
+def _pullback(out: Value, inputs: list[Value], nested: bool,
+              create_graph: bool = False) -> Callable[..., Any]:
     """g ↦ d⟨g, out⟩/d(input) for each input (zeros where out does not depend on it)."""
 
     def vjp_fn(g: Any) -> tuple[Any, ...]:
@@ -106,7 +107,7 @@ def _pullback(out: Value, inputs: list[Value], nested: bool, create_graph: bool 
     return vjp_fn
 
 
-def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
+def vjp(f: Callable[..., Any], *args: Any) -> tuple[Any, Callable[..., Any]]:
     """(f(*args), vjp_fn) where vjp_fn(g) = gᵀ ∂f/∂args, one cotangent per argument."""
     out, inputs, nested = _trace(f, args)
     return _as_result(out, nested), _pullback(out, inputs, nested)
@@ -139,8 +140,8 @@ def _check_argnums(name: str, argnum: int | tuple[int, ...], count: int) -> None
             )
 
 
-def value_and_grad(f: Callable, argnum: int | Sequence[int] = 0, *,
-                   argnums: int | Sequence[int] | None = None) -> Callable:
+def value_and_grad(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
+                   argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
     """x ↦ (f(x), ∇f(x)) for a scalar-valued f; `argnum` (or `argnums`) picks the
     argument(s): an int gives one gradient, a tuple a tuple of them."""
     which = _argnums("grad", argnum, argnums)
@@ -161,8 +162,8 @@ def value_and_grad(f: Callable, argnum: int | Sequence[int] = 0, *,
     return value_and_gradient
 
 
-def grad(f: Callable, argnum: int | Sequence[int] = 0, *,
-         argnums: int | Sequence[int] | None = None) -> Callable:
+def grad(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
+         argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
     """x ↦ ∇f(x) for a scalar-valued f, with the shape and dtype of x."""
     value_and_gradient = value_and_grad(f, argnum, argnums=argnums)
 
@@ -172,7 +173,7 @@ def grad(f: Callable, argnum: int | Sequence[int] = 0, *,
     return gradient
 
 
-def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """(f(x), ∂f/∂x · t): forward-mode directional derivative.
 
     Computed by transposing the VJP, which is linear in its cotangent u:
@@ -209,7 +210,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     return _as_result(out, nested), _as_result(tangent_out, nested)
 
 
-def jacobian(f: Callable, argnum: int = 0) -> Callable:
+def jacobian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
     """x ↦ ∂f/∂x, of shape f(x).shape + x.shape (one reverse pass per output element)."""
 
     def jacobian_at(*args: Any) -> Any:
@@ -233,6 +234,6 @@ def jacobian(f: Callable, argnum: int = 0) -> Callable:
     return jacobian_at
 
 
-def hessian(f: Callable, argnum: int = 0) -> Callable:
+def hessian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
     """x ↦ ∂²f/∂x², of shape x.shape + x.shape, for a scalar-valued f."""
     return jacobian(grad(f, argnum), argnum)

@@ -176,7 +176,7 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
     mark_written(value)
 
 
-def _fits(shape: tuple, target: tuple) -> bool:
+def _fits(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
     """True if an operand of `shape` broadcasts to exactly `target`."""
     try:
         return np.broadcast_shapes(target, shape) == target
@@ -264,7 +264,7 @@ def _array_ufunc(self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: A
     )
 
 
-def _call_entry(entry: Any, inputs: tuple, kwargs: dict) -> Any:
+def _call_entry(entry: Any, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Call a table entry with a ufunc's keywords: dtype= casts the result; where=, order=,
     casting= and subok= other than their defaults are refused."""
     dtype = kwargs.pop("dtype", None)
@@ -281,7 +281,8 @@ def _call_entry(entry: Any, inputs: tuple, kwargs: dict) -> Any:
     return result
 
 
-def _array_function(self: Value, function: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+def _array_function(self: Value, function: Any, types: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
     entry = BY_NUMPY.get(function)
     if entry is not None:
         return entry.implementation(*args, **kwargs)
@@ -420,4 +421,4 @@ for _entry in TABLE.values():  # every declared operation with a method name
         setattr(Value, _entry.method, _as_method(_entry.implementation))
 
 if not hasattr(Value, "conj"):  # unless the table attaches it: the engine's conjugate
-    Value.conj = lambda self: ops.conj(self)
+    Value.conj = lambda self: ops.conj(self)  # type: ignore[method-assign]  # declared in Value

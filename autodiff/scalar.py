@@ -231,7 +231,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
              intermediate_grads: bool = True, release_graph: bool = False) -> None:
     if (grad is None and not create_graph and not release_graph and type(root) is Value
             and root._op is not None and root.requires_grad and type(root._data) is float):
-        kept = None if intermediate_grads else []
+        kept: list[Any] | None = None if intermediate_grads else []
         graph = _scalar_graph(root, kept)
         if graph is not None:
             _scalar_backward(root, *graph, kept)
@@ -245,7 +245,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
 backward.__doc__ = _generic_backward.__doc__
 
 
-def _scalar_graph(root: Value, kept: list | None) -> tuple[list[Value], list[Value]] | None:
+def _scalar_graph(root: Value, kept: list[Any] | None) -> tuple[list[Value], list[Value]] | None:
     """The operation nodes `root` depends on, in reverse creation order, with their `.grad`
     set to None (the old one appended to `kept`, unless `kept` is None), and the leaves
     among their inputs that hold a gradient. None if some tracked Value does not hold a
@@ -285,7 +285,7 @@ def _scalar_graph(root: Value, kept: list | None) -> tuple[list[Value], list[Val
 
 
 def _scalar_backward(root: Value, nodes: list[Value], held: list[Value],
-                     kept: list | None) -> None:
+                     kept: list[Any] | None) -> None:
     """The reverse loop over a graph of scalar nodes, gradients written into `.grad`.
 
     Leaves that held a gradient start the pass from None and get old + this pass's sum at

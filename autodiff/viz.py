@@ -145,7 +145,7 @@ def fit_to_width(svg: str) -> str:
     """An SVG document whose picture shrinks to its container's width when wider (keeping
     its proportions through the viewBox) and keeps its own size otherwise."""
     fit = "max-width: 100%; height: auto;"
-    def add_style(match: re.Match) -> str:
+    def add_style(match: re.Match[str]) -> str:
         tag = match.group(0)
         if re.search(r'\sstyle="', tag):
             return re.sub(r'(\sstyle=")', rf"\g<1>{fit} ", tag, count=1)

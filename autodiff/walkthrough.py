@@ -532,7 +532,7 @@ def _svg_text(svg: str, page: _Page, values: dict[str, dict[str, Any]]) -> str:
         for edge in ids:
             hovers[edge] = f"{names.get(source, source)} → {names.get(target, target)}"
 
-    def title(match: re.Match) -> str:
+    def title(match: re.Match[str]) -> str:
         text = hovers.get(match[2], "")
         return f"{match[1]}{html.escape(text, quote=False)}{match[3]}"
 

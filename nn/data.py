@@ -163,8 +163,10 @@ def _stream(X: Any, y: Any, batch_size: int,
     return _streamed(X, y, batch_size, rng, [(bounds[i], bounds[i + 1]) for i in pieces])
 
 
-def _streamed(X, y, batch_size, rng, spans) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    left_X = left_y = None
+def _streamed(X: Any, y: Any, batch_size: int, rng: Any, spans: list[tuple[int, int]],
+              ) -> Iterator[tuple[Any, Any]]:
+    left_X: Any = None
+    left_y: Any = None
     for start, stop in spans:
         block_X, block_y = compute(X[start:stop], y[start:stop])
         block_X, block_y = np.asarray(block_X), np.asarray(block_y)

@@ -71,6 +71,11 @@ linear.defvjp(
 class Linear(Module):
     """y = x @ W + b, with W of shape (nin, nout) and b of shape (nout,)."""
 
+    nin: int
+    nout: int
+    W: Value
+    b: Value | None
+
     def __init__(
         self,
         nin: int,
@@ -139,6 +144,8 @@ class Sequential(Module):
     Its parameters are named `layers.<index>.<name>`.
     """
 
+    layers: list[Module]
+
     def __init__(self, *modules: Module) -> None:
         for index, module in enumerate(modules):
             if not isinstance(module, Module):
@@ -166,6 +173,9 @@ class MLP(Module):
     `layers.<i>.W` and `layers.<i>.b`. The activation ("relu", "tanh" or "sigmoid") follows
     every layer but the last.
     """
+
+    activation: str
+    layers: list[Linear]
 
     def __init__(
         self,

@@ -196,11 +196,11 @@ class Module:
                 value.data = np.array(array, dtype=value.dtype, copy=True)
         return self
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write `state_dict()` to `path` as an .npz archive (atomically; see `save_state`)."""
         save_state(self.state_dict(), path)
 
-    def load(self, path: str | os.PathLike) -> Module:
+    def load(self, path: str | os.PathLike[str]) -> Module:
         """Load parameters saved by `save`: the file's names, shapes and dtypes must match.
 
         Every member's .npy header is read and compared with the model before any array
@@ -268,7 +268,7 @@ def _mismatches(
 # --------------------------------------------------------------------------- saving
 
 
-def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
+def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write name → array to `path` as an uncompressed .npz, via a temporary file and a rename.
 
     Each array becomes the member `NAME.npy` (written by `np.lib.format.write_array`, no
@@ -371,7 +371,8 @@ class _Member(NamedTuple):
     nbytes: int  # bytes of array data: prod(shape) × itemsize
 
 
-def load_state(path: str | os.PathLike, *, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+def load_state(path: str | os.PathLike[str], *,
+               max_bytes: int | None = None) -> dict[str, np.ndarray]:
     """Read a model file written by `save`/`save_state`: name → numpy array.
 
     Every member's .npy header is read and checked before any array data: its declared
@@ -396,7 +397,7 @@ def load_state(path: str | os.PathLike, *, max_bytes: int | None = None) -> dict
 
 
 def _read_state(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     caller: str,
     check: Callable[[dict[str, tuple[tuple[int, ...], np.dtype]]], None] | None,
     limit: int | None,

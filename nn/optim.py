@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,8 @@ _NON_NEGATIVE = ("be >= 0", "a finite real number >= 0", lambda x: x >= 0)
 _FRACTION = ("lie in [0, 1)", "a real number in [0, 1)", lambda x: 0 <= x < 1)
 
 
-def _setting(owner: str, name: str, value: object, allowed: tuple, shown: str = "") -> float:
+def _setting(owner: str, name: str, value: object, allowed: tuple[Any, ...],
+             shown: str = "") -> float:
     """`value` as a float if it is a finite real number in range; else TypeError/ValueError.
 
     bool is refused although Python counts it as an int. `shown` prefixes the value in the
@@ -80,6 +82,10 @@ class Optimizer:
     `params`: the Values to update, each once. `lr` > 0 and `weight_decay` >= 0, finite.
     """
 
+    params: list[Value]
+    lr: float
+    weight_decay: float
+
     def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
         owner = type(self).__name__
         params = list(params)
@@ -110,7 +116,7 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
-    def _gradients(self, given: list | None = None) -> list:
+    def _gradients(self, given: list[Any] | None = None) -> list[Any]:
         """Each parameter's gradient plus weight decay (None where there is no gradient).
 
         Checks every gradient before anything is updated (see the module docstring) and
@@ -222,7 +228,7 @@ class Optimizer:
         with no_grad():
             self._apply(grads)
 
-    def _apply(self, grads: list) -> None:
+    def _apply(self, grads: list[Any]) -> None:
         """The update rule, given the checked gradients (None: no gradient)."""
         raise NotImplementedError
 
@@ -236,14 +242,14 @@ class Optimizer:
             buffer = buffers[key] = np.empty(like.shape, like.dtype)
         return buffer
 
-    def _scaled(self, g: object, factor: float) -> object:
+    def _scaled(self, g: Any, factor: float) -> Any:
         """factor·g, written into the scratch array for an array gradient."""
         if type(g) is not np.ndarray or g.dtype.kind != "f":
             return factor * g
         return np.multiply(g, factor, out=self._scratch(g))
 
 
-def _descend(p: Value, step: object) -> None:
+def _descend(p: Value, step: Any) -> None:
     """p ← p − step, by the in-place operator (the caller holds no_grad()): the parameter
     keeps its array, and its version moves on, so a graph that read the old data refuses
     backward."""
@@ -256,6 +262,8 @@ class SGD(Optimizer):
     lr > 0, 0 <= momentum < 1, weight_decay >= 0 (all finite real numbers).
     """
 
+    momentum: float
+
     def __init__(
         self,
         params: Iterable[Value],
@@ -265,9 +273,9 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr, weight_decay)
         self.momentum = _setting("SGD", "momentum", momentum, _FRACTION)
-        self.velocity: list[object] = [None] * len(self.params)
+        self.velocity: list[Any] = [None] * len(self.params)
 
-    def _apply(self, grads: list) -> None:
+    def _apply(self, grads: list[Any]) -> None:
         lr, momentum, velocity = self.lr, self.momentum, self.velocity
         for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if g is None:
@@ -292,6 +300,11 @@ class Adam(Optimizer):
     lr > 0, betas = (β₁, β₂) each in [0, 1), eps > 0, weight_decay >= 0 (all finite).
     """
 
+    beta1: float
+    beta2: float
+    eps: float
+    steps: list[int]
+
     def __init__(
         self,
         params: Iterable[Value],
@@ -311,11 +324,11 @@ class Adam(Optimizer):
         self.beta1 = _setting("Adam", "betas", beta1, _FRACTION, shown="betas[0] = ")
         self.beta2 = _setting("Adam", "betas", beta2, _FRACTION, shown="betas[1] = ")
         self.eps = _setting("Adam", "eps", eps, _POSITIVE)
-        self.first: list[object] = [None] * len(self.params)
-        self.second: list[object] = [None] * len(self.params)
+        self.first: list[Any] = [None] * len(self.params)
+        self.second: list[Any] = [None] * len(self.params)
         self.steps = [0] * len(self.params)
 
-    def _apply(self, grads: list) -> None:
+    def _apply(self, grads: list[Any]) -> None:
         beta1, beta2 = self.beta1, self.beta2
         for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if g is None:

@@ -10,6 +10,8 @@ Masks that do not depend smoothly on the inputs are computed from their raw data
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..engine import primitive
@@ -29,7 +31,7 @@ def _apart(gen):
 @declare("add", numpy=np.add, group="arithmetic", cases=binary(), dtypes=ALL_DTYPES,
          torch="torch.add")
 @primitive(name="add")
-def add(x, y):
+def add(x: Any, y: Any) -> Any:
     """x + y  ·  ∂/∂x = 1, ∂/∂y = 1"""
     return x + y
 
@@ -41,7 +43,7 @@ add.defvjp(lambda g, out, x, y: g,
 @declare("subtract", numpy=np.subtract, group="arithmetic", cases=binary(), dtypes=ALL_DTYPES,
          torch="torch.sub")
 @primitive(name="subtract")
-def subtract(x, y):
+def subtract(x: Any, y: Any) -> Any:
     """x − y  ·  ∂/∂x = 1, ∂/∂y = −1"""
     return x - y
 
@@ -53,7 +55,7 @@ subtract.defvjp(lambda g, out, x, y: g,
 @declare("multiply", numpy=np.multiply, group="arithmetic", cases=binary(), dtypes=ALL_DTYPES,
          torch="torch.mul")
 @primitive(name="multiply")
-def multiply(x, y):
+def multiply(x: Any, y: Any) -> Any:
     """x · y  ·  ∂/∂x = y, ∂/∂y = x"""
     return x * y
 
@@ -65,7 +67,7 @@ multiply.defvjp(lambda g, out, x, y: g * y,
 @declare("divide", numpy=np.divide, group="arithmetic", cases=binary("any", "nonzero"),
          domain="y ≠ 0", dtypes=ALL_DTYPES, torch="torch.div")
 @primitive(name="divide")
-def divide(x, y):
+def divide(x: Any, y: Any) -> Any:
     """x / y  ·  ∂/∂x = 1/y, ∂/∂y = −x/y²  (division by zero gives ±inf or nan, as in numpy)"""
     try:
         return x / y
@@ -81,7 +83,7 @@ divide.defvjp(lambda g, out, x, y: divide(g, y),
 @declare("negative", numpy=np.negative, group="arithmetic", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.neg")
 @primitive(name="negative")
-def negative(x):
+def negative(x: Any) -> Any:
     """−x  ·  d/dx = −1"""
     return -x
 
@@ -98,7 +100,7 @@ def _share_max(x, y):
 @declare("maximum", numpy=np.maximum, group="arithmetic", cases=_apart,
          domain="ties split the gradient evenly", torch="torch.maximum")
 @primitive(name="maximum")
-def maximum(x, y):
+def maximum(x: Any, y: Any) -> Any:
     """max(x, y) elementwise  ·  the gradient goes to the larger input, split evenly on ties"""
     return np.maximum(x, y)
 
@@ -110,7 +112,7 @@ maximum.defvjp(lambda g, out, x, y: g * _share_max(x, y),
 @declare("minimum", numpy=np.minimum, group="arithmetic", cases=_apart,
          domain="ties split the gradient evenly", torch="torch.minimum")
 @primitive(name="minimum")
-def minimum(x, y):
+def minimum(x: Any, y: Any) -> Any:
     """min(x, y) elementwise  ·  the gradient goes to the smaller input, split evenly on ties"""
     return np.minimum(x, y)
 
@@ -137,7 +139,7 @@ def _where_cases(gen):
 
 @declare("where", numpy=np.where, group="selection", cases=_where_cases, dtypes=ALL_DTYPES,
          torch="torch.where", domain="condition is a constant mask")
-def where(condition, x=None, y=None):
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     """x where condition holds, else y (the gradient follows the branch taken); with the
     condition alone, the indices where it holds (a constant, as np.where)."""
     if x is None and y is None:

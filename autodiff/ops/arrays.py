@@ -271,7 +271,7 @@ _SPLIT_NOTES = ("returns a list of Values (one getitem each), so the table's sin
 
 @declare("array_split", numpy=np.array_split, group="splitting", dtypes=ALL_DTYPES,
          torch="torch.tensor_split", notes=_SPLIT_NOTES)
-def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
+def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
     """Split into a list of pieces along `axis`: at the given indices, or into that many
     nearly equal pieces (the first ones one longer), as np.array_split"""
     axis = normalize_axis_index(axis, _ndim(ary))
@@ -291,7 +291,7 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
 
 @declare("split", numpy=np.split, group="splitting", dtypes=ALL_DTYPES,
          torch="torch.tensor_split", notes=_SPLIT_NOTES)
-def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
+def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
     """Split into a list of equal pieces (or at the given indices) along `axis`, as
     np.split  ·  each piece's gradient is scattered back into place"""
     if isinstance(indices_or_sections, (int, np.integer)) or np.ndim(indices_or_sections) == 0:
@@ -303,7 +303,7 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list:
 
 @declare("hsplit", numpy=np.hsplit, group="splitting", dtypes=ALL_DTYPES,
          torch="torch.hsplit", notes=_SPLIT_NOTES)
-def hsplit(ary: Any, indices_or_sections: Any) -> list:
+def hsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
     """split along the second axis (the first for 1-D input), as np.hsplit"""
     if _ndim(ary) == 0:
         raise ValueError("hsplit only works on arrays of 1 or more dimensions")
@@ -312,7 +312,7 @@ def hsplit(ary: Any, indices_or_sections: Any) -> list:
 
 @declare("vsplit", numpy=np.vsplit, group="splitting", dtypes=ALL_DTYPES,
          torch="torch.vsplit", notes=_SPLIT_NOTES)
-def vsplit(ary: Any, indices_or_sections: Any) -> list:
+def vsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
     """split along the first axis of an array of two or more axes, as np.vsplit"""
     if _ndim(ary) < 2:
         raise ValueError("vsplit only works on arrays of 2 or more dimensions")
@@ -321,7 +321,7 @@ def vsplit(ary: Any, indices_or_sections: Any) -> list:
 
 @declare("dsplit", numpy=np.dsplit, group="splitting", dtypes=ALL_DTYPES,
          torch="torch.dsplit", notes=_SPLIT_NOTES)
-def dsplit(ary: Any, indices_or_sections: Any) -> list:
+def dsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
     """split along the third axis of an array of three or more axes, as np.dsplit"""
     if _ndim(ary) < 3:
         raise ValueError("dsplit only works on arrays of 3 or more dimensions")

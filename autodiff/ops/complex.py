@@ -12,6 +12,7 @@ derivatives (1, 0, 1, 0).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -47,14 +48,14 @@ _imag.defvjp(lambda g, out, x: g * -1j if np.iscomplexobj(raw(x)) else g * 0.0)
 
 @declare("real", numpy=np.real, group="complex", cases=unary(), dtypes=ALL_DTYPES,
          domain="all complex numbers", torch="torch.real")
-def real(val):
+def real(val: Any) -> Any:
     """Re z, as np.real (x itself for real x)  ·  ∂Re z/∂x = 1, ∂Re z/∂y = 0"""
     return _real(val)
 
 
 @declare("imag", numpy=np.imag, group="complex", cases=unary(), dtypes=ALL_DTYPES,
          domain="all complex numbers; 0 (and a zero gradient) for real x", torch="torch.imag")
-def imag(val):
+def imag(val: Any) -> Any:
     """Im z, as np.imag (zeros for real x)  ·  ∂Im z/∂x = 0, ∂Im z/∂y = 1"""
     return _imag(val)
 
@@ -69,7 +70,7 @@ def _refuse(name, out, kwargs):
 @declare("conj", numpy=np.conjugate, method="conj", group="complex", cases=unary(),
          dtypes=ALL_DTYPES, domain="all complex numbers (x itself for real x)",
          torch="torch.conj")
-def conj(x, out=None, **kwargs):
+def conj(x: Any, out: Any = None, **kwargs: Any) -> Any:
     """z̄, as np.conj / np.conjugate  ·  the cotangent is conjugated"""
     _refuse("conj", out, kwargs)
     return _conj(x)
@@ -78,7 +79,7 @@ def conj(x, out=None, **kwargs):
 @declare("conjugate", method="conjugate", group="complex", cases=unary(), dtypes=ALL_DTYPES,
          domain="all complex numbers (x itself for real x)", torch="torch.conj",
          notes="the same as conj (np.conjugate dispatches to conj)")
-def conjugate(x, out=None, **kwargs):
+def conjugate(x: Any, out: Any = None, **kwargs: Any) -> Any:
     """z̄, as np.conjugate  ·  the cotangent is conjugated"""
     _refuse("conjugate", out, kwargs)
     return _conj(x)
@@ -114,7 +115,7 @@ def _angle_cases(gen):
          domain="z ≠ 0, off the branch cut (the negative real axis, where arg jumps from π "
                 "to −π); real x: 0 or π with a zero gradient; angle'(0) = 0",
          torch="torch.angle")
-def angle(z, deg=False):
+def angle(z: Any, deg: Any = False) -> Any:
     """arg z, as np.angle (radians, or degrees with deg=True)  ·  ∂/∂x = −y/|z|²,
     ∂/∂y = x/|z|²"""
     return _angle(z, deg=bool(deg))

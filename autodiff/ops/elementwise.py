@@ -9,6 +9,7 @@ closed interval [lo, hi].
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ def _scalar_or_array(math_function, numpy_function, x):
 @declare("relu", method="relu", group="activations", cases=unary("nonzero"), domain="relu'(0) = 0",
          torch="torch.relu")
 @primitive(name="relu")
-def relu(x):
+def relu(x: Any) -> Any:
     """max(x, 0)  ·  d/dx = 1 if x > 0 else 0 (0 at the kink)"""
     if type(x) is float:
         return 0.0 if x <= 0.0 else x
@@ -49,7 +50,7 @@ relu.defvjp(lambda g, out, x: g * (raw(x) > 0.0))
 @declare("tanh", numpy=np.tanh, method="tanh", group="hyperbolic", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.tanh")
 @primitive(name="tanh")
-def tanh(x):
+def tanh(x: Any) -> Any:
     """tanh x  ·  d/dx = 1 − tanh² x"""
     return math.tanh(x) if type(x) is float else np.tanh(x)
 
@@ -64,7 +65,7 @@ def _sigmoid_array(x):
 
 @declare("sigmoid", method="sigmoid", group="activations", cases=unary(), torch="torch.sigmoid")
 @primitive(name="sigmoid")
-def sigmoid(x):
+def sigmoid(x: Any) -> Any:
     """σ(x) = 1 / (1 + e^−x)  ·  d/dx = σ(x)(1 − σ(x))  (stable for large |x|)"""
     if type(x) is float:
         if x >= 0:
@@ -80,7 +81,7 @@ sigmoid.defvjp(lambda g, out, x: g * out * (1 - out))
 @declare("exp", numpy=np.exp, method="exp", group="exponential", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.exp")
 @primitive(name="exp")
-def exp(x):
+def exp(x: Any) -> Any:
     """e^x  ·  d/dx = e^x"""
     return _scalar_or_array(math.exp, np.exp, x)
 
@@ -91,7 +92,7 @@ exp.defvjp(lambda g, out, x: g * out)
 @declare("log", numpy=np.log, method="log", group="exponential", cases=unary("positive"),
          dtypes=ALL_DTYPES, domain="x > 0 (complex: off the branch cut x ≤ 0)", torch="torch.log")
 @primitive(name="log")
-def log(x):
+def log(x: Any) -> Any:
     """ln x  ·  d/dx = 1/x"""
     return _scalar_or_array(math.log, np.log, x)
 
@@ -108,7 +109,7 @@ def _power_cases(gen):
          domain="x > 0 for a real exponent; any x for an integer constant exponent",
          torch="torch.pow")
 @primitive(name="power")
-def power(x, y):
+def power(x: Any, y: Any) -> Any:
     """x ** y  ·  ∂/∂x = y·x^(y−1), ∂/∂y = x^y·log x  (a negative base with a fractional
     exponent gives nan, as in numpy)"""
     if type(x) is float and type(y) in (float, int):
@@ -140,7 +141,7 @@ power.defvjp(_power_vjp_base,
 @declare("sqrt", numpy=np.sqrt, method="sqrt", group="powers", cases=unary("positive"),
          dtypes=ALL_DTYPES, domain="x > 0 (complex: off the branch cut x ≤ 0)", torch="torch.sqrt")
 @primitive(name="sqrt")
-def sqrt(x):
+def sqrt(x: Any) -> Any:
     """√x  ·  d/dx = 1 / (2√x)"""
     return _scalar_or_array(math.sqrt, np.sqrt, x)
 
@@ -151,7 +152,7 @@ sqrt.defvjp(lambda g, out, x: divide(g, 2 * out))
 @declare("abs", numpy=(np.absolute,), method="abs", group="complex", cases=unary("nonzero"),
          dtypes=ALL_DTYPES, domain="abs'(0) = 0; complex: z̄/|z|", torch="torch.abs")
 @primitive(name="abs")
-def absolute(x):
+def absolute(x: Any) -> Any:
     """|x|  ·  d/dx = sign x (0 at the kink); for complex z the cotangent is g·z̄/|z|"""
     return abs(x) if type(x) is float else np.abs(x)
 
@@ -169,7 +170,7 @@ absolute.defvjp(_abs_vjp)
 @declare("sin", numpy=np.sin, method="sin", group="trigonometric", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.sin")
 @primitive(name="sin")
-def sin(x):
+def sin(x: Any) -> Any:
     """sin x  ·  d/dx = cos x"""
     return _scalar_or_array(math.sin, np.sin, x)
 
@@ -180,7 +181,7 @@ sin.defvjp(lambda g, out, x: g * cos(x))
 @declare("cos", numpy=np.cos, method="cos", group="trigonometric", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.cos")
 @primitive(name="cos")
-def cos(x):
+def cos(x: Any) -> Any:
     """cos x  ·  d/dx = −sin x"""
     return _scalar_or_array(math.cos, np.cos, x)
 
@@ -219,7 +220,9 @@ def _clip_cases(gen):
 
 @declare("clip", numpy=np.clip, group="selection", cases=_clip_cases,
          domain="d/dx = 1 on [lo, hi]; lo and hi may be Values", torch="torch.clamp")
-def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs):
+def clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, *, min: Any = None,
+         max: Any = None,
+         **kwargs: Any) -> Any:
     """min(max(a, lo), hi), as np.clip (a_min/a_max or min/max)"""
     _refuse_out("clip", out)
     lo = a_min if min is None else min

@@ -21,6 +21,8 @@ differentiable again:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
@@ -296,20 +298,20 @@ def _fft_entry(name, dask=False, **kwargs):
 
 
 @_fft_entry("fft", cases=_cases_1d("c2c"), dtypes=ALL_DTYPES, domain="linear: all inputs")
-def fft(a, n=None, axis=-1, norm=None, out=None):
+def fft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = None) -> Any:
     """the DFT Σₜ aₜ e^(−2πikt/n) along `axis`, as np.fft.fft  ·  transpose: fft of g"""
     return _complex_1d("fft", a, n, axis, norm, out, False)
 
 
 @_fft_entry("ifft", cases=_cases_1d("c2c"), dtypes=ALL_DTYPES, domain="linear: all inputs")
-def ifft(a, n=None, axis=-1, norm=None, out=None):
+def ifft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = None) -> Any:
     """the inverse DFT (1/n) Σₖ aₖ e^(2πikt/n) along `axis`, as np.fft.ifft  ·  transpose:
     ifft of g"""
     return _complex_1d("ifft", a, n, axis, norm, out, True)
 
 
 @_fft_entry("rfft", cases=_cases_1d("r2c"), domain="linear; real input (as numpy)")
-def rfft(a, n=None, axis=-1, norm=None, out=None):
+def rfft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = None) -> Any:
     """the n//2 + 1 non-negative-frequency bins of the DFT of real a, as np.fft.rfft  ·
     transpose: Re fft(g zero-padded to n)"""
     _refuse_out("rfft", out)
@@ -321,7 +323,7 @@ def rfft(a, n=None, axis=-1, norm=None, out=None):
 @_fft_entry("irfft", cases=_cases_1d("c2r"), dtypes=ALL_DTYPES,
             domain="linear; reads Re of the DC (and, n even, Nyquist) bin, so the imaginary "
                    "parts there get a zero gradient")
-def irfft(a, n=None, axis=-1, norm=None, out=None):
+def irfft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = None) -> Any:
     """the real signal of length n (default 2(m − 1)) with half spectrum a, as np.fft.irfft
     · transpose: d · conj(rfft(g)), d = 2 off DC and Nyquist"""
     _refuse_out("irfft", out)
@@ -332,7 +334,7 @@ def irfft(a, n=None, axis=-1, norm=None, out=None):
 
 @_fft_entry("hfft", cases=_cases_1d("c2r"), dtypes=ALL_DTYPES,
             domain="linear; as irfft of the conjugate")
-def hfft(a, n=None, axis=-1, norm=None, out=None):
+def hfft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = None) -> Any:
     """the real DFT of a signal with Hermitian symmetry given by its first half, as
     np.fft.hfft: irfft(conj(a), n) with the opposite norm"""
     _refuse_out("hfft", out)
@@ -342,7 +344,7 @@ def hfft(a, n=None, axis=-1, norm=None, out=None):
 
 
 @_fft_entry("ihfft", cases=_cases_1d("r2c"), domain="linear; real input (as numpy)")
-def ihfft(a, n=None, axis=-1, norm=None, out=None):
+def ihfft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = None) -> Any:
     """the inverse of hfft for real a, as np.fft.ihfft: conj(rfft(a, n)) with the opposite
     norm"""
     _refuse_out("ihfft", out)
@@ -356,52 +358,52 @@ def ihfft(a, n=None, axis=-1, norm=None, out=None):
 
 @_fft_entry("fft2", cases=_cases_nd("c2c", two=True), dtypes=ALL_DTYPES,
             domain="linear: all inputs")
-def fft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+def fft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: Any = None, out: Any = None) -> Any:
     """the 2-D DFT over `axes`, as np.fft.fft2  ·  transpose: fft2 of g"""
     return _complex_nd("fft2", a, s, axes, norm, out, False)
 
 
 @_fft_entry("ifft2", cases=_cases_nd("c2c", two=True), dtypes=ALL_DTYPES,
             domain="linear: all inputs")
-def ifft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+def ifft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: Any = None, out: Any = None) -> Any:
     """the 2-D inverse DFT over `axes`, as np.fft.ifft2  ·  transpose: ifft2 of g"""
     return _complex_nd("ifft2", a, s, axes, norm, out, True)
 
 
 @_fft_entry("fftn", cases=_cases_nd("c2c"), dtypes=ALL_DTYPES, domain="linear: all inputs")
-def fftn(a, s=None, axes=None, norm=None, out=None):
+def fftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = None) -> Any:
     """the n-D DFT over `axes` (all by default), as np.fft.fftn  ·  transpose: fftn of g"""
     return _complex_nd("fftn", a, s, axes, norm, out, False)
 
 
 @_fft_entry("ifftn", cases=_cases_nd("c2c"), dtypes=ALL_DTYPES, domain="linear: all inputs")
-def ifftn(a, s=None, axes=None, norm=None, out=None):
+def ifftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = None) -> Any:
     """the n-D inverse DFT over `axes`, as np.fft.ifftn  ·  transpose: ifftn of g"""
     return _complex_nd("ifftn", a, s, axes, norm, out, True)
 
 
 @_fft_entry("rfft2", cases=_cases_nd("r2c", two=True), domain="linear; real input")
-def rfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+def rfft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: Any = None, out: Any = None) -> Any:
     """rfft over the last of `axes`, then fft over the other, as np.fft.rfft2"""
     return _rfftn("rfft2", a, s, axes, norm, out)
 
 
 @_fft_entry("irfft2", cases=_cases_nd("c2r", two=True), dtypes=ALL_DTYPES,
             domain="linear; as irfft along the last axis")
-def irfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+def irfft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: Any = None, out: Any = None) -> Any:
     """ifft over the first of `axes`, then irfft over the last, as np.fft.irfft2"""
     return _irfftn("irfft2", a, s, axes, norm, out)
 
 
 @_fft_entry("rfftn", cases=_cases_nd("r2c"), domain="linear; real input")
-def rfftn(a, s=None, axes=None, norm=None, out=None):
+def rfftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = None) -> Any:
     """rfft over the last of `axes`, then fft over the others, as np.fft.rfftn"""
     return _rfftn("rfftn", a, s, axes, norm, out)
 
 
 @_fft_entry("irfftn", cases=_cases_nd("c2r"), dtypes=ALL_DTYPES,
             domain="linear; as irfft along the last axis")
-def irfftn(a, s=None, axes=None, norm=None, out=None):
+def irfftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = None) -> Any:
     """ifft over all but the last of `axes`, then irfft over the last, as np.fft.irfftn"""
     return _irfftn("irfftn", a, s, axes, norm, out)
 
@@ -420,7 +422,7 @@ def _shifts(x, axes, sign):
 
 
 @_fft_entry("fftshift", dask=True, cases=_shift_cases, dtypes=ALL_DTYPES, domain="a permutation")
-def fftshift(x, axes=None):
+def fftshift(x: Any, axes: Any = None) -> Any:
     """x rolled by n//2 along `axes` (zero frequency to the centre), as np.fft.fftshift  ·
     the gradient is rolled back"""
     shifts, axes = _shifts(x, axes, 1)
@@ -428,7 +430,7 @@ def fftshift(x, axes=None):
 
 
 @_fft_entry("ifftshift", dask=True, cases=_shift_cases, dtypes=ALL_DTYPES, domain="a permutation")
-def ifftshift(x, axes=None):
+def ifftshift(x: Any, axes: Any = None) -> Any:
     """x rolled by −(n//2) along `axes` (undoes fftshift), as np.fft.ifftshift  ·  the
     gradient is rolled back"""
     shifts, axes = _shifts(x, axes, -1)

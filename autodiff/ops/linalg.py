@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..engine import primitive
@@ -45,7 +47,7 @@ def _matmul_vjp_right(g, out, a, b):
 @declare("matmul", numpy=np.matmul, group="contractions", cases=_matmul_cases,
          dtypes=ALL_DTYPES, torch="torch.matmul")
 @primitive(name="matmul")
-def matmul(a, b):
+def matmul(a: Any, b: Any) -> Any:
     """a @ b  ·  ∂/∂a = g bᵀ, ∂/∂b = aᵀ g"""
     return np.matmul(a, b)
 

@@ -151,7 +151,7 @@ def _invertible(gen, batch=True):
          cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
          domain="invertible matrices (batched)", torch="torch.linalg.inv")
 @primitive(name="inv")
-def inv(a):
+def inv(a: Any) -> Any:
     """A⁻¹  ·  Ā = −A⁻ᵀ Ḡ A⁻ᵀ  (Giles 2008)"""
     return np.linalg.inv(a)
 
@@ -588,7 +588,7 @@ def _lstsq_cutoff(a: Any, rcond: Any) -> float:
          domain="gradients where the rank is constant (full rank)", torch="torch.linalg.lstsq",
          notes="returns (x, residuals, rank, s): x, residuals and s are differentiable; tuple "
                "output, checked in tests/test_numpy_linalg.py")
-def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, ...]:
     """(x, residuals, rank, s) for min ‖A x − b‖, as np.linalg.lstsq  ·  x = A⁺ b"""
     if np.ndim(raw(a)) != 2 or np.ndim(raw(b)) not in (1, 2):
         raise np.linalg.LinAlgError("lstsq: a must be 2-D and b 1-D or 2-D")

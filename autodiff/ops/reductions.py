@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from .table import ALL_DTYPES, declare, reduction
 __all__ = ["log_softmax", "logsumexp", "max_", "mean", "min_", "softmax", "sum_"]
 
 
-def refuse(name, **unsupported):
+def refuse(name: Any, **unsupported: Any) -> Any:
     """Raise for numpy keywords that would write elsewhere or change what is computed."""
     for key, value in unsupported.items():
         if value is not None and value is not np._NoValue:
@@ -142,7 +143,7 @@ def _stable_shift(x, axis):
 @declare("logsumexp", method="logsumexp", group="reductions", cases=reduction(),
          torch="torch.logsumexp")
 @primitive(name="logsumexp")
-def logsumexp(x, axis=None, keepdims=False):
+def logsumexp(x: Any, axis: Any = None, keepdims: Any = False) -> Any:
     """log Σ eˣ over `axis`  ·  ∂/∂xᵢ = softmax(x)ᵢ"""
     if type(x) is not np.ndarray and not is_duck(x):
         x = np.asarray(x)
@@ -164,7 +165,7 @@ logsumexp.defvjp(lambda g, out, x, axis=None, keepdims=False:
          cases=lambda gen: ((gen.array(gen.shape(min_dims=1)),), {"axis": -1}),
          torch="torch.softmax")
 @primitive(name="softmax")
-def softmax(x, axis=-1):
+def softmax(x: Any, axis: Any = -1) -> Any:
     """eˣ / Σ eˣ along `axis`  ·  vjp: s ⊙ (g − Σ g⊙s)"""
     e = np.exp(x - _stable_shift(x, axis))
     return e / e.sum(axis=axis, keepdims=True)
@@ -178,7 +179,7 @@ softmax.defvjp(lambda g, out, x, axis=-1:
          cases=lambda gen: ((gen.array(gen.shape(min_dims=1)),), {"axis": -1}),
          torch="torch.log_softmax")
 @primitive(name="log_softmax")
-def log_softmax(x, axis=-1):
+def log_softmax(x: Any, axis: Any = -1) -> Any:
     """x − log Σ eˣ along `axis`  ·  vjp: g − softmax(x) Σ g"""
     shifted = x - _stable_shift(x, axis)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -197,7 +198,8 @@ def _cast(result, dtype):
 
 @declare("sum", numpy=np.sum, method="sum", group="reductions", cases=reduction(),
          dtypes=ALL_DTYPES, torch="torch.sum")
-def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+def sum_(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
+         initial: Any = None, where: Any = None) -> Any:
     """Σ a over `axis`, as np.sum  ·  ∂/∂aᵢ = 1"""
     refuse("sum", out=out, where=where)
     result = _cast(_sum(a, axis=axis, keepdims=bool(keepdims)), dtype)
@@ -206,7 +208,8 @@ def sum_(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 
 @declare("mean", numpy=np.mean, method="mean", group="reductions", cases=reduction(),
          dtypes=ALL_DTYPES, torch="torch.mean")
-def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False, *,
+         where: Any = None) -> Any:
     """(1/n) Σ a over `axis`, as np.mean  ·  ∂/∂aᵢ = 1/n"""
     refuse("mean", out=out, where=where)
     return _mean(_cast(a, dtype), axis=axis, keepdims=bool(keepdims))
@@ -215,7 +218,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 @declare("max", numpy=(np.max, np.amax), method="max", group="reductions",
          cases=reduction("distinct"), domain="ties share the gradient evenly",
          torch="torch.amax")
-def max_(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+def max_(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False, initial: Any = None,
+         where: Any = None) -> Any:
     """max a over `axis`, as np.max  ·  the gradient goes to the maximum (shared by ties)"""
     refuse("max", out=out, initial=initial, where=where)
     return _max(a, axis=axis, keepdims=bool(keepdims))
@@ -224,7 +228,8 @@ def max_(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 @declare("min", numpy=(np.min, np.amin), method="min", group="reductions",
          cases=reduction("distinct"), domain="ties share the gradient evenly",
          torch="torch.amin")
-def min_(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+def min_(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False, initial: Any = None,
+         where: Any = None) -> Any:
     """min a over `axis`, as np.min  ·  the gradient goes to the minimum (shared by ties)"""
     refuse("min", out=out, initial=initial, where=where)
     return _min(a, axis=axis, keepdims=bool(keepdims))

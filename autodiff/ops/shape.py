@@ -4,6 +4,7 @@ broadcasting, indexing, joining. Their gradients move the cotangent back."""
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,8 @@ def _reshape_cases(gen):
 
 @declare("reshape", numpy=np.reshape, group="shape", cases=_reshape_cases, dtypes=ALL_DTYPES,
          torch="torch.reshape")
-def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+def reshape(a: Any, shape: Any = None, order: Any = "C", *, newshape: Any = None,
+            copy: Any = None) -> Any:
     """a with a new shape (C order), as np.reshape  ·  the gradient is reshaped back"""
     shape = newshape if shape is None else shape
     if order != "C":
@@ -49,7 +51,7 @@ def _transpose_cases(gen):
 @declare("transpose", numpy=np.transpose, group="shape", cases=_transpose_cases,
          dtypes=ALL_DTYPES, torch="torch.permute")
 @primitive(name="transpose")
-def transpose(x, axes=None):
+def transpose(x: Any, axes: Any = None) -> Any:
     """x with its axes permuted (reversed by default)  ·  the gradient is permuted back"""
     return np.transpose(x, axes)
 
@@ -62,7 +64,7 @@ transpose.defvjp(lambda g, out, x, axes=None:
          cases=lambda gen: ((gen.array(gen.shape(min_dims=2)), 0, -1), {}), dtypes=ALL_DTYPES,
          torch="torch.swapaxes")
 @primitive(name="swapaxes")
-def swapaxes(x, axis1, axis2):
+def swapaxes(x: Any, axis1: Any, axis2: Any) -> Any:
     """x with two axes exchanged  ·  the gradient exchanges them back"""
     return np.swapaxes(x, axis1, axis2)
 
@@ -79,7 +81,7 @@ def _is_basic(index) -> bool:
 
 
 @primitive(name="getitem")
-def getitem(x, index):
+def getitem(x: Any, index: Any) -> Any:
     """x[index]  ·  the gradient is scattered back, repeated indices accumulating"""
     if type(x) is float:
         return np.asarray(x)[index]
@@ -110,7 +112,7 @@ getitem.defvjp(lambda g, out, x, index: scatter_add(g, index, np.shape(raw(x))))
 
 
 @primitive(name="scatter_add")
-def scatter_add(g, index, shape):
+def scatter_add(g: Any, index: Any, shape: Any) -> Any:
     """zeros(shape) with g added at [index] (repeats accumulate)  ·  the gradient is g̅[index]"""
     if type(g) is not np.ndarray and is_duck(g):
         return _scatter_add_lazy(g, index, shape)
@@ -183,7 +185,8 @@ def _join_cases(gen):
 
 @declare("concatenate", numpy=np.concatenate, group="joining", cases=_join_cases,
          dtypes=ALL_DTYPES, torch="torch.cat")
-def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+def concatenate(arrays: Any, axis: Any = 0, out: Any = None, dtype: Any = None,
+                casting: Any = "same_kind") -> Any:
     """Join Values (or arrays) along an existing axis, as np.concatenate."""
     _refuse_out("concatenate", out)
     if axis is None:
@@ -195,7 +198,8 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
 
 @declare("stack", numpy=np.stack, group="joining", cases=_join_cases, dtypes=ALL_DTYPES,
          torch="torch.stack")
-def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+def stack(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+          casting: Any = "same_kind") -> Any:
     """Join Values (or arrays) along a new axis, as np.stack."""
     _refuse_out("stack", out)
     joined = _stack(*arrays, axis=axis)
@@ -205,7 +209,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
 @declare("broadcast_to", numpy=np.broadcast_to, group="shape",
          cases=lambda gen: ((gen.array((3, 1)), (2, 3, 4)), {}), dtypes=ALL_DTYPES,
          torch="torch.broadcast_to")
-def broadcast_to(array, shape, subok=False):
+def broadcast_to(array: Any, shape: Any, subok: Any = False) -> Any:
     """array repeated along broadcast axes, as np.broadcast_to  ·  the gradient is summed"""
     return _broadcast_to(array, (shape,) if isinstance(shape, (int, np.integer))
                          else tuple(shape))

@@ -157,7 +157,8 @@ _prod.defvjp(_prod_vjp)
 @declare("prod", numpy=np.prod, method="prod", group="reductions", cases=reduction(),
          dtypes=ALL_DTYPES, torch="torch.prod",
          domain="exact at zeros: ∂/∂xᵢ is the product of the others")
-def prod(a: Any, axis=None, dtype=None, out=None, keepdims=_NO, initial=_NO, where=_NO) -> Any:
+def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO,
+         initial: Any = _NO, where: Any = _NO) -> Any:
     """Π a over `axis`, as np.prod  ·  ∂/∂aᵢ = Π_{j≠i} aⱼ (exact with zeros)"""
     refuse("prod", out=out)
     x = _cast(_as_value_or_array(a), dtype)
@@ -194,7 +195,7 @@ def _flatten_for_cumulative(a, axis, dtype, name):
 @declare("cumsum", numpy=np.cumsum, method="cumsum", group="reductions",
          cases=lambda gen: _cumulative_cases(gen, "any"), dtypes=ALL_DTYPES,
          torch="torch.cumsum", domain="axis=None flattens first, as numpy")
-def cumsum(a: Any, axis=None, dtype=None, out=None) -> Any:
+def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """Σ_{k≤i} a_k along `axis` (flattened when None), as np.cumsum  ·  vjp: reversed
     cumulative sum"""
     refuse("cumsum", out=out)
@@ -243,7 +244,7 @@ def _cumulative_cases(gen, domain):
          torch="torch.cumprod",
          domain="axis=None flattens first; exact at zeros (products of the others, no "
                 "division)")
-def cumprod(a: Any, axis=None, dtype=None, out=None) -> Any:
+def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """Π_{k≤i} a_k along `axis` (flattened when None), as np.cumprod  ·  ∂out_i/∂a_j =
     Π_{k≤i, k≠j} a_k"""
     refuse("cumprod", out=out)
@@ -310,8 +311,10 @@ def _var_cases(gen):
 @declare("var", numpy=np.var, method="var", group="statistics", cases=_var_cases,
          dtypes=ALL_DTYPES, torch="torch.var",
          domain="ddof (or correction) as numpy; complex: mean of |x − mean|²")
-def var(a: Any, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO, *, where=_NO, mean=_NO,
-        correction=_NO) -> Any:
+def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
+        keepdims: Any = _NO, *,
+        where: Any = _NO, mean: Any = _NO,
+        correction: Any = _NO) -> Any:
     """Σ |a − ā|² / (n − ddof) over `axis`, as np.var  ·  ∂/∂aᵢ = 2(aᵢ − ā)/(n − ddof)"""
     return _variance("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
@@ -337,8 +340,10 @@ _std_sqrt.defvjp(_std_sqrt_vjp)
          domain="zero variance: the gradient is 0 (as PyTorch)",
          notes="std = √var, with d√v/dv taken as 0 at zero variance, as PyTorch does (the "
                "plain chain rule would give ∞ · 0 = nan)")
-def std(a: Any, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO, *, where=_NO, mean=_NO,
-        correction=_NO) -> Any:
+def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
+        keepdims: Any = _NO, *,
+        where: Any = _NO, mean: Any = _NO,
+        correction: Any = _NO) -> Any:
     """√var(a), as np.std  ·  ∂/∂aᵢ = (aᵢ − ā) / ((n − ddof)·std), 0 at zero variance"""
     return _std_sqrt(_variance("std", a, axis, dtype, out, ddof, keepdims, where, mean,
                                correction))
@@ -346,7 +351,7 @@ def std(a: Any, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO, *, where=
 
 @declare("ptp", numpy=np.ptp, method="ptp", group="statistics", cases=reduction("distinct"),
          domain="max − min: ties share the gradient evenly")
-def ptp(a: Any, axis=None, out=None, keepdims=_NO) -> Any:
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO) -> Any:
     """max a − min a over `axis`, as np.ptp  ·  +1 at the maximum, −1 at the minimum"""
     refuse("ptp", out=out)
     a = _as_value_or_array(a)
@@ -370,7 +375,8 @@ def _average_cases(gen):
 
 @declare("average", numpy=np.average, group="statistics", cases=_average_cases,
          dtypes=ALL_DTYPES, domain="Σ w·a / Σ w (Σ w ≠ 0); differentiable in a and weights")
-def average(a: Any, axis=None, weights=None, returned=False, *, keepdims=_NO) -> Any:
+def average(a: Any, axis: Any = None, weights: Any = None, returned: Any = False, *,
+            keepdims: Any = _NO) -> Any:
     """Σ w·a / Σ w over `axis`, as np.average  ·  ∂/∂aᵢ = wᵢ/Σw, ∂/∂wᵢ = (aᵢ − avg)/Σw"""
     a = _as_value_or_array(a)
     keepdims = _keep(keepdims)
@@ -421,7 +427,8 @@ def _nan_reduction_cases(gen):
 
 @declare("nansum", numpy=np.nansum, group="reductions", cases=_nan_reduction_cases,
          dtypes=ALL_DTYPES, torch="torch.nansum", domain="nan entries count as 0 (gradient 0)")
-def nansum(a: Any, axis=None, dtype=None, out=None, keepdims=_NO, initial=_NO, where=_NO) -> Any:
+def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO,
+           initial: Any = _NO, where: Any = _NO) -> Any:
     """Σ a over `axis`, nan taken as 0, as np.nansum  ·  ∂/∂aᵢ = 1 (0 at nan)"""
     refuse("nansum", out=out)
     x = _cast(_as_value_or_array(a), dtype)
@@ -436,7 +443,8 @@ def nansum(a: Any, axis=None, dtype=None, out=None, keepdims=_NO, initial=_NO, w
 @declare("nanmean", numpy=np.nanmean, group="reductions", cases=_nan_reduction_cases,
          dtypes=ALL_DTYPES, torch="torch.nanmean",
          domain="mean of the non-nan entries (gradient 0 at nan; all-nan: nan)")
-def nanmean(a: Any, axis=None, dtype=None, out=None, keepdims=_NO, *, where=_NO) -> Any:
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO, *,
+            where: Any = _NO) -> Any:
     """Σ a / n over the non-nan entries, as np.nanmean  ·  ∂/∂aᵢ = 1/n (0 at nan)"""
     refuse("nanmean", out=out)
     x = _cast(_as_value_or_array(a), dtype)
@@ -474,14 +482,16 @@ def _nan_extremum(name, reduce, fill, a, axis, out, keepdims, initial, where):
 
 @declare("nanmax", numpy=np.nanmax, group="reductions", cases=_nan_reduction_cases,
          domain="max of the non-nan entries (ties share the gradient; 0 at nan)")
-def nanmax(a: Any, axis=None, out=None, keepdims=_NO, initial=_NO, where=_NO) -> Any:
+def nanmax(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO,
+           where: Any = _NO) -> Any:
     """max a over `axis`, ignoring nan, as np.nanmax  ·  the gradient goes to the maximum"""
     return _nan_extremum("nanmax", max_, -np.inf, a, axis, out, keepdims, initial, where)
 
 
 @declare("nanmin", numpy=np.nanmin, group="reductions", cases=_nan_reduction_cases,
          domain="min of the non-nan entries (ties share the gradient; 0 at nan)")
-def nanmin(a: Any, axis=None, out=None, keepdims=_NO, initial=_NO, where=_NO) -> Any:
+def nanmin(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO,
+           where: Any = _NO) -> Any:
     """min a over `axis`, ignoring nan, as np.nanmin  ·  the gradient goes to the minimum"""
     return _nan_extremum("nanmin", min_, np.inf, a, axis, out, keepdims, initial, where)
 
@@ -577,8 +587,9 @@ def _quantile_cases(gen, scale):
          cases=lambda gen: _quantile_cases(gen, 1.0), torch="torch.quantile",
          domain="q in [0, 1] (constant); linear interpolation between sorted elements; ties: "
                 "the element a stable sort puts at that position")
-def quantile(a: Any, q, axis=None, out=None, overwrite_input=False, method="linear",
-             keepdims=False, *, weights=None, interpolation=None) -> Any:
+def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: Any = False,
+             method: Any = "linear",
+             keepdims: Any = False, *, weights: Any = None, interpolation: Any = None) -> Any:
     """the q-th quantile of a over `axis`, as np.quantile (method="linear")  ·  the
     gradient goes to the two sorted elements interpolated, weighted 1 − t and t"""
     _refuse_order_keywords("quantile", out, method, weights, interpolation)
@@ -589,8 +600,9 @@ def quantile(a: Any, q, axis=None, out=None, overwrite_input=False, method="line
          cases=lambda gen: _quantile_cases(gen, 100.0),
          domain="q in [0, 100] (constant); as quantile(a, q / 100)",
          notes="torch has no percentile: torch.quantile(x, q / 100) matches")
-def percentile(a: Any, q, axis=None, out=None, overwrite_input=False, method="linear",
-               keepdims=False, *, weights=None, interpolation=None) -> Any:
+def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: Any = False,
+               method: Any = "linear",
+               keepdims: Any = False, *, weights: Any = None, interpolation: Any = None) -> Any:
     """the q-th percentile of a over `axis`, as np.percentile (method="linear")  ·  the
     gradient goes to the two sorted elements interpolated"""
     _refuse_order_keywords("percentile", out, method, weights, interpolation)
@@ -606,7 +618,8 @@ def percentile(a: Any, q, axis=None, out=None, overwrite_input=False, method="li
                 "gradient; ties: the element a stable sort puts in the middle",
          notes="numpy's median averages the two middle values of an even count, where "
                "torch.median returns the lower one: no torch cross-check")
-def median(a: Any, axis=None, out=None, overwrite_input=False, keepdims=False) -> Any:
+def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: Any = False,
+           keepdims: Any = False) -> Any:
     """the middle value of sorted a over `axis` (mean of the two middle ones for an even
     count), as np.median  ·  the gradient goes to the middle element(s)"""
     refuse("median", out=out)

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    _F = TypeVar("_F", bound=Callable[..., Any])  # an implementation, kept as it is
 
 from ..backend import is_dask, not_lazy
 from ..value import Value
@@ -42,12 +45,12 @@ class OpEntry:
     """One differentiable operation of the table."""
 
     name: str  # as the docs list it: "sin", "linalg.solve", "fft.rfft"
-    implementation: Callable
-    numpy: tuple = ()  # numpy callables (functions, ufuncs) it implements
+    implementation: Callable[..., Any]
+    numpy: tuple[Any, ...] = ()  # numpy callables (functions, ufuncs) it implements
     method: str | None = None  # the Value method, if any
     group: str = "misc"  # section of the docs list
     domain: str = "all reals"
-    cases: Callable | None = None  # gen → (args, kwargs) for property tests
+    cases: Callable[..., Any] | None = None  # gen → (args, kwargs) for property tests
     dtypes: tuple[str, ...] = FLOATS
     order: int = 2  # derivative order the property tests check
     torch: str | None = None  # the matching torch function, for cross-checks ("torch.sin")
@@ -62,16 +65,16 @@ CONSTANT_FUNCTIONS: set[Any] = set()
 
 
 def declare(name: str, *, numpy: Any = (), method: str | None = None, group: str = "misc",
-            domain: str = "all reals", cases: Callable | None = None,
+            domain: str = "all reals", cases: Callable[..., Any] | None = None,
             dtypes: tuple[str, ...] = FLOATS, order: int = 2, torch: str | None = None,
-            notes: str = "", dask: bool = True) -> Callable:
+            notes: str = "", dask: bool = True) -> Callable[[_F], _F]:
     """Decorator: put `implementation` in the table under `name` and return it unchanged
     (the table's entry refuses Dask data first if `dask` is False)."""
     numpy_callables = tuple(numpy) if isinstance(numpy, (tuple, list)) else (numpy,)
     if not isinstance(dask, bool):
         raise TypeError(f"declare: dask= must be True or False; got {dask!r}")
 
-    def register(implementation: Callable) -> Callable:
+    def register(implementation: _F) -> _F:
         if name in TABLE:
             raise ValueError(f"declare: {name!r} is declared twice")
         called = implementation if dask else _refusing_dask(name, implementation)
@@ -137,12 +140,12 @@ def constant(*functions: Any) -> None:
 # for floor, round, mod), "distinct" (no ties, for max/sort/median).
 
 
-def unary(domain: str = "any", **kwargs: Any) -> Callable:
+def unary(domain: str = "any", **kwargs: Any) -> Callable[..., Any]:
     """Cases for f(x, **kwargs): x of any shape in `domain`."""
     return lambda gen: ((gen.array(gen.shape(), domain),), dict(kwargs))
 
 
-def binary(first: str = "any", second: str = "any") -> Callable:
+def binary(first: str = "any", second: str = "any") -> Callable[..., Any]:
     """Cases for f(x, y): x and y of broadcastable shapes, in their domains."""
 
     def cases(gen):
@@ -152,7 +155,7 @@ def binary(first: str = "any", second: str = "any") -> Callable:
     return cases
 
 
-def reduction(domain: str = "any", keepdims: bool = True, **extra: Any) -> Callable:
+def reduction(domain: str = "any", keepdims: bool = True, **extra: Any) -> Callable[..., Any]:
     """Cases for f(x, axis=..., keepdims=...): x of 1..3 axes, any axis argument."""
 
     def cases(gen):

@@ -72,7 +72,7 @@ def _holomorphic_cases(real: str, complex_: str) -> Any:
 @declare("tan", numpy=np.tan, group="trigonometric", cases=unary("unit"), dtypes=ALL_DTYPES,
          domain="x ≠ π/2 + kπ", torch="torch.tan")
 @primitive(name="tan")
-def tan(x):
+def tan(x: Any) -> Any:
     """tan x  ·  d/dx = 1 + tan² x"""
     return _on_floats(math.tan, np.tan, x)
 
@@ -84,7 +84,7 @@ tan.defvjp(lambda g, out, x: g * (1 + out * out))
          dtypes=ALL_DTYPES, domain="−1 < x < 1 (complex: off the cuts |x| ≥ 1 of the real axis)",
          torch="torch.asin")
 @primitive(name="arcsin")
-def arcsin(x):
+def arcsin(x: Any) -> Any:
     """arcsin x  ·  d/dx = 1 / √(1 − x²)"""
     return _on_floats(math.asin, np.arcsin, x)
 
@@ -96,7 +96,7 @@ arcsin.defvjp(lambda g, out, x: divide(g, sqrt(1 - x * x)))
          dtypes=ALL_DTYPES, domain="−1 < x < 1 (complex: off the cuts |x| ≥ 1 of the real axis)",
          torch="torch.acos")
 @primitive(name="arccos")
-def arccos(x):
+def arccos(x: Any) -> Any:
     """arccos x  ·  d/dx = −1 / √(1 − x²)"""
     return _on_floats(math.acos, np.arccos, x)
 
@@ -109,7 +109,7 @@ arccos.defvjp(lambda g, out, x: divide(-g, sqrt(1 - x * x)))
          domain="all reals (complex: off the cuts |Im x| ≥ 1 of the imaginary axis)",
          torch="torch.atan")
 @primitive(name="arctan")
-def arctan(x):
+def arctan(x: Any) -> Any:
     """arctan x  ·  d/dx = 1 / (1 + x²)"""
     return _on_floats(math.atan, np.arctan, x)
 
@@ -121,7 +121,7 @@ arctan.defvjp(lambda g, out, x: divide(g, 1 + x * x))
          domain="(y, x) ≠ (0, 0); the gradient is taken as 0 there; jumps on y = 0, x < 0",
          torch="torch.atan2")
 @primitive(name="arctan2")
-def arctan2(y, x):
+def arctan2(y: Any, x: Any) -> Any:
     """atan2(y, x), the angle of (x, y)  ·  ∂/∂y = x / (x² + y²), ∂/∂x = −y / (x² + y²)
     (computed as x/r/r with r = hypot(x, y), which neither overflows nor underflows early)"""
     return _on_floats(math.atan2, np.arctan2, y, x)
@@ -141,7 +141,7 @@ arctan2.defvjp(lambda g, out, y, x: _over_r2(g * x, y, x),
 @declare("hypot", numpy=np.hypot, group="trigonometric", cases=binary("nonzero", "any"),
          domain="the gradient at (0, 0) is taken as 0 (as abs'(0))", torch="torch.hypot")
 @primitive(name="hypot")
-def hypot(x, y):
+def hypot(x: Any, y: Any) -> Any:
     """√(x² + y²) without overflow  ·  ∂/∂x = x / hypot, ∂/∂y = y / hypot"""
     return _on_floats(math.hypot, np.hypot, x, y)
 
@@ -157,7 +157,7 @@ hypot.defvjp(lambda g, out, x, y: _over_hypot(g, out, x),
 @declare("deg2rad", numpy=(np.deg2rad, np.radians), group="trigonometric", cases=unary(),
          torch="torch.deg2rad")
 @primitive(name="deg2rad")
-def deg2rad(x):
+def deg2rad(x: Any) -> Any:
     """x · π/180  ·  d/dx = π/180"""
     return _on_floats(math.radians, np.deg2rad, x)
 
@@ -168,7 +168,7 @@ deg2rad.defvjp(lambda g, out, x: g * (math.pi / 180.0))
 @declare("rad2deg", numpy=(np.rad2deg, np.degrees), group="trigonometric", cases=unary(),
          torch="torch.rad2deg")
 @primitive(name="rad2deg")
-def rad2deg(x):
+def rad2deg(x: Any) -> Any:
     """x · 180/π  ·  d/dx = 180/π"""
     return _on_floats(math.degrees, np.rad2deg, x)
 
@@ -182,7 +182,7 @@ rad2deg.defvjp(lambda g, out, x: g * (180.0 / math.pi))
 @declare("sinh", numpy=np.sinh, group="hyperbolic", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.sinh")
 @primitive(name="sinh")
-def sinh(x):
+def sinh(x: Any) -> Any:
     """sinh x  ·  d/dx = cosh x"""
     return _on_floats(math.sinh, np.sinh, x)
 
@@ -190,7 +190,7 @@ def sinh(x):
 @declare("cosh", numpy=np.cosh, group="hyperbolic", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.cosh")
 @primitive(name="cosh")
-def cosh(x):
+def cosh(x: Any) -> Any:
     """cosh x  ·  d/dx = sinh x"""
     return _on_floats(math.cosh, np.cosh, x)
 
@@ -204,7 +204,7 @@ cosh.defvjp(lambda g, out, x: g * sinh(x))
          domain="all reals (complex: off the cuts |Im x| ≥ 1 of the imaginary axis)",
          torch="torch.asinh")
 @primitive(name="arcsinh")
-def arcsinh(x):
+def arcsinh(x: Any) -> Any:
     """arsinh x  ·  d/dx = 1 / √(1 + x²)"""
     return _on_floats(math.asinh, np.arcsinh, x)
 
@@ -216,7 +216,7 @@ arcsinh.defvjp(lambda g, out, x: divide(g, sqrt(1 + x * x)))
          dtypes=ALL_DTYPES, domain="x > 1 (complex: off the cut x < 1 of the real axis)",
          torch="torch.acosh")
 @primitive(name="arccosh")
-def arccosh(x):
+def arccosh(x: Any) -> Any:
     """arcosh x  ·  d/dx = 1 / (√(x − 1)·√(x + 1))  (numpy's branch for complex x)"""
     return _on_floats(math.acosh, np.arccosh, x)
 
@@ -228,7 +228,7 @@ arccosh.defvjp(lambda g, out, x: divide(g, sqrt(x - 1) * sqrt(x + 1)))
          dtypes=ALL_DTYPES, domain="−1 < x < 1 (complex: off the cuts |x| ≥ 1 of the real axis)",
          torch="torch.atanh")
 @primitive(name="arctanh")
-def arctanh(x):
+def arctanh(x: Any) -> Any:
     """artanh x  ·  d/dx = 1 / (1 − x²)"""
     return _on_floats(math.atanh, np.arctanh, x)
 
@@ -242,7 +242,7 @@ arctanh.defvjp(lambda g, out, x: divide(g, 1 - x * x))
 @declare("exp2", numpy=np.exp2, group="exponential", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.exp2")
 @primitive(name="exp2")
-def exp2(x):
+def exp2(x: Any) -> Any:
     """2^x  ·  d/dx = 2^x · ln 2"""
     return _on_floats(math.exp2, np.exp2, x)
 
@@ -253,7 +253,7 @@ exp2.defvjp(lambda g, out, x: g * out * _LN2)
 @declare("expm1", numpy=np.expm1, group="exponential", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.expm1")
 @primitive(name="expm1")
-def expm1(x):
+def expm1(x: Any) -> Any:
     """e^x − 1, accurate near 0  ·  d/dx = e^x"""
     return _on_floats(math.expm1, np.expm1, x)
 
@@ -264,7 +264,7 @@ expm1.defvjp(lambda g, out, x: g * exp(x))
 @declare("log2", numpy=np.log2, group="exponential", cases=unary("positive"), dtypes=ALL_DTYPES,
          domain="x > 0 (complex: off the branch cut x ≤ 0)", torch="torch.log2")
 @primitive(name="log2")
-def log2(x):
+def log2(x: Any) -> Any:
     """log₂ x  ·  d/dx = 1 / (x ln 2)"""
     return _on_floats(math.log2, np.log2, x)
 
@@ -276,7 +276,7 @@ log2.defvjp(lambda g, out, x: divide(g, x * _LN2))
          dtypes=ALL_DTYPES, domain="x > 0 (complex: off the branch cut x ≤ 0)",
          torch="torch.log10")
 @primitive(name="log10")
-def log10(x):
+def log10(x: Any) -> Any:
     """log₁₀ x  ·  d/dx = 1 / (x ln 10)"""
     return _on_floats(math.log10, np.log10, x)
 
@@ -287,7 +287,7 @@ log10.defvjp(lambda g, out, x: divide(g, x * _LN10))
 @declare("log1p", numpy=np.log1p, group="exponential", cases=unary("unit"), dtypes=ALL_DTYPES,
          domain="x > −1 (complex: off the branch cut x ≤ −1)", torch="torch.log1p")
 @primitive(name="log1p")
-def log1p(x):
+def log1p(x: Any) -> Any:
     """ln(1 + x), accurate near 0  ·  d/dx = 1 / (1 + x)"""
     return _on_floats(math.log1p, np.log1p, x)
 
@@ -305,7 +305,7 @@ def _logaddexp_floats(x: float, y: float) -> float:
 @declare("logaddexp", numpy=np.logaddexp, group="exponential", cases=binary(),
          torch="torch.logaddexp")
 @primitive(name="logaddexp")
-def logaddexp(x, y):
+def logaddexp(x: Any, y: Any) -> Any:
     """ln(e^x + e^y), without overflow  ·  ∂/∂x = e^(x − out), ∂/∂y = e^(y − out)"""
     return _on_floats(_logaddexp_floats, np.logaddexp, x, y)
 
@@ -324,7 +324,7 @@ def _logaddexp2_floats(x: float, y: float) -> float:
 @declare("logaddexp2", numpy=np.logaddexp2, group="exponential", cases=binary(),
          torch="torch.logaddexp2")
 @primitive(name="logaddexp2")
-def logaddexp2(x, y):
+def logaddexp2(x: Any, y: Any) -> Any:
     """log₂(2^x + 2^y), without overflow  ·  ∂/∂x = 2^(x − out), ∂/∂y = 2^(y − out)"""
     return _on_floats(_logaddexp2_floats, np.logaddexp2, x, y)
 
@@ -365,7 +365,7 @@ def float_power(x: Any, y: Any) -> Any:
 @declare("square", numpy=np.square, group="powers", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.square")
 @primitive(name="square")
-def square(x):
+def square(x: Any) -> Any:
     """x²  ·  d/dx = 2x"""
     return x * x if type(x) is float else np.square(x)
 
@@ -376,7 +376,7 @@ square.defvjp(lambda g, out, x: g * (2 * x))
 @declare("reciprocal", numpy=np.reciprocal, group="powers", cases=unary("nonzero"),
          dtypes=ALL_DTYPES, domain="x ≠ 0", torch="torch.reciprocal")
 @primitive(name="reciprocal")
-def reciprocal(x):
+def reciprocal(x: Any) -> Any:
     """1/x  ·  d/dx = −1/x²"""
     return _on_floats(lambda a: 1.0 / a, np.reciprocal, x)
 
@@ -387,7 +387,7 @@ reciprocal.defvjp(lambda g, out, x: -g * out * out)
 @declare("cbrt", numpy=np.cbrt, group="powers", cases=unary("nonzero"),
          domain="real x ≠ 0 (infinite slope at 0)")
 @primitive(name="cbrt")
-def cbrt(x):
+def cbrt(x: Any) -> Any:
     """∛x (real, odd)  ·  d/dx = 1 / (3 ∛x²)"""
     return _on_floats(math.cbrt, np.cbrt, x)
 
@@ -398,7 +398,7 @@ cbrt.defvjp(lambda g, out, x: divide(g, 3 * out * out))
 @declare("positive", numpy=np.positive, group="arithmetic", cases=unary(), dtypes=ALL_DTYPES,
          torch="torch.positive")
 @primitive(name="positive")
-def positive(x):
+def positive(x: Any) -> Any:
     """+x (a copy)  ·  d/dx = 1"""
     return x if type(x) is float else np.positive(x)
 
@@ -421,7 +421,7 @@ def _remainder_cases(gen):
          cases=_remainder_cases, torch="torch.remainder", dtypes=("float64",),
          domain="y ≠ 0; jumps where x/y is an integer; the sign of y (np.mod, x % y)")
 @primitive(name="remainder")
-def remainder(x, y):
+def remainder(x: Any, y: Any) -> Any:
     """x − floor(x/y)·y  ·  ∂/∂x = 1, ∂/∂y = −floor(x/y)"""
     return _on_floats(lambda a, b: a % b, np.remainder, x, y)
 
@@ -433,7 +433,7 @@ remainder.defvjp(lambda g, out, x, y: g,
 @declare("fmod", numpy=np.fmod, group="arithmetic", cases=_remainder_cases, torch="torch.fmod",
          domain="y ≠ 0; jumps where x/y is a nonzero integer; the sign of x (C's fmod)")
 @primitive(name="fmod")
-def fmod(x, y):
+def fmod(x: Any, y: Any) -> Any:
     """x − trunc(x/y)·y  ·  ∂/∂x = 1, ∂/∂y = −trunc(x/y)"""
     return _on_floats(math.fmod, np.fmod, x, y)
 
@@ -466,7 +466,7 @@ def divmod_(x: Any, y: Any) -> tuple[Any, Any]:
 @declare("fabs", numpy=np.fabs, group="rounding", cases=unary("nonzero"),
          domain="real x; fabs'(0) = 0", torch="torch.abs")
 @primitive(name="fabs")
-def fabs(x):
+def fabs(x: Any) -> Any:
     """|x| for real x  ·  d/dx = sign x (0 at the kink)"""
     return abs(x) if type(x) is float else np.fabs(x)
 
@@ -477,7 +477,7 @@ fabs.defvjp(lambda g, out, x: g * np.sign(raw(x)))
 @declare("copysign", numpy=np.copysign, group="rounding", cases=binary("nonzero", "nonzero"),
          domain="∂/∂x = ±1 (0 at x = 0, as PyTorch); ∂/∂y = 0", torch="torch.copysign")
 @primitive(name="copysign")
-def copysign(x, y):
+def copysign(x: Any, y: Any) -> Any:
     """|x| with the sign of y  ·  ∂/∂x = sign(x)·sign(y) (0 at x = 0), ∂/∂y = 0"""
     return _on_floats(math.copysign, np.copysign, x, y)
 
@@ -543,7 +543,7 @@ def _apart(gen):
          domain="nan-ignoring maximum: the gradient goes to the operand that is not nan; "
                 "ties split it evenly (as maximum)")
 @primitive(name="fmax")
-def fmax(x, y):
+def fmax(x: Any, y: Any) -> Any:
     """max(x, y) ignoring nan  ·  the gradient goes to the larger (or non-nan) input, split
     evenly on ties"""
     return np.fmax(x, y)
@@ -557,7 +557,7 @@ fmax.defvjp(lambda g, out, x, y: g * _nan_ignoring_share(x, y, np.greater),
          domain="nan-ignoring minimum: the gradient goes to the operand that is not nan; "
                 "ties split it evenly (as minimum)")
 @primitive(name="fmin")
-def fmin(x, y):
+def fmin(x: Any, y: Any) -> Any:
     """min(x, y) ignoring nan  ·  the gradient goes to the smaller (or non-nan) input, split
     evenly on ties"""
     return np.fmin(x, y)

@@ -364,7 +364,7 @@ def _parts(argument: _Argument) -> tuple[complex, ...]:
     return (1, 1j) if argument.is_complex else (1,)
 
 
-def _real_pairs(call: Callable, arguments: list[_Argument]) -> Callable:
+def _real_pairs(call: Callable[..., Any], arguments: list[_Argument]) -> Callable[..., Any]:
     """`call` as a function of real arguments: each complex argument z as its pair (x, y),
     z = x + iy (forward mode differentiates through this)."""
 
@@ -395,7 +395,7 @@ def _split_pairs(arguments: list[_Argument], xs: Sequence[Any]) -> list[Any]:
     return split
 
 
-def _jvp(call: Callable, arguments: list[_Argument], point: list[Any],
+def _jvp(call: Callable[..., Any], arguments: list[_Argument], point: list[Any],
          tangents: list[Any]) -> Any:
     """autodiff.jvp of `call`; complex arguments go in as real pairs (x, y)."""
     if not any(a.is_complex for a in arguments):

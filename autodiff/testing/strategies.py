@@ -221,7 +221,7 @@ class CaseGenerator:
     """What an op table entry's `cases(gen)` draws from: shapes, arrays of the dtype under
     test in named domains, axes, matrices (see autodiff/ops/table.py)."""
 
-    def __init__(self, draw: Callable, dtype: Any) -> None:
+    def __init__(self, draw: Callable[..., Any], dtype: Any) -> None:
         self._draw = draw
         self.dtype = np.dtype(dtype)
 
@@ -371,7 +371,8 @@ class _Feed:
 _SYMMETRIC = ("matrix:symmetric", "matrix:spd")
 
 
-def _feed_for(source: str, domain: str, drawn: np.ndarray, draw: Callable) -> _Feed | None:
+def _feed_for(source: str, domain: str, drawn: np.ndarray, draw: Callable[...,
+              Any]) -> _Feed | None:
     """`source` squashed into `domain` (one of DOMAINS, or a matrix kind) with room to spare
     for finite differences; None for a domain this does not know."""
     if domain in ("any", "matrix:any"):
@@ -404,7 +405,8 @@ class _GraphCaseGenerator(CaseGenerator):
     """A CaseGenerator that prefers the shapes of the values computed so far (the previous
     result's first) and records the domain of each array it returns."""
 
-    def __init__(self, draw: Callable, dtype: Any, preferred: list[tuple[int, ...]]) -> None:
+    def __init__(self, draw: Callable[..., Any], dtype: Any, preferred: list[tuple[int,
+                 ...]]) -> None:
         super().__init__(draw, dtype)
         self.preferred = preferred
         self.domains: dict[int, tuple[np.ndarray, str]] = {}
@@ -471,8 +473,8 @@ class _Step:
 
     target: str
     op: str
-    args: tuple          # constants, _Feeds, and lists of them
-    kwargs: dict
+    args: tuple[Any, ...]  # constants, _Feeds, and lists of them
+    kwargs: dict[str, Any]
     combine: str | None  # the previous result, when no argument could take it
     spelling: str        # how the program names the operation
     real: bool = False   # a complex result (fft, ...) is replaced by its real part
@@ -582,7 +584,8 @@ def _spelling(entry: Any, value_fed: bool) -> str:
     return f"autodiff.ops.table.TABLE[{entry.name!r}].implementation"
 
 
-def _propose(draw: Callable, entry: Any, dtype: Any, head: str, pool: dict[str, np.ndarray],
+def _propose(draw: Callable[..., Any], entry: Any, dtype: Any, head: str, pool: dict[str,
+             np.ndarray],
              target: str) -> _Step:
     """Draw `entry`'s arguments with its cases and feed earlier values into them."""
     preferred = list(dict.fromkeys([pool[head].shape, *(v.shape for v in pool.values())]))
@@ -596,7 +599,7 @@ def _propose(draw: Callable, entry: Any, dtype: Any, head: str, pool: dict[str, 
             if recorded is not None and recorded[0] is item:
                 slots.append((position, index, item, recorded[1]))
 
-    def put(slot: tuple, feed: _Feed) -> None:
+    def put(slot: tuple[Any, ...], feed: _Feed) -> None:
         position, index = slot[0], slot[1]
         if index is None:
             template[position] = feed
