@@ -189,7 +189,7 @@ class Primitive:
                 a, b = args
                 if type(a) is Value:
                     x = a._data
-                    unguarded: tuple[Value, ...] | None = \
+                    unguarded: Sequence[Value] | None = \
                         (a,) if a._op is None and not a._frozen else None
                     if type(b) is Value:
                         y = b._data
@@ -212,7 +212,7 @@ class Primitive:
                 return self._record(out, args, (x, y), tracked, unguarded)
         raw_args = []
         found_value = tracked = False
-        unguarded = None  # leaf arrays no graph has made read-only yet (see `freeze`)
+        leaves: list[Value] | None = None  # leaf arrays no graph has guarded yet (`freeze`)
         for a in args:
             if type(a) is Value:
                 raw_args.append(a._data)
@@ -220,7 +220,10 @@ class Primitive:
                 if a.requires_grad:
                     tracked = True
                 if not a._frozen:
-                    unguarded = (a,) if unguarded is None else (*unguarded, a)
+                    if leaves is None:
+                        leaves = [a]
+                    else:
+                        leaves.append(a)
             else:
                 raw_args.append(a)
         if params:
@@ -231,7 +234,7 @@ class Primitive:
             out = self.forward(*raw_args, **params) if params else self.forward(*raw_args)
         except (ValueError, IndexError, TypeError) as error:
             raise _call_error(self.name, args, error) from None
-        return self._record(out, args, tuple(raw_args), tracked, unguarded, params or None)
+        return self._record(out, args, tuple(raw_args), tracked, leaves, params or None)
 
     def _unrecorded(self, args: tuple[Any, ...], params: dict[str, Any] | None = None) -> Any:
         """No Value among the arguments: plain numpy in, plain numpy out."""
@@ -242,7 +245,7 @@ class Primitive:
         return out[0] if self.has_residuals else out
 
     def _record(self, out: Any, args: tuple[Any, ...], raw_args: tuple[Any, ...],
-                tracked: bool, unguarded: tuple[Value, ...] | None,
+                tracked: bool, unguarded: Sequence[Value] | None,
                 params: dict[str, Any] | None = None) -> Value:
         """The Value of a forward result: a node of the graph if an argument is tracked and
         this thread records, a constant otherwise."""

@@ -745,3 +745,4 @@ def test_release_graph_on_a_scalar_graph():
     assert a.grad == pytest.approx(2 * 1.5 * (1 - math.tanh(3.25) ** 2))
     with pytest.raises(RuntimeError, match="release_graph"):
         loss.backward()
+
