@@ -204,5 +204,5 @@ def write(path: Path = OUTPUT) -> Path:
 
 
 if __name__ == "__main__":
-    target = write(Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT)
+    target: Path = write(Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT)
     print(f"wrote {target}")

@@ -1,8 +1,12 @@
 """The public API's type completeness: `pyright --verifytypes` rates each package at 95% or
 more (pyright is in the `dev` extra, so CI runs this; elsewhere it is skipped without it).
 
-`--ignoreexternal` leaves numpy's own stubs out of the score: pyright counts some of
-numpy's types (np.dtype, np.random.Generator) as partially unknown, which says nothing
+`--ignoreexternal` leaves numpy's own stubs out of the score: without it pyright counts
+every numpy type as partially unknown, whatever its type arguments (NDArray[Any],
+np.dtype[Any], ArrayLike, DTypeLike, np.random.Generator alike). The chain starts in
+typeshed's `numbers` stubs, whose operator parameters are unannotated: numbers.Real is
+partially unknown, so are decimal.Decimal and fractions.Fraction, so is np.dtype (its
+constructor names both), and so is every numpy type built on np.dtype. That says nothing
 about this project's annotations.
 """
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import astype, primitive
+from ..engine import Primitive, astype, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
 from .elementwise import exp, power, sqrt
@@ -487,7 +487,7 @@ copysign.defvjp(lambda g, out, x, y: g * (np.sign(raw(x)) * np.copysign(1.0, raw
 
 
 def _zero_derivative(name: str, numpy_function: Any, cases: str, jumps: str, torch: str,
-                     doc: str) -> Any:
+                     doc: str) -> Primitive:
     """A recorded piecewise-constant ufunc with derivative 0 (the graph stays connected)."""
     def forward(x):
         if type(x) is float:
@@ -501,16 +501,16 @@ def _zero_derivative(name: str, numpy_function: Any, cases: str, jumps: str, tor
                    domain=f"derivative 0, as PyTorch (jumps at {jumps})", torch=torch)(operation)
 
 
-sign = _zero_derivative("sign", np.sign, "nonzero", "0", "torch.sign",
-                        "sign x ∈ {−1, 0, 1}  ·  d/dx = 0")
-floor = _zero_derivative("floor", np.floor, "smooth", "the integers", "torch.floor",
-                         "⌊x⌋  ·  d/dx = 0")
-ceil = _zero_derivative("ceil", np.ceil, "smooth", "the integers", "torch.ceil",
-                        "⌈x⌉  ·  d/dx = 0")
-trunc = _zero_derivative("trunc", np.trunc, "smooth", "the nonzero integers", "torch.trunc",
-                         "x rounded towards 0  ·  d/dx = 0")
-rint = _zero_derivative("rint", np.rint, "smooth", "the half-integers", "torch.round",
-                        "x rounded to the nearest integer, half to even  ·  d/dx = 0")
+sign: Primitive = _zero_derivative("sign", np.sign, "nonzero", "0", "torch.sign",
+                                   "sign x ∈ {−1, 0, 1}  ·  d/dx = 0")
+floor: Primitive = _zero_derivative("floor", np.floor, "smooth", "the integers",
+                                    "torch.floor", "⌊x⌋  ·  d/dx = 0")
+ceil: Primitive = _zero_derivative("ceil", np.ceil, "smooth", "the integers", "torch.ceil",
+                                   "⌈x⌉  ·  d/dx = 0")
+trunc: Primitive = _zero_derivative("trunc", np.trunc, "smooth", "the nonzero integers",
+                                    "torch.trunc", "x rounded towards 0  ·  d/dx = 0")
+rint: Primitive = _zero_derivative("rint", np.rint, "smooth", "the half-integers", "torch.round",
+                                   "x rounded to the nearest integer, half to even  ·  d/dx = 0")
 
 
 # --------------------------------------------------------------------------- fmax, fmin

@@ -223,7 +223,7 @@ class CaseGenerator:
 
     def __init__(self, draw: Callable[..., Any], dtype: Any) -> None:
         self._draw = draw
-        self.dtype = np.dtype(dtype)
+        self.dtype: np.dtype[Any] = np.dtype(dtype)
 
     def shape(self, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
               max_side: int = 4) -> tuple[int, ...]:
