@@ -62,7 +62,8 @@ def section(results: dict[str, Any]) -> str:
         f"{meta['os']}; numpy {meta['versions'].get('numpy')} ({blas}), torch "
         f"{meta['versions'].get('torch') or 'not installed'} with the same thread count, "
         f"jax {meta['versions'].get('jax') or 'not installed'} (eager). Every contestant of "
-        "a workload runs interleaved in one process; medians of 15 repeats. Full tables, "
+        f"a workload runs interleaved in one process; medians of "
+        f"{meta['settings'].get('repeats', '?')} repeats. Full tables, "
         "with best times and the machine's load: "
         "[benchmarks/results/latest.md](benchmarks/results/latest.md).",
         "",
