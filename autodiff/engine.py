@@ -35,7 +35,7 @@ import numpy as np
 
 from . import value as _value
 from .backend import is_duck
-from .value import Value, as_data, freeze, init_node, new_value, raw, thaw_all
+from .value import Value, as_data, freeze, init_node, new_value, operation_node, raw, thaw_all
 
 if TYPE_CHECKING:
     _T = TypeVar("_T")
@@ -264,24 +264,12 @@ class Primitive:
             if params is not None or residuals is not None:
                 return init_node(new_value(), out, True, self, args, raw_args, params,
                                  residuals)
-            # `init_node`'s slots set here, for the common node (two calls fewer per op)
-            node = _new(Value)
-            node._data = out
-            node.grad = None
-            node.requires_grad = True
-            node._op = self
-            node._args = args
-            node._raw = raw_args
-            node._params = None
-            node._id = _value.tick()
-            return node
+            return operation_node(out, self, args, raw_args)
         return init_node(new_value(), out, False)
 
 
 # Results stored as they are; any other (complex ones included: `as_data` notes that
 # complex numbers are in use, which backprop's conjugation relies on) goes through as_data.
-_new = object.__new__
-
 _REAL_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
                                                np.longdouble))
 

@@ -49,69 +49,44 @@ _divide, _power = DIVIDE.forward, POWER.forward
 
 # --------------------------------------------------------------------------- forward
 #
-# Each operator builds its node inline (`init_node`'s eight slots, no call): this is the
-# hottest code of scalar programs.
+# The hottest code of scalar programs: each operator computes on the floats directly and
+# records the node itself (no `Primitive.__call__`).
 
 _new = object.__new__
+_tick = _value.tick
 _float64 = np.float64
 _ndarray = np.ndarray
-_tick = _value.tick
 
 
 def _binary(op: Any, compute: Any, reflected: bool) -> Any:
-    """The operator `self ∘ other` (`other ∘ self` if reflected) with the scalar path."""
+    """The operator `self ∘ other` (`other ∘ self` if reflected) with the scalar path and
+    the lean array path; anything else goes to the primitive itself."""
     generic = op.__call__
 
     def operator(self: Value, other: Any) -> Value:
         x = self._data
+        kind = type(other)
         if type(x) is float:
-            kind = type(other)
             if kind is Value:
                 y = other._data
-                if type(y) is float and not reflected:
-                    try:
-                        data = compute(x, y)
-                    except (ZeroDivisionError, OverflowError):  # numpy's answer instead
-                        return generic(self, other)
-                    node = _new(Value)
-                    node._data = data
-                    node.grad = node._raw = node._params = None
-                    if (self.requires_grad or other.requires_grad) and (
-                            not _not_recording[0] or _state.recording):
-                        node.requires_grad = True
-                        node._op = op
-                        node._args = (self, other)
-                    else:
-                        node.requires_grad = False
-                        node._op = None
-                        node._args = ()
-                    node._id = _tick()
-                    return node
-            elif kind is float or kind is int or kind is _float64:
-                if kind is _float64:  # (numpy's scalar would make the result one too)
-                    other = float(other)
-                try:
-                    data = compute(other, x) if reflected else compute(x, other)
-                except (ZeroDivisionError, OverflowError):
+                if reflected or type(y) is not float:
                     return generic(other, self) if reflected else generic(self, other)
-                node = _new(Value)
-                node._data = data
-                node.grad = node._raw = node._params = None
-                if self.requires_grad and (not _not_recording[0] or _state.recording):
-                    node.requires_grad = True
-                    node._op = op
-                    node._args = (other, self) if reflected else (self, other)
-                else:
-                    node.requires_grad = False
-                    node._op = None
-                    node._args = ()
-                node._id = _tick()
-                return node
+                tracked = self.requires_grad or other.requires_grad
+            elif kind is float or kind is int or kind is _float64:
+                # (a numpy scalar would make the result one too: folded as a float)
+                y = other = float(other) if kind is _float64 else other
+                tracked = self.requires_grad
+            else:
+                return generic(other, self) if reflected else generic(self, other)
+            try:
+                data = compute(y, x) if reflected else compute(x, y)
+            except (ZeroDivisionError, OverflowError):  # numpy's answer instead
+                return generic(other, self) if reflected else generic(self, other)
+            raw_args = None  # (immutable floats: read from the arguments, see init_node)
         elif type(x) is _ndarray and x.ndim and x.dtype in _REAL_DTYPES:
             # The lean array path: a float constant, or an operand of the same shape and
             # dtype, so no broadcasting and no conversion to check (numpy's warnings and
             # answers, as the generic path).
-            kind = type(other)
             if kind is float or kind is int:
                 y = other
                 tracked = self.requires_grad
@@ -122,26 +97,26 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
             else:
                 return generic(other, self) if reflected else generic(self, other)
             data = compute(y, x) if reflected else compute(x, y)
-            if not (tracked and (not _not_recording[0] or _state.recording)):
-                return init_node(_new(Value), data, False)
-            if self._op is None and not self._frozen:
-                freeze(self)
-            if kind is Value and other._op is None and not other._frozen:
-                freeze(other)
-            node = _new(Value)
-            node._data = data
-            node.grad = node._params = None
-            node.requires_grad = True
-            node._op = op
-            if reflected:
-                node._args = (other, self)
-                node._raw = (y, x)
-            else:
-                node._args = (self, other)
-                node._raw = (x, y)
-            node._id = _tick()
-            return node
-        return generic(other, self) if reflected else generic(self, other)
+            raw_args = (y, x) if reflected else (x, y)
+            if tracked and (not _not_recording[0] or _state.recording):
+                if self._op is None and not self._frozen:
+                    freeze(self)
+                if kind is Value and other._op is None and not other._frozen:
+                    freeze(other)
+        else:
+            return generic(other, self) if reflected else generic(self, other)
+        if not (tracked and (not _not_recording[0] or _state.recording)):
+            return init_node(_new(Value), data, False)
+        # `operation_node`, inlined: the call costs an eighth of a scalar program's forward
+        node = _new(Value)
+        node._data = data
+        node.grad = node._params = None
+        node.requires_grad = True
+        node._op = op
+        node._args = (other, self) if reflected else (self, other)
+        node._raw = raw_args
+        node._id = _tick()
+        return node
 
     operator.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     return operator
@@ -155,50 +130,19 @@ def _unary(op: Any, compute: Any) -> Any:
         x = self._data
         if type(x) is not float:
             return generic(self)
-        node = _new(Value)
+        if not (self.requires_grad and (not _not_recording[0] or _state.recording)):
+            return init_node(_new(Value), compute(x), False)
+        node = _new(Value)  # (`operation_node`, inlined as in `_binary`)
         node._data = compute(x)
         node.grad = node._raw = node._params = None
-        if self.requires_grad and (not _not_recording[0] or _state.recording):
-            node.requires_grad = True
-            node._op = op
-            node._args = (self,)
-        else:
-            node.requires_grad = False
-            node._op = None
-            node._args = ()
+        node.requires_grad = True
+        node._op = op
+        node._args = (self,)
         node._id = _tick()
         return node
 
     operator.__name__ = op.name
     return operator
-
-
-def _pow(self: Value, other: Any) -> Value:
-    """x ** c for a float or int constant c: the scalar path when the result is a float."""
-    x = self._data
-    kind = type(other)
-    if type(x) is float and (kind is float or kind is int or kind is _float64):
-        if kind is _float64:
-            other = float(other)
-        try:
-            data = x ** other
-        except (ZeroDivisionError, OverflowError):
-            return POWER(self, other)
-        if type(data) is float:  # (a negative base with a fractional exponent is complex)
-            node = _new(Value)
-            node._data = data
-            node.grad = node._raw = node._params = None
-            if self.requires_grad and (not _not_recording[0] or _state.recording):
-                node.requires_grad = True
-                node._op = POWER
-                node._args = (self, other)
-            else:
-                node.requires_grad = False
-                node._op = None
-                node._args = ()
-            node._id = _tick()
-            return node
-    return POWER(self, other)
 
 
 def _relu(x: float) -> float:
@@ -214,7 +158,7 @@ OPERATORS: dict[str, Any] = {
     "__rmul__": _binary(MULTIPLY, _operator.mul, True),
     "__truediv__": _binary(DIVIDE, _operator.truediv, False),
     "__rtruediv__": _binary(DIVIDE, _operator.truediv, True),
-    "__pow__": _pow,
+    "__pow__": _binary(POWER, _power, False),  # (numpy's answer where ** would raise)
     "__neg__": _unary(NEGATIVE, _operator.neg),
     "relu": _unary(RELU, _relu),
     "tanh": _unary(TANH, math.tanh),

@@ -142,7 +142,7 @@ def init_node(node: Value, data: Any, requires_grad: bool, op: Any = None,
               residuals: Any = None) -> Value:
     """The one place a node's slots are set: leaves (`Value(...)`) and operation results
     (`autodiff.engine`) alike. `data` must already be normalised (`as_data`). (The scalar
-    path, `autodiff.scalar`, and `Primitive`'s common case set the same slots inline.)
+    path, `autodiff.scalar`, and `Primitive`'s common case use `operation_node`.)
 
     `raw_args` is the arguments' data as the forward pass saw it, or None: "the arguments'
     data as it is now", which the scalar path uses, its Python floats being immutable (a
@@ -448,6 +448,22 @@ class Value:
         def std(self, axis: _Axis = None, dtype: Any = None, out: None = None,
                 ddof: float = 0, keepdims: Any = ..., *, where: Any = ..., mean: Any = ...,
                 correction: Any = ...) -> Value: ...
+
+
+def operation_node(data: Any, op: Any, args: tuple[Any, ...],
+                   raw_args: tuple[Any, ...] | None) -> Value:
+    """The node of an operation with no keyword parameters and no residuals, the common
+    case of the engine's and the scalar path's hot paths: `init_node`'s slots for it, set
+    without its defaults and branches (what it buys: a fraction of a microsecond per op)."""
+    node = _new_value(Value)
+    node._data = data
+    node.grad = node._params = None
+    node.requires_grad = True
+    node._op = op
+    node._args = args
+    node._raw = raw_args
+    node._id = tick()
+    return node
 
 
 def new_value() -> Value:
