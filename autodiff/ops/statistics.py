@@ -425,6 +425,13 @@ def _nan_reduction_cases(gen):
     return (x,), {"axis": axis, "keepdims": gen.boolean()}
 
 
+def _not_nan(x: Any, where: Any, name: str) -> Any:
+    """The entries a nan-ignoring reduction counts: not nan, and inside `where` if given."""
+    keep = ~np.isnan(raw(x))
+    mask = _mask(where, np.shape(raw(x)), name)
+    return keep if mask is None else keep & mask
+
+
 @declare("nansum", numpy=np.nansum, group="reductions", cases=_nan_reduction_cases,
          dtypes=ALL_DTYPES, torch="torch.nansum", domain="nan entries count as 0 (gradient 0)")
 def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO,
@@ -432,10 +439,7 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdim
     """Σ a over `axis`, nan taken as 0, as np.nansum  ·  ∂/∂aᵢ = 1 (0 at nan)"""
     refuse("nansum", out=out)
     x = _cast(_as_value_or_array(a), dtype)
-    keep = ~np.isnan(raw(x))
-    mask = _mask(where, np.shape(raw(x)), "nansum")
-    if mask is not None:
-        keep = keep & mask
+    keep = _not_nan(x, where, "nansum")
     result = sum_(_select(keep, x, 0), axis=axis, keepdims=_keep(keepdims))
     return result + raw(initial) if _given(initial) else result
 
@@ -448,10 +452,7 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
     """Σ a / n over the non-nan entries, as np.nanmean  ·  ∂/∂aᵢ = 1/n (0 at nan)"""
     refuse("nanmean", out=out)
     x = _cast(_as_value_or_array(a), dtype)
-    keep = ~np.isnan(raw(x))
-    mask = _mask(where, np.shape(raw(x)), "nanmean")
-    if mask is not None:
-        keep = keep & mask
+    keep = _not_nan(x, where, "nanmean")
     keepdims = _keep(keepdims)
     count = np.sum(keep, axis=axis, keepdims=keepdims)
     if not is_lazy(count) and np.any(count == 0):  # (lazy: nan, without the warning)
