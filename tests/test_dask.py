@@ -450,3 +450,15 @@ def test_the_gradient_on_a_local_cluster_equals_the_threaded_one(cluster_client,
     on_cluster = cluster_client.compute(w.grad).result(timeout=60)
     assert len(cluster_client.scheduler_info()["workers"]) == 2
     np.testing.assert_array_equal(on_cluster, threaded)
+
+
+def test_the_example_fits_both_models_and_the_loss_falls(capsys):
+    from examples import dask_fit
+
+    assert dask_fit.main(["--rows", "4000", "--chunk-rows", "1000", "--steps", "3"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if " → " in line]
+    assert [line.split(":")[0] for line in lines] == ["logistic regression",
+                                                       "MLP 16-8-1 (tanh)"]
+    for line in lines:
+        first, last = (float(x) for x in line.split("loss ")[1].split(" in ")[0].split(" → "))
+        assert last < first, line
