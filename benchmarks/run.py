@@ -196,6 +196,7 @@ def workload_2(settings: Settings) -> dict[str, Any]:
                           "—" if median is None else f"{median / n * 1e6:.2f} µs"])
     ours = results[("autodiff", 10**6)]
     survives = bool(ours.get("survived")) and bool(ours.get("grad_ok"))
+    per_op = ours["seconds"] / 10**6 * 1e6 if survives and ours.get("seconds") else None
     if limit.get("survived"):
         bound = ("no failure up to 10,000 ops" if not limit["bounded"] else
                  f"its backward fails beyond {limit['limit']:,} chained ops (Python's "
@@ -212,7 +213,9 @@ def workload_2(settings: Settings) -> dict[str, Any]:
                  "against 0.999999^(n/2). micrograd's limit is found by bisection."),
         "columns": ["ops", "contestant", "survived", "median time", "time per op"],
         "table": table, "rows": rows, "micrograd_limit": limit, "summary": sentence,
-        "targets": [_target("W2: 10^6 survives", float(survives), survives)],
+        "targets": [_target("W2: 10^6 survives", float(survives), survives),
+                    _target("W2: ≤ 1 µs per op at 10^6 ops (µs)", per_op,
+                            None if per_op is None else per_op <= 1.0)],
     }
 
 
@@ -256,9 +259,12 @@ def workload_3(settings: Settings, built) -> dict[str, Any]:
             configs.append({"batch": batch, "dtype": np.dtype(dtype).name, "quiet_check": quiet,
                             "probe_after_us": blas_probe(), "rows": [r.as_dict() for r in rows]})
     main = next(c for c in configs if c["batch"] == 64 and c["dtype"] == "float64")
+    single = next((c for c in configs if c["batch"] == 64 and c["dtype"] == "float32"), None)
     by_name = {r["name"]: r for r in main["rows"]}
     ours = by_name.get("autodiff", {})
     ratio = ours.get("ratio_to_floor")
+    ratio32 = next((r.get("ratio_to_floor") for r in (single or {}).get("rows", [])
+                    if r["name"] == "autodiff"), None)
     beaten = {}
     for peer in ("HIPS autograd", "torch eager"):
         other = by_name.get(peer, {})
@@ -266,12 +272,16 @@ def workload_3(settings: Settings, built) -> dict[str, Any]:
             beaten[peer] = _ratio(Row(peer, seconds=other["seconds"], times=other["times"]),
                                   Row("autodiff", seconds=ours["seconds"], times=ours["times"]))
     parts = [f"at batch 64 float64 autodiff takes {fmt_ratio(ratio)} the floor's time "
-             f"(target ≤ 1.3×: {'met' if ratio and ratio <= 1.3 else 'missed'})"]
+             f"(target ≤ 1.1×: {'met' if ratio and ratio <= 1.1 else 'missed'})",
+             f"at batch 64 float32 {fmt_ratio(ratio32)} "
+             f"(target ≤ 1.2×: {'met' if ratio32 and ratio32 <= 1.2 else 'missed'})"]
     for peer, factor in beaten.items():
         parts.append(f"{'faster' if factor > 1 else 'slower'} than {peer} "
                      f"({peer} / autodiff = {factor:.2f}×)")
-    targets = [_target("W3: ≤ 1.3× floor at batch 64 float64", ratio,
-                       None if ratio is None else ratio <= 1.3)]
+    targets = [_target("W3: ≤ 1.1× floor at batch 64 float64", ratio,
+                       None if ratio is None else ratio <= 1.1),
+               _target("W3: ≤ 1.2× floor at batch 64 float32", ratio32,
+                       None if ratio32 is None else ratio32 <= 1.2)]
     for peer in ("HIPS autograd", "torch eager"):
         factor = beaten.get(peer)
         targets.append(_target(f"W3: faster than {peer} at batch 64 float64", factor,
@@ -297,14 +307,15 @@ def workload_4(settings: Settings, built) -> dict[str, Any]:
     ranking = sorted((r for r in rows if r.seconds), key=lambda r: r.seconds)
     place = next((i + 1 for i, r in enumerate(ranking) if r.name == "autodiff"), None)
     sentence = (f"On the large step autodiff takes {fmt_ratio(ratio)} the floor's time "
-                f"(target ≤ 1.1×: {'met' if ratio and ratio <= 1.1 else 'missed'}), "
+                f"(target ≤ 1.03×: {'met' if ratio and ratio <= 1.03 else 'missed'}), "
                 f"place {place} of {len(ranking)} measured contestants.")
     return {
         "title": "Large training step 784-1024-1024-10, batch 256, float32",
         "what": "As workload 3 on a network where matrix products dominate.",
         "columns": ["contestant", "median step", "best step", "ratio to floor", "note"],
         "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
-        "targets": [_target("W4: ≤ 1.1× floor", ratio, None if ratio is None else ratio <= 1.1)],
+        "targets": [_target("W4: ≤ 1.03× floor", ratio,
+                            None if ratio is None else ratio <= 1.03)],
     }
 
 
@@ -330,6 +341,7 @@ def workload_5(settings: Settings, built) -> dict[str, Any]:
     lowest = bool(engines) and engines[0].name == "autodiff"
     ours = _find(rows, "autodiff")
     runner_up = next((r for r in engines if r.name != "autodiff"), None)
+    ours_ratio = ours.extra.get("ratio_to_floor") if ours else None
     sentence = (f"autodiff costs {ours.extra.get('us_per_op') or float('nan'):.2f} µs per op "
                 f"(forward+backward); "
                 + ("the lowest of the engines" if lowest else "NOT the lowest of the engines")
@@ -345,7 +357,9 @@ def workload_5(settings: Settings, built) -> dict[str, Any]:
         "columns": ["contestant", "µs per op", "ratio to floor", "status"],
         "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
         "targets": [_target("W5: lowest per-op overhead except the floor",
-                            ours.extra.get("us_per_op") if ours else None, lowest)],
+                            ours.extra.get("us_per_op") if ours else None, lowest),
+                    _target("W5: ≤ 2× the floor", ours_ratio,
+                            None if ours_ratio is None else ours_ratio <= 2.0)],
     }
 
 
@@ -374,6 +388,8 @@ def workload_6(settings: Settings, built) -> dict[str, Any]:
     ours_p, ours_g = peak["autodiff"], growth["autodiff"]
     flat = ours_g["status"] == "ok" and ours_g["growth_mb"] < 5.0
     floor_p = peak["floor"]
+    peak_ratio = ours_p["peak_mb"] / floor_p["peak_mb"] \
+        if ours_p["status"] == floor_p["status"] == "ok" else None
     extra = (ours_p["peak_mb"] - ours_p["baseline_mb"]) if ours_p["status"] == "ok" else None
     floor_extra = (floor_p["peak_mb"] - floor_p["baseline_mb"]) if floor_p["status"] == "ok" \
         else None
@@ -393,7 +409,9 @@ def workload_6(settings: Settings, built) -> dict[str, Any]:
         "columns": ["contestant", "peak RSS", "peak above start", "growth", "status"],
         "table": table, "peak": peak, "growth": growth, "summary": sentence,
         "targets": [_target(f"W6: flat memory over {settings.growth_steps} steps",
-                            ours_g.get("growth_mb"), flat)],
+                            ours_g.get("growth_mb"), flat),
+                    _target("W6: peak memory of workload 4 ≤ 1.2× the floor's", peak_ratio,
+                            None if peak_ratio is None else peak_ratio <= 1.2)],
     }
 
 
@@ -522,11 +540,37 @@ def _paired_difference(row: Row, reference: Row) -> float | None:
     return row.seconds - reference.seconds
 
 
+class _Bare:
+    """numpy's override protocol alone: an object whose `__array_ufunc__` returns at once,
+    and a method that does the same (what `np.sin(x)` costs before autodiff runs)."""
+
+    __slots__ = ("__dict__", "__weakref__")
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> None:
+        return None
+
+    def sin(self) -> None:
+        return None
+
+
+def _bare(spelling: str) -> Contestant:
+    def make():
+        bare = _Bare()
+        return (lambda: np.sin(bare)) if spelling == "np.sin(o)" else (lambda: bare.sin())
+
+    return Contestant(f"{spelling} (protocol alone)", make)
+
+
 def workload_10(settings: Settings) -> dict[str, Any]:
     entries = [_sine(spelling, backward) for backward in (False, True)
                for spelling in ("v.sin()", "np.sin(v)")]
-    rows = race(entries, repeats=max(5, settings.repeats), warmup=max(100, settings.warmup),
+    entries += [_bare("o.sin()"), _bare("np.sin(o)")]
+    # Differences of about a microsecond between calls of 3 to 40 µs: more repeats than
+    # the other workloads, so that the median of paired differences settles.
+    rows = race(entries, repeats=max(21, settings.repeats), warmup=max(100, settings.warmup),
                 min_time=settings.min_time)
+    protocol = _paired_difference(rows[5], rows[4])
+    rows, protocol_rows = rows[:4], rows[4:]
     table, extra = [], {}
     for pair, label in ((rows[0:2], "forward"), (rows[2:4], "forward + backward")):
         method, dispatched = pair
@@ -537,6 +581,10 @@ def workload_10(settings: Settings) -> dict[str, Any]:
                 f"{extra[label] * 1e6:+.2f} µs"
             table.append([label, row.name.split(" + ")[0], fmt_time(row.seconds), cost,
                           status_cell(row)])
+    for row in protocol_rows:
+        cost = "—" if row is protocol_rows[0] or protocol is None else f"{protocol * 1e6:+.2f} µs"
+        table.append(["numpy's protocol alone", row.name.split(" (")[0], fmt_time(row.seconds),
+                      cost, status_cell(row)])
     measured = [e for e in extra.values() if e is not None]
     worst = max(measured) * 1e6 if measured else None
     met = None if worst is None else worst <= 1.0
@@ -544,11 +592,16 @@ def workload_10(settings: Settings) -> dict[str, Any]:
         f"{e * 1e6:+.2f} µs per call {label}" for label, e in extra.items() if e is not None)
         + " over the method" + {True: " (target ≤ 1 µs: met).", False: " (target ≤ 1 µs: NOT "
                                  "met).", None: " (not measured)."}[met])
+    if protocol is not None:
+        sentence += (f" numpy's override protocol alone (an object whose __array_ufunc__ "
+                     f"returns at once) costs {protocol * 1e6:+.2f} µs of that.")
     return {
         "title": "numpy dispatch: np.sin(v) against v.sin() on a (10,) float64 Value",
         "what": ("The same operation spelled through numpy (`__array_ufunc__` and the op "
                  "table) and as the Value method, per call, forward only and with "
-                 "`backward(ones)`; the extra cost is the median of per-repeat differences."),
+                 "`backward(ones)`; the extra cost is the median of per-repeat differences. "
+                 "The last two rows time numpy's override protocol by itself, on an object "
+                 "whose `__array_ufunc__` does nothing."),
         "columns": ["pass", "spelling", "median time", "extra per call", "status"],
         "table": table, "rows": [r.as_dict() for r in rows], "summary": sentence,
         "targets": [_target("W10: np.sin(v) at most 1 µs slower per call than v.sin()",

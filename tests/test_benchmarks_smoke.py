@@ -219,3 +219,17 @@ def test_workload_8_gradients_agree():
     assert type(ours) is np.ndarray
     np.testing.assert_allclose(ours, by_hand, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(in_memory, by_hand, rtol=1e-12, atol=1e-15)
+
+
+def test_workload_10_reports_numpys_protocol_beside_the_dispatch_cost():
+    from benchmarks import run
+
+    settings = run.Settings(repeats=1, min_time=0.001, warmup=1, chain_repeats=1,
+                            growth_steps=1, peak_steps=1, quick=True)
+    result = run.workload_10(settings)
+    spellings = [row[1] for row in result["table"]]
+    assert spellings == ["v.sin()", "np.sin(v)", "v.sin()", "np.sin(v)", "o.sin()", "np.sin(o)"]
+    assert result["table"][-1][0] == "numpy's protocol alone"
+    assert "override protocol alone" in result["summary"]
+    (target,) = result["targets"]
+    assert target["measured"] is not None and target["met"] == (target["measured"] <= 1.0)
