@@ -515,3 +515,38 @@ def test_check_grad_with_nan_output_fails_readably():
         warnings.simplefilter("ignore")
         with pytest.raises(AssertionError, match="nan"):
             check_grad(lambda x: x * np.nan, np.array([1.0, 2.0]))
+
+
+# --------------------------------------------------------------------------- 0-d inputs
+#
+# Found by calling every table entry with hostile variants of its own property-test cases.
+
+
+@pytest.mark.parametrize("name, expected", [("softmax", 1.0), ("log_softmax", 0.0)])
+def test_softmax_of_a_zero_dimensional_value_differentiates(name, expected):
+    # numpy reduces a 0-d array over axis -1, so softmax of one number is 1 (PyTorch too),
+    # and its gradient is 0. The rules used to call .sum() on a Python float and crash.
+    x = Value(np.array(2.0))
+    y = getattr(autodiff.ops, name)(x)
+    assert y.item() == expected
+    y.backward()
+    assert x.grad == 0.0
+    # (check_grad raises on a mismatch and returns the largest error it saw)
+    assert check_grad(lambda v: getattr(autodiff.ops, name)(v) * 3.0, np.array(0.5),
+                      order=2) < 1e-6
+
+
+@pytest.mark.parametrize("function", [np.var, np.std])
+def test_variance_over_an_axis_of_a_zero_dimensional_value_is_an_axis_error(function):
+    # numpy raises AxisError; the Value path raised "tuple index out of range".
+    with pytest.raises(np.exceptions.AxisError) as error:
+        function(Value(np.array(1.0)), axis=0)
+    assert str(error.value).startswith(f"{function.__name__}:")
+    assert "out of bounds for array of dimension 0" in str(error.value)
+
+
+@pytest.mark.parametrize("function", [np.tril, np.triu])
+def test_triangle_of_a_zero_dimensional_value_is_a_clear_error(function):
+    # numpy itself fails inside np.tri ("missing 1 required positional argument: 'N'").
+    with pytest.raises(ValueError, match=rf"^{function.__name__}: .*at least 1 dimension"):
+        function(Value(np.array(1.0)))

@@ -555,12 +555,20 @@ def _triangle_cases(gen):
     return (gen.array(gen.shape(min_dims=1)),), {"k": gen.integer(-2, 2)}
 
 
+def _triangle_shape(name: str, m: Any) -> tuple[int, ...]:
+    shape = _shape(m)
+    if not shape:
+        raise ValueError(f"{name}: the input needs at least 1 dimension (a 1-D input is a "
+                         "row repeated); got a 0-d array")
+    return shape
+
+
 @declare("triu", numpy=np.triu, group="selection", cases=_triangle_cases, dtypes=ALL_DTYPES,
          torch="torch.triu")
 def triu(m: Any, k: int = 0) -> Any:
     """m with the elements below the k-th diagonal zeroed (of the last two axes; a 1-D
     input is a row repeated), as np.triu  ·  the gradient is masked the same way"""
-    shape = _shape(m)
+    shape = _triangle_shape("triu", m)
     below = np.tri(*shape[-2:], k=k - 1, dtype=bool)
     return where(below, np.zeros((), dtype=np.result_type(raw(m))), m)
 
@@ -569,7 +577,7 @@ def triu(m: Any, k: int = 0) -> Any:
          torch="torch.tril")
 def tril(m: Any, k: int = 0) -> Any:
     """m with the elements above the k-th diagonal zeroed, as np.tril  ·  gradient masked"""
-    shape = _shape(m)
+    shape = _triangle_shape("tril", m)
     keep = np.tri(*shape[-2:], k=k, dtype=bool)
     return where(keep, m, np.zeros((), dtype=np.result_type(raw(m))))
 

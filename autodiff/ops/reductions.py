@@ -171,8 +171,13 @@ def softmax(x: Any, axis: Any = -1) -> Any:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-softmax.defvjp(lambda g, out, x, axis=-1:
-               out * (g - (g * out).sum(axis=axis, keepdims=True)))
+def _sum_kept(x: Any, axis: Any) -> Any:
+    """x summed over `axis`, the axis kept; a Python float (0-d float64 data) is its own sum
+    (numpy reduces a 0-d array over axis 0 or −1 to itself)."""
+    return x if type(x) is float else x.sum(axis=axis, keepdims=True)
+
+
+softmax.defvjp(lambda g, out, x, axis=-1: out * (g - _sum_kept(g * out, axis)))
 
 
 @declare("log_softmax", method="log_softmax", group="activations",
@@ -185,8 +190,7 @@ def log_softmax(x: Any, axis: Any = -1) -> Any:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-log_softmax.defvjp(lambda g, out, x, axis=-1:
-                   g - exp(out) * g.sum(axis=axis, keepdims=True))
+log_softmax.defvjp(lambda g, out, x, axis=-1: g - exp(out) * _sum_kept(g, axis))
 
 
 # --------------------------------------------------------------------------- numpy signatures

@@ -282,6 +282,9 @@ def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correctio
     mask = _mask(where, shape, name)
     real = np.empty(0, _dtype_of(x)).real.dtype
     if mask is None:
+        if not shape and axis is not None:  # (numpy's own reductions accept this; var not)
+            raise np.exceptions.AxisError(
+                f"{name}: axis {axis} is out of bounds for array of dimension 0")
         n = np.asarray(math.prod(shape[i] for i in _axes(axis, len(shape))))
         d = x - mean(x, axis=axis, keepdims=True)
     else:

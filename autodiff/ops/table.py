@@ -23,14 +23,16 @@ and record nothing. A numpy function in neither table raises NotImplementedError
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     _F = TypeVar("_F", bound=Callable[..., Any])  # an implementation, kept as it is
 
 from ..backend import is_dask, not_lazy
+from ..engine import Primitive
 from ..value import Value
 
 __all__ = ["BY_NUMPY", "CONSTANT_FUNCTIONS", "TABLE", "OpEntry", "constant", "dask_not_lazy",
@@ -77,6 +79,8 @@ def declare(name: str, *, numpy: Any = (), method: str | None = None, group: str
     def register(implementation: _F) -> _F:
         if name in TABLE:
             raise ValueError(f"declare: {name!r} is declared twice")
+        if not isinstance(implementation, Primitive):  # (a primitive names its own errors)
+            implementation = _naming_errors(name, implementation)
         called = implementation if dask else _refusing_dask(name, implementation)
         entry = OpEntry(name, called, numpy_callables, method, group, domain, cases,
                         tuple(dtypes), order, torch, notes, dask=dask)
@@ -91,6 +95,37 @@ def declare(name: str, *, numpy: Any = (), method: str | None = None, group: str
         return implementation
 
     return register
+
+
+def _naming_errors(name: str, implementation: _F) -> _F:
+    """A composite `implementation` whose bad-input errors (ValueError, IndexError,
+    TypeError) name the operation the user called, as a primitive's do."""
+
+    @functools.wraps(implementation)
+    def named(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return implementation(*args, **kwargs)
+        except (ValueError, IndexError, TypeError) as error:
+            if str(error).startswith(f"{name}:"):
+                raise
+            raise _renamed(error, f"{name}: {error}") from None
+
+    return cast("_F", named)
+
+
+def _renamed(error: Exception, text: str) -> Exception:
+    """`error`'s type with message `text` (its nearest built-in base if the type is built
+    otherwise)."""
+    try:
+        renamed = type(error)(text)
+        if str(renamed) == text:
+            return renamed
+    except Exception:  # an exception type with another constructor signature
+        pass
+    for base in (IndexError, TypeError, ValueError):
+        if isinstance(error, base):
+            return base(text)
+    return ValueError(text)
 
 
 def _refusing_dask(name: str, implementation: Callable) -> Callable:
