@@ -550,3 +550,16 @@ def test_triangle_of_a_zero_dimensional_value_is_a_clear_error(function):
     # numpy itself fails inside np.tri ("missing 1 required positional argument: 'N'").
     with pytest.raises(ValueError, match=rf"^{function.__name__}: .*at least 1 dimension"):
         function(Value(np.array(1.0)))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: np.moveaxis(Value(np.array(1.0)), 0, 1), "moveaxis"),
+    (lambda: np.pad(Value(np.ones(2)), ((1, 1), (1, 1))), "pad"),
+    (lambda: np.average(Value(np.ones(2)), axis=3), "average"),
+])
+def test_a_composite_operation_names_itself_in_its_errors(call, name):
+    # Composites (built from primitives) passed numpy's bare messages through, e.g.
+    # "source: axis 0 is out of bounds for array of dimension 0" for moveaxis.
+    with pytest.raises((ValueError, IndexError, TypeError)) as error:
+        call()
+    assert str(error.value).startswith(f"{name}: ")
