@@ -20,6 +20,12 @@ range. A parameter listed twice (the same object) is refused: it would be steppe
 
 Weight decay is the classical L2 penalty: `weight_decay · p` is added to the gradient.
 
+An array parameter is updated block by block (at most `BLOCK` elements at a time, through
+a few scratch arrays of that size kept by the optimiser), so a step allocates no
+full-size temporary and the optimiser keeps nothing parameter-sized beyond its state
+(SGD's momentum, Adam's two moments). Every operation is elementwise, so the result is
+the same, bit for bit, as the whole-array formula.
+
 Lazy gradients (Dask arrays, as `loss.backward()` leaves them when the loss was computed
 from Dask data) are computed at the step, all of them by one `dask.compute` (one pass over
 the data), and then checked and applied as numpy gradients; `.grad` itself is left as it
@@ -30,7 +36,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -39,6 +45,8 @@ from autodiff import Value, no_grad
 from autodiff.extend import compute, is_lazy
 
 __all__ = ["SGD", "Adam", "Optimizer"]
+
+BLOCK = 1 << 16  # elements per block of an array update (256 KiB of float32 scratch)
 
 # The settings' allowed ranges: (what the value must do, its range in words, the test).
 _POSITIVE = ("be positive", "a finite real number > 0", lambda x: x > 0)
@@ -110,6 +118,7 @@ class Optimizer:
         self.params = params
         self.lr = _setting(owner, "lr", lr, _POSITIVE)
         self.weight_decay = _setting(owner, "weight_decay", weight_decay, _NON_NEGATIVE)
+        self._block_buffers: dict[tuple[np.dtype[Any], int], np.ndarray] = {}
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets `.grad` to None)."""
@@ -117,7 +126,7 @@ class Optimizer:
             p.grad = None
 
     def _gradients(self, given: list[Any] | None = None) -> list[Any]:
-        """Each parameter's gradient plus weight decay (None where there is no gradient).
+        """Each parameter's gradient (None where there is no gradient), checked.
 
         Checks every gradient before anything is updated (see the module docstring) and
         raises TypeError, ValueError or FloatingPointError naming the first that is wrong.
@@ -150,10 +159,6 @@ class Optimizer:
                     finite = False
             if not finite:
                 self._check_finite(index, g)
-        decay = self.weight_decay
-        if decay:
-            grads = [g if g is None else g + decay * p.data
-                     for p, g in zip(params, grads, strict=True)]
         return grads
 
     def _check_gradient(self, index: int, g: object) -> None:
@@ -225,28 +230,90 @@ class Optimizer:
         if any(p.grad is not None and is_lazy(p.grad) for p in self.params):
             given = list(compute(*(p.grad for p in self.params)))  # one pass over the data
         grads = self._gradients(given)
+        decay = self.weight_decay
         with no_grad():
-            self._apply(grads)
+            for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+                if g is None:
+                    continue
+                data = p.data
+                if type(g) is np.ndarray and type(data) is np.ndarray and data.flags.writeable:
+                    p.data = data  # the same array, a new version: a graph that read it is stale
+                    self._update_array(index, data, g)
+                else:  # a float, lazy data, or a read-only array: the whole-value formula
+                    self._update_number(index, p, g + decay * data if decay else g)
 
-    def _apply(self, grads: list[Any]) -> None:
-        """The update rule, given the checked gradients (None: no gradient)."""
+    def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
+        """The update rule for parameter `index`, written into its array `data` block by
+        block (`g`: its checked gradient, without weight decay)."""
         raise NotImplementedError
 
-    def _scratch(self, like: np.ndarray) -> np.ndarray:
-        """A scratch array of `like`'s shape and dtype, kept between steps and shared by
-        the parameters of that shape (so an update allocates no full-size temporary)."""
-        key = (like.shape, like.dtype)
-        buffers = self.__dict__.setdefault("_buffers", {})
-        buffer = buffers.get(key)
-        if buffer is None:
-            buffer = buffers[key] = np.empty(like.shape, like.dtype)
-        return buffer
+    def _update_number(self, index: int, p: Value, g: Any) -> None:
+        """The update rule as one whole-value formula, applied by the in-place operator
+        (`g`: the checked gradient, weight decay included). For a float parameter, lazy
+        data, and a read-only array: one the engine guards while a graph that read it
+        waits for backward (given back and written), or the caller's (replaced)."""
+        raise NotImplementedError
 
-    def _scaled(self, g: Any, factor: float) -> Any:
-        """factor·g, written into the scratch array for an array gradient."""
-        if type(g) is not np.ndarray or g.dtype.kind != "f":
-            return factor * g
-        return np.multiply(g, factor, out=self._scratch(g))
+    def _gradient_dtype(self, g: np.ndarray, data: np.ndarray) -> np.dtype[Any]:
+        """The dtype of g + weight_decay·p (an integer gradient counts as float64)."""
+        dtype = g.dtype if g.dtype.kind == "f" else np.dtype(np.float64)
+        return np.result_type(dtype, data.dtype) if self.weight_decay else dtype
+
+    def _gradient_block(self, g: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """One block of g + weight_decay·p (g itself without weight decay), in scratch.
+
+        Bit for bit the whole-array `g + weight_decay * p`: weight_decay·p in p's dtype,
+        then the sum in the common dtype. An integer gradient is converted to float64.
+        """
+        if g.dtype.kind != "f":
+            g = g.astype(np.float64)
+        decay = self.weight_decay
+        if not decay:
+            return g
+        decayed = self._buffer(data.dtype, 1, data)
+        np.multiply(data, decay, out=decayed)
+        dtype = np.result_type(g.dtype, data.dtype)
+        total = decayed if dtype == decayed.dtype else self._buffer(dtype, 2, data)
+        return np.add(g, decayed, out=total)
+
+    def _buffer(self, dtype: np.dtype[Any], slot: int, like: np.ndarray) -> np.ndarray:
+        """Scratch of `like`'s shape in `dtype`: a view of the optimiser's buffer number
+        `slot` of that dtype, kept between steps (never more than BLOCK elements)."""
+        key = (dtype, slot)
+        buffer = self._block_buffers.get(key)
+        if buffer is None or buffer.size < like.size:
+            buffer = self._block_buffers[key] = np.empty(like.size, dtype)
+        return buffer[:like.size].reshape(like.shape)
+
+    def _descend_block(self, data: np.ndarray, step: np.ndarray, factor: float) -> None:
+        """data ← data − factor·step, for one block (factor·step in step's dtype)."""
+        scaled = self._buffer(step.dtype, 0, data)
+        np.multiply(step, factor, out=scaled)
+        np.subtract(data, scaled, out=data)
+
+
+def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """Matching views into arrays of one shape, at most BLOCK elements each, that together
+    cover every element once: flat slices when every array is C-contiguous, otherwise
+    slices along the first axis (a row larger than a block is taken apart in turn)."""
+    first = arrays[0]
+    size = first.size
+    if size <= BLOCK:
+        yield arrays
+        return
+    if all(a.flags.c_contiguous for a in arrays):
+        flat = [a.reshape(-1) for a in arrays]  # views: no copy of a C-contiguous array
+        for start in range(0, size, BLOCK):
+            yield tuple(f[start:start + BLOCK] for f in flat)
+        return
+    rows = first.shape[0]
+    rows_per_block = BLOCK // (size // rows)
+    if rows_per_block:
+        for start in range(0, rows, rows_per_block):
+            yield from _blocks(*(a[start:start + rows_per_block] for a in arrays))
+    else:
+        for row in range(rows):
+            yield from _blocks(*(a[row] for a in arrays))
 
 
 def _descend(p: Value, step: Any) -> None:
@@ -275,22 +342,38 @@ class SGD(Optimizer):
         self.momentum = _setting("SGD", "momentum", momentum, _FRACTION)
         self.velocity: list[Any] = [None] * len(self.params)
 
-    def _apply(self, grads: list[Any]) -> None:
-        lr, momentum, velocity = self.lr, self.momentum, self.velocity
-        for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            if g is None:
-                continue
-            if momentum:
-                previous = velocity[index]
-                if previous is None:
-                    g = velocity[index] = np.array(g, copy=True)  # never p.grad itself
-                elif type(previous) is np.ndarray:
-                    previous *= momentum  # v ← momentum·v + g, in place
-                    previous += g
-                    g = previous
-                else:
-                    g = velocity[index] = momentum * previous + g
-            _descend(p, self._scaled(g, lr))
+    def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
+        lr, momentum = self.lr, self.momentum
+        if not momentum:
+            for block, g_block in _blocks(data, g):
+                self._descend_block(block, self._gradient_block(g_block, block), lr)
+            return
+        velocity = self.velocity[index]
+        starting = velocity is None
+        if starting:  # v ← g on the first step (an array of the optimiser's own)
+            velocity = self.velocity[index] = np.empty(g.shape, self._gradient_dtype(g, data))
+        for block, g_block, v_block in _blocks(data, g, velocity):
+            g_block = self._gradient_block(g_block, block)
+            if starting:
+                np.copyto(v_block, g_block)
+            else:
+                v_block *= momentum  # v ← momentum·v + g, in place
+                v_block += g_block
+            self._descend_block(block, v_block, lr)
+
+    def _update_number(self, index: int, p: Value, g: Any) -> None:
+        momentum = self.momentum
+        if momentum:
+            previous = self.velocity[index]
+            if previous is None:
+                g = self.velocity[index] = np.array(g, copy=True)  # never p.grad itself
+            elif type(previous) is np.ndarray:
+                previous *= momentum  # v ← momentum·v + g, in place
+                previous += g
+                g = previous
+            else:
+                g = self.velocity[index] = momentum * previous + g
+        _descend(p, self.lr * g)
 
 
 class Adam(Optimizer):
@@ -328,39 +411,45 @@ class Adam(Optimizer):
         self.second: list[Any] = [None] * len(self.params)
         self.steps = [0] * len(self.params)
 
-    def _apply(self, grads: list[Any]) -> None:
-        beta1, beta2 = self.beta1, self.beta2
-        for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            if g is None:
-                continue
-            m, v = self.first[index], self.second[index]
-            t = self.steps[index] = self.steps[index] + 1
-            step_size = self.lr / (1 - beta1**t)
-            if type(g) is not np.ndarray:  # a float parameter (or another kind of array)
-                m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
-                v = (1 - beta2) * (g * g) if v is None else beta2 * v + (1 - beta2) * (g * g)
-                self.first[index], self.second[index] = m, v
-                _descend(p, step_size * (m / (np.sqrt(v / (1 - beta2**t)) + self.eps)))
-                continue
-            if g.dtype.kind != "f":
-                g = g.astype(np.float64)
-            # In place, through one scratch array: no full-size temporary per step.
-            scratch = self._scratch(g)
-            if m is None:
-                m = self.first[index] = (1 - beta1) * g
-                v = self.second[index] = np.multiply(g, g)
-                v *= 1 - beta2
+    def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
+        beta1, beta2, eps = self.beta1, self.beta2, self.eps
+        t = self.steps[index] = self.steps[index] + 1
+        step_size = self.lr / (1 - beta1**t)
+        correction = 1 - beta2**t
+        m, v = self.first[index], self.second[index]
+        starting = m is None
+        if starting:  # the moments' own arrays, filled by the first step
+            dtype = self._gradient_dtype(g, data)
+            m = self.first[index] = np.empty(g.shape, dtype)
+            v = self.second[index] = np.empty(g.shape, dtype)
+        for block, g_block, m_block, v_block in _blocks(data, g, m, v):
+            g_block = self._gradient_block(g_block, block)
+            scratch = self._buffer(g_block.dtype, 0, block)
+            if starting:  # m ← (1−β₁)g, v ← (1−β₂)g²
+                np.multiply(g_block, 1 - beta1, out=m_block)
+                np.multiply(g_block, g_block, out=v_block)
+                v_block *= 1 - beta2
             else:
-                m *= beta1  # m ← β₁m + (1−β₁)g
-                np.multiply(g, 1 - beta1, out=scratch)
-                m += scratch
-                v *= beta2  # v ← β₂v + (1−β₂)g²
-                np.multiply(g, g, out=scratch)
+                m_block *= beta1  # m ← β₁m + (1−β₁)g
+                np.multiply(g_block, 1 - beta1, out=scratch)
+                m_block += scratch
+                v_block *= beta2  # v ← β₂v + (1−β₂)g²
+                np.multiply(g_block, g_block, out=scratch)
                 scratch *= 1 - beta2
-                v += scratch
-            np.divide(v, 1 - beta2**t, out=scratch)  # step_size · m / (√v̂ + ε)
+                v_block += scratch
+            np.divide(v_block, correction, out=scratch)  # step_size · m / (√v̂ + ε)
             np.sqrt(scratch, out=scratch)
-            scratch += self.eps
-            np.divide(m, scratch, out=scratch)
+            scratch += eps
+            np.divide(m_block, scratch, out=scratch)
             scratch *= step_size
-            _descend(p, scratch)
+            np.subtract(block, scratch, out=block)
+
+    def _update_number(self, index: int, p: Value, g: Any) -> None:
+        beta1, beta2 = self.beta1, self.beta2
+        m, v = self.first[index], self.second[index]
+        t = self.steps[index] = self.steps[index] + 1
+        m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
+        v = (1 - beta2) * (g * g) if v is None else beta2 * v + (1 - beta2) * (g * g)
+        self.first[index], self.second[index] = m, v
+        step_size = self.lr / (1 - beta1**t)
+        _descend(p, step_size * (m / (np.sqrt(v / (1 - beta2**t)) + self.eps)))

@@ -469,3 +469,102 @@ def test_in_place_updates_equal_the_textbook_formulas():
         expected = expected - 0.1 * velocity
         assert np.allclose(u.data, expected, rtol=1e-13)
         assert np.array_equal(u.grad, g)
+
+
+def traced_step(optimizer):
+    """(peak, kept): bytes a step allocated at its peak, and bytes still held after it."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        optimizer.step()
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, kept
+
+
+BLOCKED = {
+    "SGD": (lambda ps: nn.SGD(ps, lr=0.1), 0),
+    "SGD decay": (lambda ps: nn.SGD(ps, lr=0.1, weight_decay=0.01), 0),
+    "SGD momentum decay": (lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01), 1),
+    "Adam decay": (lambda ps: nn.Adam(ps, lr=0.01, weight_decay=0.01), 2),
+}
+
+
+@pytest.mark.parametrize(("make", "states"), BLOCKED.values(), ids=BLOCKED.keys())
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_steps_allocate_and_keep_nothing_parameter_sized_beyond_the_state(make, states, dtype):
+    # A parameter of 16 blocks: the step works through it a block at a time, weight decay
+    # included, and keeps no scratch of its size (only momentum or the two moments; its
+    # scratch is a few blocks of 2^16 elements, here 1/16 of the parameter each).
+    w = Value(np.ones((1024, 1024), dtype=dtype))
+    array, size = w.data, w.data.nbytes
+    optimizer = make([w])
+    w.grad = np.full((1024, 1024), 0.5, dtype=dtype)
+    peak, kept = traced_step(optimizer)  # the first step creates the state
+    assert kept < states * size + size // 4, f"the first step kept {kept} bytes"
+    assert peak < states * size + size // 4, f"the first step allocated {peak} bytes"
+    w.grad = np.full((1024, 1024), 0.25, dtype=dtype)
+    peak, kept = traced_step(optimizer)
+    assert peak < size // 4 and kept < size // 4, f"a step allocated {peak} bytes"
+    assert w.data is array and w.version == 2 and w.dtype == dtype
+
+
+def whole_array_sgd(start, grads, lr, momentum, decay):
+    p, velocity = start.copy(), None
+    for g in grads:
+        g = g + decay * p
+        velocity = g.copy() if velocity is None else velocity * momentum + g
+        p -= lr * velocity
+    return p
+
+
+def whole_array_adam(start, grads, lr, b1, b2, eps, decay):
+    p, m, v = start.copy(), None, None
+    for t, g in enumerate(grads, start=1):
+        g = g + decay * p
+        m = (1 - b1) * g if m is None else b1 * m + (1 - b1) * g
+        v = (1 - b2) * (g * g) if v is None else b2 * v + (1 - b2) * (g * g)
+        p -= lr / (1 - b1**t) * (m / (np.sqrt(v / (1 - b2**t)) + eps))
+    return p
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "transposed"])
+@pytest.mark.parametrize(("param_dtype", "grad_dtype"),
+                         [(np.float32, np.float32), (np.float32, np.float64),
+                          (np.float64, np.float32), (np.float64, np.float64)])
+def test_block_updates_equal_the_whole_array_formulas_bit_for_bit(layout, param_dtype,
+                                                                 grad_dtype):
+    # 3 × 300 × 250 elements: several blocks, and (non-contiguous) rows cut at block edges.
+    rng = np.random.default_rng(7)
+    start = rng.standard_normal((3, 300, 250)).astype(param_dtype)
+    grads = [rng.standard_normal(start.shape).astype(grad_dtype) for _ in range(3)]
+    if layout == "F":
+        grads = [np.asfortranarray(g) for g in grads]
+    elif layout == "transposed":
+        grads = [np.ascontiguousarray(g.transpose(2, 1, 0)).transpose(2, 1, 0) for g in grads]
+    w, u = Value(start.copy()), Value(start.copy())
+    sgd = nn.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.01)
+    adam = nn.Adam([u], lr=0.01, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)
+    for g in grads:
+        w.grad = u.grad = g
+        sgd.step()
+        adam.step()
+    np.testing.assert_array_equal(w.data, whole_array_sgd(start, grads, 0.1, 0.9, 0.01))
+    np.testing.assert_array_equal(
+        u.data, whole_array_adam(start, grads, 0.01, 0.8, 0.9, 1e-6, 0.1))
+    assert w.dtype == u.dtype == param_dtype
+
+
+def test_integer_gradients_are_stepped_as_float64_with_momentum():
+    start = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    w = Value(start.copy())
+    optimizer = nn.SGD([w], lr=0.1, momentum=0.5)
+    grads = [np.array([1, -2, 3]), np.array([2, 0, -1])]
+    for g in grads:
+        w.grad = g
+        optimizer.step()
+    expected = whole_array_sgd(start, [g.astype(np.float64) for g in grads], 0.1, 0.5, 0.0)
+    np.testing.assert_array_equal(w.data, expected)
+    assert optimizer.velocity[0].dtype == np.float64
