@@ -85,7 +85,7 @@ class Autodiff:
         import nn
 
         sizes = [params[0].shape[0]] + [w.shape[1] for w in params[0::2]]
-        model = nn.MLP(sizes[0], sizes[1:], activation="relu", rng=0)
+        model = nn.MLP(sizes[0], sizes[1:], activation="relu", rng=0, dtype=params[0].dtype)
         load_params(model.parameters(), params)
         return model
 
