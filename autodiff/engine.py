@@ -6,12 +6,14 @@
   forward pass left for the rules (residuals). Nothing else is captured, so a node never
   refers to itself and graphs are freed by reference counting alone.
 * `backprop` visits the operation nodes reachable from an output in reverse creation order
-  (every node is created after its inputs, so that is a reverse topological order) and
-  applies the chain rule: each node's cotangent is pushed through the VJP rule of each
-  argument and summed where paths meet (`fit` sums a broadcast cotangent back to the
-  argument's shape). It is a loop, not a recursion: depth is limited by memory only.
-* Before it runs, backprop refuses a stale graph: data changed by the library after an
-  operation read it (see the versions in `autodiff.value`). Leaf arrays a graph has read
+  (every node is created after its inputs, so that is a reverse topological order), taking
+  them from a heap of the nodes a cotangent has reached so far, and applies the chain
+  rule: each node's cotangent is pushed through the VJP rule of each argument and summed
+  where paths meet (`fit` sums a broadcast cotangent back to the argument's shape). It is
+  a loop, not a recursion: depth is limited by memory only.
+* Backprop refuses a stale graph: data changed by the library after an operation read it
+  (see the versions in `autodiff.value`), checked for each node it reaches (and, with
+  `wrt` or `stop_at`, or on the scalar path, before any rule runs). Leaf arrays a graph has read
   are kept read-only until the next backward pass, so raw numpy writes into them are
   refused too.
 * Per-thread state: whether operations record (`no_grad`), and how many transforms
@@ -36,7 +38,7 @@ import numpy as np
 
 from . import value as _value
 from .backend import is_duck
-from .value import Value, as_data, freeze, init_node, new_value, raw, thaw_all
+from .value import Value, as_data, freeze, init_node, new_value, operation_node, raw, thaw_all
 
 if TYPE_CHECKING:
     _T = TypeVar("_T")
@@ -56,9 +58,6 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
-
-_new_value = object.__new__
-_tick = _value.tick
 
 # How many threads have recording switched off. While it is 0 (always, outside no_grad and
 # backward), every thread records, and the hot paths skip the thread-local lookup:
@@ -274,16 +273,7 @@ class Primitive:
             if params is not None or residuals is not None:
                 return init_node(new_value(), out, True, self, args, raw_args, params,
                                  residuals)
-            # `operation_node`, inlined: the call costs a tenth of a small array's forward
-            node = _new_value(Value)
-            node._data = out
-            node.grad = node._params = None
-            node.requires_grad = True
-            node._op = self
-            node._args = args
-            node._raw = raw_args
-            node._id = _tick()
-            return node
+            return operation_node(out, self, args, raw_args)
         return init_node(new_value(), out, False)
 
 
@@ -507,8 +497,8 @@ def reachable_nodes(
 
 
 def _operation_nodes(root: Value) -> list[Value]:
-    """The tracked operation nodes `root` depends on, in reverse creation order (the hot
-    path of `reachable_nodes`: leaves are not collected)."""
+    """The tracked operation nodes `root` depends on, in reverse creation order (the lean
+    case of `reachable_nodes`: leaves are not collected)."""
     if root._op is None:
         return []
     seen = {root._id: root}
@@ -593,6 +583,8 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
             nodes = _operation_nodes(root)
         if wrt is not None:
             nodes = _on_paths(nodes, set(wrt))
+        if nodes and _value.last_write[0] > nodes[-1]._id:
+            _refuse_stale(nodes)  # some Value was written after this graph began
         only = set(nodes)
     # The operation nodes a cotangent has reached and that are not yet done, in a heap by
     # creation order, newest first: every node is created after its inputs, so a node comes
