@@ -746,3 +746,37 @@ def test_release_graph_on_a_scalar_graph():
     with pytest.raises(RuntimeError, match="release_graph"):
         loss.backward()
 
+
+
+def test_backward_reaches_a_node_only_after_everything_computed_from_it():
+    # Paths of different lengths meet again: the pass (a heap of reached nodes, newest
+    # first) must finish the short path's node only once the long path has added its part.
+    x = Value(np.array([0.3, -0.7]))
+    a = x * 2.0
+    long_path = a
+    for _ in range(5):
+        long_path = long_path.sin()
+    total = (a.tanh() + long_path + a * a).sum()
+    total.backward()
+    h = 1e-6
+    def f(data):
+        a = data * 2.0
+        b = a
+        for _ in range(5):
+            b = np.sin(b)
+        return (np.tanh(a) + b + a * a).sum()
+    numeric = [(f(x.data + h * e) - f(x.data - h * e)) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(x.grad, numeric, rtol=1e-6)
+
+
+def test_a_stale_node_deep_in_an_array_graph_is_refused():
+    x = Value(np.array([1.0, 2.0]))
+    c = Value(np.array([3.0, 4.0]), requires_grad=False)
+    y = (x * c).sin()
+    with autodiff.no_grad():
+        c += 1.0  # changes data that the first operation read
+    loss = (y.tanh() * 2.0).sum()
+    with pytest.raises(RuntimeError, match="changed after multiply used it"):
+        loss.backward()
+    assert x.grad is None
+    x.data[0] = 5.0  # the leaf is writeable again after the refusal

@@ -23,15 +23,15 @@ __all__ = ["absolute", "clip", "cos", "exp", "log", "power", "relu", "sigmoid", 
            "tanh"]
 
 
-def _scalar_or_array(math_function, numpy_function, x):
-    if type(x) is float:
-        try:
-            return math_function(x)
-        except (ValueError, OverflowError):
-            pass
-        with np.errstate(all="ignore"):
-            return float(numpy_function(x))
-    return numpy_function(x)
+def _on_float(math_function, numpy_function, x):
+    """A float64 scalar through `math`, numpy's answer where `math` refuses. (The forwards
+    test for a float themselves: an array costs no Python call besides numpy's.)"""
+    try:
+        return math_function(x)
+    except (ValueError, OverflowError):
+        pass
+    with np.errstate(all="ignore"):
+        return float(numpy_function(x))
 
 
 @declare("relu", method="relu", group="activations", cases=unary("nonzero"), domain="relu'(0) = 0",
@@ -83,7 +83,7 @@ sigmoid.defvjp(lambda g, out, x: g * out * (1 - out))
 @primitive(name="exp")
 def exp(x: Any) -> Any:
     """e^x  ·  d/dx = e^x"""
-    return _scalar_or_array(math.exp, np.exp, x)
+    return np.exp(x) if type(x) is not float else _on_float(math.exp, np.exp, x)
 
 
 exp.defvjp(lambda g, out, x: g * out)
@@ -94,7 +94,7 @@ exp.defvjp(lambda g, out, x: g * out)
 @primitive(name="log")
 def log(x: Any) -> Any:
     """ln x  ·  d/dx = 1/x"""
-    return _scalar_or_array(math.log, np.log, x)
+    return np.log(x) if type(x) is not float else _on_float(math.log, np.log, x)
 
 
 log.defvjp(lambda g, out, x: divide(g, x))
@@ -143,7 +143,7 @@ power.defvjp(_power_vjp_base,
 @primitive(name="sqrt")
 def sqrt(x: Any) -> Any:
     """√x  ·  d/dx = 1 / (2√x)"""
-    return _scalar_or_array(math.sqrt, np.sqrt, x)
+    return np.sqrt(x) if type(x) is not float else _on_float(math.sqrt, np.sqrt, x)
 
 
 sqrt.defvjp(lambda g, out, x: divide(g, 2 * out))
@@ -172,7 +172,7 @@ absolute.defvjp(_abs_vjp)
 @primitive(name="sin")
 def sin(x: Any) -> Any:
     """sin x  ·  d/dx = cos x"""
-    return _scalar_or_array(math.sin, np.sin, x)
+    return np.sin(x) if type(x) is not float else _on_float(math.sin, np.sin, x)
 
 
 sin.defvjp(lambda g, out, x: g * cos(x))
@@ -183,7 +183,7 @@ sin.defvjp(lambda g, out, x: g * cos(x))
 @primitive(name="cos")
 def cos(x: Any) -> Any:
     """cos x  ·  d/dx = −sin x"""
-    return _scalar_or_array(math.cos, np.cos, x)
+    return np.cos(x) if type(x) is not float else _on_float(math.cos, np.cos, x)
 
 
 cos.defvjp(lambda g, out, x: -g * sin(x))
