@@ -97,12 +97,23 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
             else:
                 return generic(other, self) if reflected else generic(self, other)
             data = compute(y, x) if reflected else compute(x, y)
-            raw_args = (y, x) if reflected else (x, y)
-            if tracked and (not _not_recording[0] or _state.recording):
-                if self._op is None and not self._frozen:
-                    freeze(self)
-                if kind is Value and other._op is None and not other._frozen:
-                    freeze(other)
+            if not (tracked and (not _not_recording[0] or _state.recording)):
+                return init_node(_new(Value), data, False)
+            if self._op is None and not self._frozen:
+                freeze(self)
+            if kind is Value and other._op is None and not other._frozen:
+                freeze(other)
+            node = _new(Value)  # (`operation_node`, inlined as below)
+            node._data = data
+            node.grad = node._params = None
+            node.requires_grad = True
+            node._op = op
+            if reflected:
+                node._args, node._raw = (other, self), (y, x)
+            else:
+                node._args, node._raw = (self, other), (x, y)
+            node._id = _tick()
+            return node
         else:
             return generic(other, self) if reflected else generic(self, other)
         if not (tracked and (not _not_recording[0] or _state.recording)):
