@@ -563,3 +563,41 @@ def test_a_composite_operation_names_itself_in_its_errors(call, name):
     with pytest.raises((ValueError, IndexError, TypeError)) as error:
         call()
     assert str(error.value).startswith(f"{name}: ")
+
+
+# --------------------------------------------------------------------------- LAPACK and inf
+
+
+def _returns_within(call, seconds: float = 20.0):
+    """Run `call` in a daemon thread; return (finished, outcome) after at most `seconds`."""
+    outcome: list[object] = []
+
+    def run():
+        try:
+            outcome.append(call())
+        except Exception as error:  # the outcome under test
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive(), (outcome[0] if outcome else None)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("svd", lambda A: np.linalg.svd(A)),
+    ("svd", lambda A: np.linalg.svd(A, full_matrices=False)),
+    ("pinv", lambda A: np.linalg.pinv(A)),
+    ("lstsq", lambda A: np.linalg.lstsq(A, Value(np.ones(4)), rcond=None)),
+])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_svd_based_linear_algebra_refuses_inf_and_nan_instead_of_hanging(name, call, bad):
+    # numpy's own svd, pinv and lstsq never return on a matrix holding inf with some
+    # OpenBLAS builds (LAPACK's SVD iterates forever); on Values they refuse it at once.
+    A = np.random.default_rng(0).normal(size=(4, 4))
+    A[1, 2] = bad
+    finished, outcome = _returns_within(lambda: call(Value(A)))
+    assert finished, f"{name} on a matrix holding {bad} did not return"
+    assert isinstance(outcome, np.linalg.LinAlgError), outcome
+    assert str(outcome).startswith(f"linalg.{name}: ") or str(outcome).startswith(f"{name}: ")
+    assert "inf or nan" in str(outcome)

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import any_, is_dask, not_lazy
+from ..backend import any_, is_dask, is_lazy, not_lazy
 from ..engine import conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
@@ -102,6 +102,17 @@ def _real_only(name: str, *xs: Any) -> None:
         if np.iscomplexobj(raw(x)):
             raise NotImplementedError(f"{name}: complex matrices are not supported on Values "
                                       "(real float64/float32 only)")
+
+
+def _refuse_non_finite(name: str, *xs: Any) -> None:
+    """LinAlgError for a matrix holding inf or nan, before LAPACK's SVD drivers see it: on
+    such input they fail to converge, and with some OpenBLAS builds never return (numpy's
+    own svd, pinv and lstsq hang on a matrix holding inf)."""
+    for x in xs:
+        if not is_lazy(x) and not np.isfinite(x).all():
+            raise np.linalg.LinAlgError(
+                f"{name}: the matrix of shape {np.shape(x)} holds inf or nan, on which the "
+                "SVD does not converge; make it finite first")
 
 
 def _pack(*arrays: np.ndarray) -> np.ndarray:
@@ -369,6 +380,7 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:
 @primitive(name="svd")
 def _svd(a):
     """(U, S, Vh) of the reduced SVD packed into one array  ·  Townsend 2016"""
+    _refuse_non_finite("svd", a)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     return _pack(u, s[..., None], vh)
 
@@ -515,6 +527,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 @primitive(name="pinv")
 def _pinv(a, rcond=None, hermitian=False):
     """A⁺  ·  Golub & Pereyra 1973 (constant rank)"""
+    _refuse_non_finite("pinv", a)
     return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
 
 
@@ -557,6 +570,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
 @primitive(name="lstsq")
 def _lstsq(a, b, rcond=None):
     """x minimising ‖A x − b‖ (the minimum-norm one)  ·  x = A⁺ b: b̄ = A⁺ᵀ ḡ, Ā from A⁺"""
+    _refuse_non_finite("lstsq", a, b)
     return np.linalg.lstsq(a, b, rcond=rcond)[0]
 
 
@@ -594,6 +608,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, ...]:
         raise np.linalg.LinAlgError("lstsq: a must be 2-D and b 1-D or 2-D")
     _real_only("lstsq", a, b)
     m, n = np.shape(raw(a))
+    _refuse_non_finite("lstsq", raw(a), raw(b))
     _, _, numpy_rank, _ = np.linalg.lstsq(raw(a), raw(b), rcond=rcond)
     rank = int(numpy_rank)
     x = _lstsq(a, b, rcond=rcond)

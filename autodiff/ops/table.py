@@ -101,12 +101,15 @@ def _naming_errors(name: str, implementation: _F) -> _F:
     """A composite `implementation` whose bad-input errors (ValueError, IndexError,
     TypeError) name the operation the user called, as a primitive's do."""
 
+    # Already named: "linalg.svd: ..." or its primitive's "svd: ...".
+    prefixes = (f"{name}:", f"{name.rsplit('.', 1)[-1]}:")
+
     @functools.wraps(implementation)
     def named(*args: Any, **kwargs: Any) -> Any:
         try:
             return implementation(*args, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
-            if str(error).startswith(f"{name}:"):
+            if str(error).startswith(prefixes):
                 raise
             raise _renamed(error, f"{name}: {error}") from None
 
