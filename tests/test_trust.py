@@ -601,3 +601,35 @@ def test_svd_based_linear_algebra_refuses_inf_and_nan_instead_of_hanging(name, c
     assert isinstance(outcome, np.linalg.LinAlgError), outcome
     assert str(outcome).startswith(f"linalg.{name}: ") or str(outcome).startswith(f"{name}: ")
     assert "inf or nan" in str(outcome)
+
+
+# --------------------------------------------------------------------------- contractions
+
+
+@pytest.mark.parametrize("call, a, b", [
+    (np.dot, np.ones(3), np.ones((1, 1, 3))),
+    (np.inner, np.ones(3), np.ones((2, 1))),
+    (lambda a, b: np.tensordot(a, b, axes=([2], [1])), np.ones((1, 1, 3)), np.ones((1, 1))),
+    (np.vdot, np.ones((4, 3)), np.array(2.0)),
+])
+def test_contractions_refuse_what_numpy_refuses(call, a, b):
+    # They are einsums underneath, and einsum stretches a length-1 axis: dot, inner,
+    # tensordot and vdot of mismatched axes returned a number (numpy raises), and the
+    # backward pass then crashed inside the engine.
+    with pytest.raises(ValueError):
+        call(a, b)  # numpy's own refusal
+    with pytest.raises(ValueError, match=r"^(dot|inner|tensordot|vdot): .*mismatch"):
+        call(Value(a), Value(b))
+
+
+@pytest.mark.parametrize("subscripts, a_shape, b_shape", [
+    ("i,i->", (3,), (1,)),
+    ("ij,jk->ik", (2, 3), (1, 4)),
+    ("ij,ij->", (0, 1), (0, 3)),
+])
+def test_einsum_gradient_where_a_length_one_axis_is_stretched(subscripts, a_shape, b_shape):
+    # np.einsum stretches a length-1 axis against the other operand's; the gradient of the
+    # longer operand along it used to come out of length 1 and crash in the engine.
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=a_shape), rng.normal(size=b_shape)
+    assert check_grad(lambda x, y: np.einsum(subscripts, x, y) * 1.5, a, b) < 1e-6

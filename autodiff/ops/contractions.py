@@ -14,6 +14,7 @@ argument by definition, with the `conj` primitive, whose rule conjugates the cot
 
 from __future__ import annotations
 
+import math
 import operator
 import string
 from collections import Counter
@@ -98,12 +99,21 @@ def _einsum_vjp(argnums, g, out, *operands, subscripts, optimize=False):
                 continue
             first[letter] = position
             result += letter
-            if letter not in elsewhere:  # summed away in operand k alone: broadcast back
+            if letter not in elsewhere or (size != 1 and _stretched(letter, size, subs, terms)):
+                # summed away in operand k alone, or a length-1 axis elsewhere that the
+                # forward stretched to operand k's length: broadcast back
                 terms.append(np.ones(size, dtype=dtype))
                 subs.append(letter)
         cotangents.append(_einsum(*terms, subscripts=",".join(subs) + "->" + result,
                                   optimize=optimize))
     return cotangents
+
+
+def _stretched(letter: str, size: int, subs: list[str], terms: list[Any]) -> bool:
+    """True if every other occurrence of `letter` has length 1 (so einsum stretched it)."""
+    lengths = [np.shape(raw(t))[sub.index(letter)] for sub, t in zip(subs, terms, strict=True)
+               if letter in sub]
+    return all(n == 1 for n in lengths)
 
 
 _einsum.defvjp_argnums(_einsum_vjp)
@@ -220,7 +230,20 @@ def _tensordot_cases(gen):
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """Σ over the paired axes of a ⊗ b, as np.tensordot  ·  an einsum"""
     spec = _tensordot_spec(np.ndim(raw(a)), np.ndim(raw(b)), axes)
+    _paired_axes_match("tensordot", spec, np.shape(raw(a)), np.shape(raw(b)))
     return _einsum(a, b, subscripts=spec)
+
+
+def _paired_axes_match(name: str, spec: str, a_shape: tuple, b_shape: tuple) -> None:
+    """The axes a contraction sums over pair up exactly, as numpy's dot, inner and
+    tensordot require (the einsum underneath would stretch a length-1 axis instead)."""
+    left, right = spec.split("->")[0].split(",")
+    for i, letter in enumerate(left):
+        j = right.find(letter)
+        if j >= 0 and a_shape[i] != b_shape[j]:
+            raise ValueError(f"{name}: shape mismatch for sum: axis {i} of the first input "
+                             f"has length {a_shape[i]}, axis {j} of the second {b_shape[j]} "
+                             f"(shapes {a_shape} and {b_shape})")
 
 
 def _dot_cases(gen):
@@ -249,6 +272,11 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
          domain="conjugates its first argument (non-holomorphic in it)")
 def vdot(a: Any, b: Any) -> Any:
     """Σ conj(a)ᵢ bᵢ over the flattened arrays  ·  ∂/∂b = conj(a); a's cotangent conj(g b)"""
+    sizes = math.prod(np.shape(raw(a))), math.prod(np.shape(raw(b)))
+    if sizes[0] != sizes[1]:
+        raise ValueError(f"vdot: size mismatch: the inputs have {sizes[0]} and {sizes[1]} "
+                         f"elements (shapes {np.shape(raw(a))} and {np.shape(raw(b))}); vdot "
+                         "flattens both and needs the same number")
     return _einsum(conj(reshape(a, -1)), reshape(b, -1), subscripts="i,i->")
 
 
