@@ -592,61 +592,68 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
     pending: list[tuple[int, Value]] = [(-root._id, root)] if root._op is not None else []
     newest_write = _value.last_write[0]  # a node made after it cannot be stale
     recording = _set_recording(create_graph)  # rules record a graph only for higher order
+    node = root  # (named by an error a rule raises)
     try:
-        while pending:
-            node = heappop(pending)[1]
-            if only is not None and node not in only:
-                continue
-            if node._id < newest_write:
-                _refuse_stale((node,))  # some Value was written after this node was made
-            g = grads.pop(node) if release else grads[node]
-            op, args = node._op, node._args
-            inputs: Sequence[Any] | None
-            if create_graph:
-                out, inputs = node, args
-            else:
-                out, inputs = node._data, node._raw
-                if inputs is None:  # (the scalar path keeps no copy: see autodiff.value)
-                    inputs = [a._data if type(a) is Value else a for a in args]
-            params = node._params
-            if op.has_residuals:
-                params = dict(params or {})
-                params["residuals"] = None if create_graph else node._residuals
-                node._residuals = None  # used once: a later pass recomputes
-            if release:
-                _release(node)
-            rules = op.vjps
-            if rules is None:  # one rule for all the arguments that need a cotangent
-                _apply_argnums_rule(grads, pending, args, op, g, out, inputs, params)
-                continue
-            if len(args) > len(rules):
-                _refuse_missing_rules(node, rules)
-            for rule, parent in zip(rules, args):  # noqa: B905  (checked just above)
-                if rule is None or not (type(parent) is Value and parent.requires_grad):
+        try:
+            while pending:
+                node = heappop(pending)[1]
+                if only is not None and node not in only:
                     continue
-                # One and two inputs by a fixed-arity call: no argument tuple to build.
-                if params:
-                    cotangent = rule(g, out, *inputs, **params)
-                elif len(inputs) == 1:
-                    cotangent = rule(g, out, inputs[0])
-                elif len(inputs) == 2:
-                    cotangent = rule(g, out, inputs[0], inputs[1])
+                if node._id < newest_write:
+                    _refuse_stale((node,))  # some Value was written after this node was made
+                g = grads.pop(node) if release else grads[node]
+                op, args = node._op, node._args
+                inputs: Sequence[Any] | None
+                if create_graph:
+                    out, inputs = node, args
                 else:
-                    cotangent = rule(g, out, *inputs)
-                if cotangent is None:
+                    out, inputs = node._data, node._raw
+                    if inputs is None:  # (the scalar path keeps no copy: see autodiff.value)
+                        inputs = [a._data if type(a) is Value else a for a in args]
+                params = node._params
+                if op.has_residuals:
+                    params = dict(params or {})
+                    params["residuals"] = None if create_graph else node._residuals
+                    node._residuals = None  # used once: a later pass recomputes
+                if release:
+                    _release(node)
+                rules = op.vjps
+                if rules is None:  # one rule for all the arguments that need a cotangent
+                    _apply_argnums_rule(grads, pending, args, op, g, out, inputs, params)
                     continue
-                # The hot case without a call: the first cotangent to arrive, an exact fit
-                # (`is`: comparing dtypes with == costs more than the rest of this test).
-                data, kind = parent._data, type(cotangent)
-                if parent not in grads and ((kind is float and type(data) is float) or (
-                    kind is np.ndarray and type(data) is np.ndarray
-                    and cotangent.shape == data.shape and cotangent.dtype is data.dtype
-                )):
-                    grads[parent] = cotangent
-                    if parent._op is not None:
-                        heappush(pending, (-parent._id, parent))
-                else:
-                    _accumulate(grads, pending, parent, cotangent)
+                if len(args) > len(rules):
+                    _refuse_missing_rules(node, rules)
+                for rule, parent in zip(rules, args):  # noqa: B905  (checked just above)
+                    if rule is None or not (type(parent) is Value and parent.requires_grad):
+                        continue
+                    # One and two inputs by a fixed-arity call: no argument tuple to build.
+                    if params:
+                        cotangent = rule(g, out, *inputs, **params)
+                    elif len(inputs) == 1:
+                        cotangent = rule(g, out, inputs[0])
+                    elif len(inputs) == 2:
+                        cotangent = rule(g, out, inputs[0], inputs[1])
+                    else:
+                        cotangent = rule(g, out, *inputs)
+                    if cotangent is None:
+                        continue
+                    # The hot case without a call: the first cotangent to arrive, an exact fit
+                    # (`is`: comparing dtypes with == costs more than the rest of this test).
+                    data, kind = parent._data, type(cotangent)
+                    if parent not in grads and ((kind is float and type(data) is float) or (
+                        kind is np.ndarray and type(data) is np.ndarray
+                        and cotangent.shape == data.shape and cotangent.dtype is data.dtype
+                    )):
+                        grads[parent] = cotangent
+                        if parent._op is not None:
+                            heappush(pending, (-parent._id, parent))
+                    else:
+                        _accumulate(grads, pending, parent, cotangent)
+        except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+            named = _backward_error(node, error)
+            if named is error:
+                raise
+            raise named from error
         if _value.complex_seen[0]:
             for node, g in grads.items():
                 if (g.dtype.kind if isinstance(g, (Value, np.ndarray, np.generic))
@@ -656,6 +663,20 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
         _set_recording(recording)
         thaw_all()
     return grads
+
+
+def _backward_error(node: Value, error: Exception) -> Exception:
+    """An error a rule raised during backward, naming the operation being differentiated
+    ("backward through det: inv: Singular matrix"); `error` itself if it says already."""
+    text = str(error)
+    if text.startswith("backward"):
+        return error
+    text = f"backward through {node._op.name}: {text}"
+    try:
+        renamed = type(error)(text)
+    except Exception:  # an exception type with another constructor signature
+        return error
+    return renamed if str(renamed) == text else error
 
 
 def _refuse_released(argnums: Any, g: Any, out: Any, *args: Any, **params: Any) -> Any:

@@ -633,3 +633,26 @@ def test_einsum_gradient_where_a_length_one_axis_is_stretched(subscripts, a_shap
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=a_shape), rng.normal(size=b_shape)
     assert check_grad(lambda x, y: np.einsum(subscripts, x, y) * 1.5, a, b) < 1e-6
+
+
+# --------------------------------------------------------------------------- errors in backward
+
+
+def test_an_error_in_a_rule_names_the_operation_being_differentiated():
+    # det's gradient at a singular matrix uses inv, whose error named only inv; the user
+    # never called inv.
+    A = Value(np.zeros((2, 2)))
+    with pytest.raises(np.linalg.LinAlgError, match=r"^backward through det: .*[Ss]ingular"):
+        np.linalg.det(A).backward()
+
+
+def test_a_custom_rule_that_fails_is_named_and_keeps_its_traceback():
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    cube.defvjp(lambda g, out, x: g * 3 * x ** "2")  # a bug in the user's rule
+    x = Value(np.arange(3.0))
+    with pytest.raises(TypeError, match=r"^backward through cube: ") as error:
+        cube(x).sum().backward()
+    assert isinstance(error.value.__cause__, TypeError)  # the rule's own error, chained
