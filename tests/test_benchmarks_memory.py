@@ -1,9 +1,13 @@
 """Workload 6's peak measurement: the high-water mark covers the training steps only."""
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+# benchmarks/ is not an installed package: import it from the checkout, however pytest is run.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import memory
 from benchmarks.common import peak_rss_bytes
