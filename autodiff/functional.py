@@ -77,15 +77,30 @@ def _as_result(x: Any, nested: bool) -> Any:
     return x if nested else raw(x)
 
 
-def _trace(f: Callable[..., Any], args: Sequence[Any]) -> tuple[Value, list[Value], bool]:
-    """Run f on fresh traced inputs: (output as a Value, inputs, nested)."""
+def _trace(f: Callable[..., Any], args: Sequence[Any],
+           name: str) -> tuple[Value, list[Value], bool]:
+    """Run f on fresh traced inputs: (output as a Value, inputs, nested). `name`: the
+    transform, for the error when f returns something that is not an array."""
     nested = transform_depth() > 0 or any(_is_traced(a) for a in args)
     with transform_scope():
         inputs = _trace_inputs(args)
         out = f(*inputs)
     if not isinstance(out, Value):
-        out = Value(out, requires_grad=False)
+        try:  # a constant output (a number or an array): zero derivatives
+            out = Value(out, requires_grad=False)
+        except TypeError:
+            raise TypeError(
+                f"{name}: f must return a Value or an array of numbers; it returned "
+                f"{type(out).__name__} {_short(out)}. Transforms differentiate one output: "
+                "return one Value (combine several, e.g. with np.stack, or take them one at "
+                "a time)"
+            ) from None
     return out, inputs, nested
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _pullback(out: Value, inputs: list[Value], nested: bool,
@@ -109,7 +124,7 @@ def _pullback(out: Value, inputs: list[Value], nested: bool,
 
 def vjp(f: Callable[..., Any], *args: Any) -> tuple[Any, Callable[..., Any]]:
     """(f(*args), vjp_fn) where vjp_fn(g) = gᵀ ∂f/∂args, one cotangent per argument."""
-    out, inputs, nested = _trace(f, args)
+    out, inputs, nested = _trace(f, args, "vjp")
     return _as_result(out, nested), _pullback(out, inputs, nested)
 
 
@@ -148,7 +163,7 @@ def value_and_grad(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
 
     def value_and_gradient(*args: Any) -> tuple[Any, Any]:
         _check_argnums("grad", which, len(args))
-        out, inputs, nested = _trace(f, args)
+        out, inputs, nested = _trace(f, args, "grad")
         if out.size != 1:
             raise ValueError(
                 f"grad: f must return one element; it returned shape {out.shape} "
@@ -188,7 +203,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
                 f"jvp: tangent {i} has shape {np.shape(raw(t))} but its primal has shape "
                 f"{np.shape(raw(p))}"
             )
-    out, inputs, nested = _trace(f, primals)
+    out, inputs, nested = _trace(f, primals, "jvp")
     with transform_scope():
         u = Value(_zeros_like(out))
         cotangents = _pullback(out, inputs, nested, create_graph=True)(u)
@@ -215,7 +230,7 @@ def jacobian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
 
     def jacobian_at(*args: Any) -> Any:
         _check_argnums("jacobian", argnum, len(args))
-        out, inputs, nested = _trace(f, args)
+        out, inputs, nested = _trace(f, args, "jacobian")
         vjp_fn = _pullback(out, inputs, nested)
         x_shape = inputs[argnum].shape
         rows = []

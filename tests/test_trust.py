@@ -656,3 +656,18 @@ def test_a_custom_rule_that_fails_is_named_and_keeps_its_traceback():
     with pytest.raises(TypeError, match=r"^backward through cube: ") as error:
         cube(x).sum().backward()
     assert isinstance(error.value.__cause__, TypeError)  # the rule's own error, chained
+
+
+@pytest.mark.parametrize("transform, name", [
+    (lambda f: grad(f)(1.0), "grad"),
+    (lambda f: vjp(f, 1.0), "vjp"),
+    (lambda f: jacobian(f)(np.ones(2)), "jacobian"),
+    (lambda f: jvp(f, (1.0,), (1.0,)), "jvp"),
+])
+@pytest.mark.parametrize("returned", [lambda x: (x, x), lambda x: [x * 2], lambda x: None,
+                                      lambda x: {"y": x}])
+def test_a_transform_of_a_function_returning_no_array_says_so(transform, name, returned):
+    # The message used to come from deep inside Value(...) ("a numpy array was requested
+    # from a Value that requires grad", "data must be real or complex numbers").
+    with pytest.raises(TypeError, match=rf"^{name}: f must return a Value or an array"):
+        transform(returned)
