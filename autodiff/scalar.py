@@ -82,6 +82,8 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                 data = compute(y, x) if reflected else compute(x, y)
             except (ZeroDivisionError, OverflowError):  # numpy's answer instead
                 return generic(other, self) if reflected else generic(self, other)
+            if not (tracked and (not _not_recording[0] or _state.recording)):
+                return init_node(_new(Value), data, False)
             raw_args = None  # (immutable floats: read from the arguments, see init_node)
         elif type(x) is _ndarray and x.ndim and x.dtype in _REAL_DTYPES:
             # The lean array path: a float constant, or an operand of the same shape and
@@ -103,21 +105,9 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                 freeze(self)
             if kind is Value and other._op is None and not other._frozen:
                 freeze(other)
-            node = _new(Value)  # (`operation_node`, inlined as below)
-            node._data = data
-            node.grad = node._params = None
-            node.requires_grad = True
-            node._op = op
-            if reflected:
-                node._args, node._raw = (other, self), (y, x)
-            else:
-                node._args, node._raw = (self, other), (x, y)
-            node._id = _tick()
-            return node
+            raw_args = (y, x) if reflected else (x, y)
         else:
             return generic(other, self) if reflected else generic(self, other)
-        if not (tracked and (not _not_recording[0] or _state.recording)):
-            return init_node(_new(Value), data, False)
         # `operation_node`, inlined: the call costs an eighth of a scalar program's forward
         node = _new(Value)
         node._data = data
