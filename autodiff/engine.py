@@ -665,18 +665,23 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
     return grads
 
 
+def with_message(error: Exception, text: str) -> Exception | None:
+    """An exception of `error`'s type whose message is `text`; None if the type is built
+    from other arguments (or words its message otherwise)."""
+    try:
+        renamed = type(error)(text)
+    except Exception:  # an exception type with another constructor signature
+        return None
+    return renamed if str(renamed) == text else None
+
+
 def _backward_error(node: Value, error: Exception) -> Exception:
     """An error a rule raised during backward, naming the operation being differentiated
     ("backward through det: inv: Singular matrix"); `error` itself if it says already."""
     text = str(error)
     if text.startswith("backward"):
         return error
-    text = f"backward through {node._op.name}: {text}"
-    try:
-        renamed = type(error)(text)
-    except Exception:  # an exception type with another constructor signature
-        return error
-    return renamed if str(renamed) == text else error
+    return with_message(error, f"backward through {node._op.name}: {text}") or error
 
 
 def _refuse_released(argnums: Any, g: Any, out: Any, *args: Any, **params: Any) -> Any:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     _F = TypeVar("_F", bound=Callable[..., Any])  # an implementation, kept as it is
 
 from ..backend import is_dask, not_lazy
-from ..engine import Primitive
+from ..engine import Primitive, with_message
 from ..value import Value
 
 __all__ = ["BY_NUMPY", "CONSTANT_FUNCTIONS", "TABLE", "OpEntry", "constant", "dask_not_lazy",
@@ -119,12 +119,9 @@ def _naming_errors(name: str, implementation: _F) -> _F:
 def _renamed(error: Exception, text: str) -> Exception:
     """`error`'s type with message `text` (its nearest built-in base if the type is built
     otherwise)."""
-    try:
-        renamed = type(error)(text)
-        if str(renamed) == text:
-            return renamed
-    except Exception:  # an exception type with another constructor signature
-        pass
+    renamed = with_message(error, text)
+    if renamed is not None:
+        return renamed
     for base in (IndexError, TypeError, ValueError):
         if isinstance(error, base):
             return base(text)
