@@ -569,8 +569,8 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
 
 @primitive(name="lstsq")
 def _lstsq(a, b, rcond=None):
-    """x minimising ‖A x − b‖ (the minimum-norm one)  ·  x = A⁺ b: b̄ = A⁺ᵀ ḡ, Ā from A⁺"""
-    _refuse_non_finite("lstsq", a, b)
+    """x minimising ‖A x − b‖ (the minimum-norm one)  ·  x = A⁺ b: b̄ = A⁺ᵀ ḡ, Ā from A⁺
+    (called by `lstsq` only, which refuses non-finite input first)"""
     return np.linalg.lstsq(a, b, rcond=rcond)[0]
 
 
