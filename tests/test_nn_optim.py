@@ -427,19 +427,12 @@ def test_settings_accept_ints_and_numpy_scalars():
     lambda ps: nn.SGD(ps, lr=0.1), lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9),
     lambda ps: nn.Adam(ps, lr=0.01)])
 def test_updates_allocate_no_full_size_temporaries(make):
-    import tracemalloc
-
     w = Value(np.ones((256, 256)))
     optimizer = make([w])
     w.grad = np.full((256, 256), 0.5)
     optimizer.step()  # the first step may create state (momentum, moments, scratch)
     w.grad = np.full((256, 256), 0.25)
-    tracemalloc.start()
-    try:
-        optimizer.step()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak, _ = traced_step(optimizer)
     assert peak < w.data.nbytes // 4, f"a step allocated {peak} bytes at its peak"
 
 
