@@ -29,7 +29,14 @@ import numpy as np
 
 from . import ops
 from . import value as _value
-from .engine import _REAL_DTYPES, _grad_lock, _not_recording, _refuse_stale, _state
+from .engine import (
+    _REAL_DTYPES,
+    _creation_order,
+    _grad_lock,
+    _not_recording,
+    _refuse_stale,
+    _state,
+)
 from .engine import backward as _generic_backward
 from .value import Value, freeze, init_node, thaw_all
 
@@ -171,18 +178,20 @@ OPERATORS: dict[str, Any] = {
 
 # --------------------------------------------------------------------------- backward
 
+# What `.grad` holds during a scalar pass for a Value the pass has reached and no cotangent
+# has yet: the mark doubles as the "seen" test of the graph walk (no dict of seen nodes).
+_REACHED = type("Reached", (), {"__slots__": (), "__repr__": lambda self: "<reached>"})()
+
 
 def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
              intermediate_grads: bool = True, release_graph: bool = False) -> None:
     if (grad is None and not create_graph and not release_graph and type(root) is Value
             and root._op is not None and root.requires_grad and type(root._data) is float):
-        kept: list[Any] | None = None if intermediate_grads else []
-        graph = _scalar_graph(root, kept)
-        if graph is not None:
-            _scalar_backward(root, *graph, kept)
+        with _grad_lock:
+            done = _scalar_backward(root, intermediate_grads)
+        if done:
+            thaw_all()
             return
-        for node, previous in kept or ():
-            node.grad = previous
     _generic_backward(root, grad, create_graph, intermediate_grads=intermediate_grads,
                       release_graph=release_graph)
 
@@ -190,88 +199,125 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
 backward.__doc__ = _generic_backward.__doc__
 
 
-def _scalar_graph(root: Value, kept: list[Any] | None) -> tuple[list[Value], list[Value]] | None:
-    """The operation nodes `root` depends on, in reverse creation order, with their `.grad`
-    set to None (the old one appended to `kept`, unless `kept` is None), and the leaves
-    among their inputs that hold a gradient. None if some tracked Value does not hold a
-    Python float or some operation has no branch in `_reverse_loop`."""
-    if root.grad is not None and kept is not None:
-        kept.append((root, root.grad))
-    root.grad = None
-    seen = {root._id: root}
+class _Pass:
+    """The Values one scalar pass reached (their `.grad` set to `_REACHED`) and the
+    gradients they held before it."""
+
+    __slots__ = ("earlier", "leaves", "nodes", "previous")
+
+    def __init__(self) -> None:
+        self.nodes: list[Value] = []  # operation nodes, the root first
+        self.leaves: list[Value] = []
+        self.previous: list[tuple[Value, Any]] = []  # operation nodes' gradients before
+        self.earlier: list[tuple[Value, Any]] = []  # leaves' gradients before
+
+    def undo(self) -> None:
+        """Every reached Value's `.grad` back to what it was before the pass."""
+        for value in self.nodes:
+            value.grad = None
+        for value in self.leaves:
+            value.grad = None
+        for value, old in self.previous:
+            value.grad = old
+        for value, old in self.earlier:
+            value.grad = old
+
+
+def _reach(root: Value, reached: _Pass) -> bool:
+    """Mark the tracked Values `root` depends on as reached and list them in `reached`,
+    operation nodes newest first (an order in which every node comes after all the nodes
+    computed from it). False, with nothing marked, if some tracked Value does not hold a
+    Python float, some operation has no branch in `_reverse_loop`, or some constant is not a
+    Python number."""
+    nodes, leaves = reached.nodes, reached.leaves
+    mark, scalar_ops = _REACHED, SCALAR_OPS
+    if root.grad is not None:
+        reached.previous.append((root, root.grad))
+    root.grad = mark
+    nodes.append(root)
     stack = [root]
-    held = []
-    scalar_ops = SCALAR_OPS
     while stack:
         node = stack.pop()
         if node._op not in scalar_ops or type(node._data) is not float:
-            return None
+            reached.undo()
+            return False
         for parent in node._args:
             kind = type(parent)
             if kind is Value:
+                old = parent.grad
+                if old is mark or not parent.requires_grad:
+                    continue
                 if parent._op is not None:
-                    if parent.requires_grad:
-                        key = parent._id
-                        if key not in seen:
-                            seen[key] = parent
-                            stack.append(parent)
-                            if parent.grad is not None:
-                                if kept is not None:
-                                    kept.append((parent, parent.grad))
-                                parent.grad = None
-                elif parent.requires_grad:
+                    stack.append(parent)
+                    nodes.append(parent)
+                    if old is not None:
+                        reached.previous.append((parent, old))
+                else:
                     if type(parent._data) is not float:
-                        return None
-                    if parent.grad is not None:
-                        held.append(parent)
+                        reached.undo()
+                        return False
+                    leaves.append(parent)
+                    if old is not None:
+                        reached.earlier.append((parent, old))
+                parent.grad = mark
             elif kind is not float and kind is not int:  # a constant of another type
-                return None
-    return [seen[key] for key in sorted(seen, reverse=True)], held
+                reached.undo()
+                return False
+    nodes.sort(key=_creation_order, reverse=True)
+    return True
 
 
-def _scalar_backward(root: Value, nodes: list[Value], held: list[Value],
-                     kept: list[Any] | None) -> None:
-    """The reverse loop over a graph of scalar nodes, gradients written into `.grad`.
+def takes_scalar_path(root: Value) -> bool:
+    """True if `root.backward()` would run the scalar loop (changes nothing)."""
+    reached = _Pass()
+    try:
+        return _reach(root, reached)
+    finally:
+        reached.undo()
 
-    Leaves that held a gradient start the pass from None and get old + this pass's sum at
-    the end (the sum associated as in the generic path and in PyTorch). `kept`: the
-    intermediates' gradients to restore afterwards (intermediate_grads=False)."""
-    with _grad_lock:
-        earlier = []  # (leaf, its gradient before this pass)
-        try:
-            if _value.last_write[0] > nodes[-1]._id:
-                _refuse_stale(nodes)  # some Value was written after this graph began
-            for leaf in held:
-                if leaf.grad is not None:  # (a leaf listed twice is set aside once)
-                    earlier.append((leaf, leaf.grad))
-                    leaf.grad = None
-            root.grad = 1.0
-            _reverse_loop(nodes)
-        except BaseException:
-            for node in nodes:
-                node.grad = None
-            for value, previous in earlier:
-                value.grad = previous
-            for value, previous in kept or ():
-                value.grad = previous
-            raise
-        for leaf, previous in earlier:
-            leaf.grad = previous if leaf.grad is None else previous + leaf.grad
-        if kept is not None:
-            for node in nodes:
-                node.grad = None
-            for node, previous in kept:
-                node.grad = previous
-    thaw_all()
+
+def _scalar_backward(root: Value, intermediate_grads: bool) -> bool:
+    """The scalar pass, gradients written into `.grad`; False (nothing changed) if the graph
+    is not made only of scalar nodes. The caller holds `_grad_lock`.
+
+    Leaves that held a gradient get old + this pass's sum at the end (the sum associated as
+    in the generic path and in PyTorch); intermediates get this pass's gradient, or keep
+    their old one with `intermediate_grads=False`."""
+    reached = _Pass()
+    nodes = reached.nodes
+    try:
+        if not _reach(root, reached):
+            return False
+        if _value.last_write[0] > nodes[-1]._id:
+            _refuse_stale(nodes)  # some Value was written after this graph began
+        root.grad = 1.0
+        _reverse_loop(nodes)
+    except BaseException:
+        reached.undo()
+        raise
+    mark = _REACHED
+    for leaf in reached.leaves:
+        if leaf.grad is mark:
+            leaf.grad = None
+    for leaf, old in reached.earlier:
+        leaf.grad = old if leaf.grad is None else old + leaf.grad
+    if not intermediate_grads:
+        for node in nodes:
+            node.grad = None
+        for node, old in reached.previous:
+            node.grad = old
+    return True
 
 
 def _reverse_loop(nodes: list[Value]) -> None:
     """One branch per operation: each restates the VJP rule declared in the op table
-    (`x.grad` accumulates `g · ∂out/∂x`; constants and Values not requiring grad get
-    nothing)."""
+    (`x.grad` accumulates `g · ∂out/∂x`, starting from the mark `_REACHED`; constants and
+    Values not requiring grad get nothing)."""
+    mark = _REACHED
     for node in nodes:
         g = node.grad
-        if g is None:
+        if g is mark:  # no cotangent reached it
+            node.grad = None
             continue
         op = node._op
         if op is MULTIPLY:
@@ -282,83 +328,83 @@ def _reverse_loop(nodes: list[Value]) -> None:
                     b = y._data
                     if x.requires_grad:
                         c = g * b
-                        x.grad = c if x.grad is None else x.grad + c
+                        x.grad = c if x.grad is mark else x.grad + c
                     if y.requires_grad:
                         c = g * a
-                        y.grad = c if y.grad is None else y.grad + c
+                        y.grad = c if y.grad is mark else y.grad + c
                 elif x.requires_grad:
                     c = g * y
-                    x.grad = c if x.grad is None else x.grad + c
+                    x.grad = c if x.grad is mark else x.grad + c
             elif y.requires_grad:
                 c = g * x
-                y.grad = c if y.grad is None else y.grad + c
+                y.grad = c if y.grad is mark else y.grad + c
         elif op is ADD:
             x, y = node._args
             if type(x) is Value and x.requires_grad:
-                x.grad = g if x.grad is None else x.grad + g
+                x.grad = g if x.grad is mark else x.grad + g
             if type(y) is Value and y.requires_grad:
-                y.grad = g if y.grad is None else y.grad + g
+                y.grad = g if y.grad is mark else y.grad + g
         elif op is RELU:
             x = node._args[0]
             if not x.requires_grad:
                 continue
             c = g * (x._data > 0.0)
-            x.grad = c if x.grad is None else x.grad + c
+            x.grad = c if x.grad is mark else x.grad + c
         elif op is SUBTRACT:
             x, y = node._args
             if type(x) is Value and x.requires_grad:
-                x.grad = g if x.grad is None else x.grad + g
+                x.grad = g if x.grad is mark else x.grad + g
             if type(y) is Value and y.requires_grad:
                 c = -g
-                y.grad = c if y.grad is None else y.grad + c
+                y.grad = c if y.grad is mark else y.grad + c
         elif op is TANH:
             x = node._args[0]
             if not x.requires_grad:
                 continue
             out = node._data
             c = g * (1 - out * out)
-            x.grad = c if x.grad is None else x.grad + c
+            x.grad = c if x.grad is mark else x.grad + c
         elif op is DIVIDE:
             x, y = node._args
             b = y._data if type(y) is Value else y
             if type(x) is Value and x.requires_grad:
                 c = _divide(g, b)
-                x.grad = c if x.grad is None else x.grad + c
+                x.grad = c if x.grad is mark else x.grad + c
             if type(y) is Value and y.requires_grad:
                 c = _divide(-g * node._data, b)
-                y.grad = c if y.grad is None else y.grad + c
+                y.grad = c if y.grad is mark else y.grad + c
         elif op is NEGATIVE:
             x = node._args[0]
             if not x.requires_grad:
                 continue
             c = -g
-            x.grad = c if x.grad is None else x.grad + c
+            x.grad = c if x.grad is mark else x.grad + c
         elif op is POWER:
             x, y = node._args
             a = x._data if type(x) is Value else x
             b = y._data if type(y) is Value else y
             if type(x) is Value and x.requires_grad:
                 c = 0.0 * g if a == 0 and b == 0 else g * b * _power(a, b - 1)
-                x.grad = c if x.grad is None else x.grad + c
+                x.grad = c if x.grad is mark else x.grad + c
             if type(y) is Value and y.requires_grad:
                 c = g * node._data * _log(1.0 if a == 0 else a)
-                y.grad = c if y.grad is None else y.grad + c
+                y.grad = c if y.grad is mark else y.grad + c
         elif op is EXP:
             x = node._args[0]
             if not x.requires_grad:
                 continue
             c = g * node._data
-            x.grad = c if x.grad is None else x.grad + c
+            x.grad = c if x.grad is mark else x.grad + c
         elif op is LOG:
             x = node._args[0]
             if not x.requires_grad:
                 continue
             c = _divide(g, x._data)
-            x.grad = c if x.grad is None else x.grad + c
+            x.grad = c if x.grad is mark else x.grad + c
         else:  # SIGMOID
             x = node._args[0]
             if not x.requires_grad:
                 continue
             out = node._data
             c = g * out * (1 - out)
-            x.grad = c if x.grad is None else x.grad + c
+            x.grad = c if x.grad is mark else x.grad + c

@@ -43,7 +43,7 @@ def _fast_and_generic(build, *numbers):
     (backprop over the same graph), and the two outputs."""
     leaves = [Value(x) for x in numbers]
     out = build(*leaves)
-    assert scalar_path._scalar_graph(out, None) is not None, "the scalar path was not taken"
+    assert scalar_path.takes_scalar_path(out), "the scalar path was not taken"
     generic = backprop(out)
     out.backward()
     return ([leaf.grad for leaf in leaves], [generic.get(leaf, 0.0) for leaf in leaves])
@@ -164,7 +164,7 @@ def test_the_worked_example_gives_identical_gradients_by_both_paths():
 
     values = worked_example.scalar_network()
     root = values["E_total"]
-    assert scalar_path._scalar_graph(root, None) is not None
+    assert scalar_path.takes_scalar_path(root)
     generic = backprop(root)
     root.backward()
     for name, value in values.items():
@@ -207,7 +207,7 @@ def test_mixed_graphs_take_the_generic_path():
     s = Value(2.0)
     a = Value(np.array([1.0, 2.0, 3.0]))
     out = (a * s).sum() * s
-    assert scalar_path._scalar_graph(out, None) is None
+    assert not scalar_path.takes_scalar_path(out)
     out.backward()
     assert np.allclose(a.grad, 2 * 2.0)
     assert s.grad == pytest.approx(2 * 6.0 * 2.0)  # d(6 s²)/ds
@@ -276,3 +276,20 @@ def test_scalar_nodes_are_ordinary_nodes():
     assert gx == pytest.approx(2 * (1 - math.tanh(4.0) ** 2))
     second = autodiff.grad(autodiff.grad(lambda v: v * v * v))(2.0)
     assert second == pytest.approx(12.0)
+
+
+def test_a_refused_backward_leaves_every_gradient_as_it_was():
+    # The scalar walk meets an array node (so the generic engine takes the graph), and the
+    # generic engine then refuses the stale graph: the failed call changes no `.grad`.
+    x = Value(2.0)
+    v = Value(np.array([1.0, 2.0]))
+    y = x * 3.0
+    out = y * (v * 2.0).sum()
+    out.backward()
+    before = {name: value.grad for name, value in (("x", x), ("y", y), ("out", out))}
+    before_v = v.grad.copy()
+    v.data = np.array([5.0, 6.0])
+    with pytest.raises(RuntimeError):
+        out.backward()
+    assert {"x": x.grad, "y": y.grad, "out": out.grad} == before
+    np.testing.assert_array_equal(v.grad, before_v)
