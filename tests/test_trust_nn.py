@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nn
+from autodiff import Value
 
 # --------------------------------------------------------------------------- 1. layers
 
@@ -45,3 +46,53 @@ def test_mlp_with_a_single_output_size_instead_of_a_list_says_so():
     with pytest.raises(TypeError, match=r"MLP: sizes must be a sequence of layer widths "
                                         r"such as \[16, 1\]; got 1"):
         nn.MLP(2, 1)
+
+
+# --------------------------------------------------------------------------- 2. losses
+
+# each elementwise loss, and what it calls its first argument
+ELEMENTWISE_LOSSES = [(nn.mse_loss, "predictions"),
+                      (nn.binary_cross_entropy_with_logits, "logits"),
+                      (nn.hinge_loss, "scores")]
+
+
+@pytest.mark.parametrize(("loss", "what"), ELEMENTWISE_LOSSES,
+                         ids=[loss.__name__ for loss, _ in ELEMENTWISE_LOSSES])
+@pytest.mark.parametrize("wrap", [np.asarray, Value], ids=["array", "Value"])
+def test_losses_refuse_complex_predictions(loss, what, wrap):
+    # an array lost its imaginary part (mse_loss gave 1.0 for 1+1j against 1, with only a
+    # ComplexWarning); a Value gave a complex "loss" Σ d·d, e.g. 2j for d = 1+1j
+    predictions = wrap(np.array([1.0 + 1.0j, -1.0]))
+    with pytest.raises(TypeError, match=rf"{loss.__name__}: {what} must hold real numbers; "
+                                        r"got dtype complex128"):
+        loss(predictions, np.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize("loss", [nn.mse_loss, nn.binary_cross_entropy_with_logits],
+                         ids=lambda f: f.__name__)
+def test_losses_refuse_complex_targets(loss):
+    with pytest.raises(TypeError, match=rf"{loss.__name__}: targets must hold real numbers; "
+                                        r"got dtype complex128"):
+        loss(Value(np.array([0.5, 0.5])), np.array([0.0 + 1.0j, 1.0]))
+
+
+def test_cross_entropy_refuses_complex_logits():
+    with pytest.raises(TypeError, match=r"cross_entropy: logits must hold real numbers; got "
+                                        r"dtype complex128"):
+        nn.cross_entropy(np.array([[1.0 + 1.0j, 0.0]]), np.array([0]))
+
+
+def test_mse_loss_refuses_text_targets():
+    # np.asarray(["1", "2"]).astype(float) parsed them: a loss of text
+    with pytest.raises(TypeError, match=r"mse_loss: targets must hold real numbers; got "
+                                        r"dtype <U1"):
+        nn.mse_loss(Value(np.zeros(2)), np.array(["1", "2"]))
+
+
+def test_cross_entropy_without_classes_says_so():
+    # was: "labels must lie in 0..-1", or for an empty batch an internal numpy message
+    # ("zero-size array to reduction operation maximum which has no identity")
+    for batch in (0, 2):
+        with pytest.raises(ValueError, match=rf"cross_entropy: logits have shape \({batch}, 0\):"
+                                             r" there must be at least one class"):
+            nn.cross_entropy(np.zeros((batch, 0)), np.zeros(batch, dtype=int), reduction="sum")
