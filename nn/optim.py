@@ -17,6 +17,8 @@ changes nothing: no parameter data, no momentum or Adam moment, no step counter.
 The settings (lr, momentum, betas, eps, weight_decay) are checked when the optimiser is
 made: TypeError unless a real number (bool is refused), ValueError if not finite or out of
 range. A parameter listed twice (the same object) is refused: it would be stepped twice.
+So is a computed Value (not a leaf: stepping it would not change what it was computed from),
+a single Value in place of a list, and a Module in place of `model.parameters()`.
 
 Weight decay is the classical L2 penalty: `weight_decay · p` is added to the gradient.
 
@@ -43,6 +45,8 @@ import numpy as np
 
 from autodiff import Value, no_grad
 from autodiff.extend import compute, is_lazy
+
+from .module import Module
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -96,6 +100,14 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
         owner = type(self).__name__
+        wanted = f"{owner}: params must be an iterable of Values (such as model.parameters())"
+        if isinstance(params, Value):  # iterating it would give computed rows, not itself
+            raise TypeError(f"{wanted}; got a single Value of shape {params.shape}; pass "
+                            "[value] to optimise one Value")
+        if not isinstance(params, Iterable):
+            hint = (f"a Module ({type(params).__name__}); pass model.parameters()"
+                    if isinstance(params, Module) else f"a {type(params).__name__}")
+            raise TypeError(f"{wanted}; got {hint}")
         params = list(params)
         if not params:
             raise ValueError(f"{owner}: got an empty list of parameters")
@@ -104,6 +116,12 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(
                     f"{owner}: parameter {index} is a {type(p).__name__}, not a Value"
+                )
+            if not p.is_leaf:
+                raise ValueError(
+                    f"{owner}: parameter {_label(p, index)} is computed (by {p.op}), not a "
+                    "leaf Value; an optimiser updates the Values a model holds, and a step "
+                    "on a computed Value would not change what it was computed from"
                 )
             positions.setdefault(id(p), []).append(index)
         if len(positions) != len(params):

@@ -96,3 +96,37 @@ def test_cross_entropy_without_classes_says_so():
         with pytest.raises(ValueError, match=rf"cross_entropy: logits have shape \({batch}, 0\):"
                                              r" there must be at least one class"):
             nn.cross_entropy(np.zeros((batch, 0)), np.zeros(batch, dtype=int), reduction="sum")
+
+
+# --------------------------------------------------------------------------- 3. optimisers
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam])
+def test_optimizer_given_one_value_instead_of_a_list_says_so(optimizer_class):
+    # was accepted: iterating the Value gave its rows, computed Values the step updated
+    # while the weight itself never moved
+    weight = Value(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=rf"{optimizer_class.__name__}: params must be an "
+                                        r"iterable of Values .* got a single Value of shape "
+                                        r"\(2, 3\); pass \[value\]"):
+        optimizer_class(weight, lr=0.1)
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam])
+def test_optimizer_given_a_model_instead_of_its_parameters_says_so(optimizer_class):
+    # was: TypeError: 'MLP' object is not iterable
+    model = nn.MLP(2, [3, 1], rng=0)
+    with pytest.raises(TypeError, match=rf"{optimizer_class.__name__}: params must be an "
+                                        r"iterable of Values .* got a Module \(MLP\); pass "
+                                        r"model.parameters\(\)"):
+        optimizer_class(model, lr=0.1)
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam])
+def test_optimizer_refuses_a_computed_value(optimizer_class):
+    # was accepted: its step changed the computed numbers, never the leaf they came from
+    leaf = Value(np.ones(3), name="w")
+    doubled = leaf * 2
+    with pytest.raises(ValueError, match=rf"{optimizer_class.__name__}: parameter #1 "
+                                         r"\(unnamed\) is computed \(by multiply\), not a leaf"):
+        optimizer_class([leaf, doubled], lr=0.1)
