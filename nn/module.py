@@ -35,7 +35,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -172,28 +172,32 @@ class Module:
         """name → a copy of the parameter's data (changing it leaves the model alone)."""
         return {name: np.array(value.data, copy=True) for name, value in self.named_parameters()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> Module:
+    def load_state_dict(self, state: Mapping[str, Any]) -> Module:
         """Copy arrays into the parameters of the same names.
 
         The names and shapes must match exactly; otherwise `ValueError` lists every
-        difference and no parameter is changed.
+        difference and no parameter is changed. Arrays are converted to each parameter's
+        dtype; a value the dtype cannot hold (1e300 into float32) is a ValueError too.
         """
+        state = _checked_state("load_state_dict", state)
+        return self._assign({name: np.asarray(array) for name, array in state.items()},
+                            "load_state_dict")
+
+    def _assign(self, arrays: dict[str, np.ndarray], caller: str) -> Module:
+        """Check `arrays` against the parameters, convert them all, then assign them all."""
         own = dict(self.named_parameters())
-        arrays = {name: np.asarray(array) for name, array in state.items()}
         problems = _mismatches(
             own, {name: (array.shape, array.dtype) for name, array in arrays.items()}
         )
         if problems:
             raise ValueError(
-                f"load_state_dict: the state does not match {type(self).__name__}; "
+                f"{caller}: the state does not match {type(self).__name__}; "
                 + "; ".join(problems)
             )
+        converted = {name: _converted(caller, name, arrays[name], value)
+                     for name, value in own.items()}
         for name, value in own.items():
-            array = arrays[name]
-            if type(value.data) is float:
-                value.data = float(array)
-            else:
-                value.data = np.array(array, dtype=value.dtype, copy=True)
+            value.data = converted[name]
         return self
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -220,7 +224,7 @@ class Module:
                     f"{type(self).__name__}; " + "; ".join(problems)
                 )
 
-        return self.load_state_dict(_read_state(path, caller, check=check, limit=None))
+        return self._assign(_read_state(path, caller, check=check, limit=None), caller)
 
     # -- display ------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -239,6 +243,39 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def _checked_state(caller: str, state: Any) -> Mapping[Any, Any]:
+    """`state` if it maps names to arrays (no Values); TypeError otherwise."""
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"{caller}: the state must be a mapping of names to arrays, such as state_dict() "
+            f"gives; got {type(state).__name__}"
+        )
+    for name, value in state.items():
+        if isinstance(value, Value):
+            raise TypeError(
+                f"{caller}: {name} is an autodiff Value; a state maps names to numpy arrays "
+                "(state_dict() gives one; a Value's numbers are its .data)"
+            )
+    return state
+
+
+def _converted(caller: str, name: str, array: np.ndarray, value: Value) -> Any:
+    """`array` as a copy in the parameter's dtype (a float for a float parameter);
+    ValueError for a finite number the dtype cannot hold (it would become inf)."""
+    if type(value.data) is float:
+        return float(array)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        new = np.array(array, dtype=value.dtype, copy=True)
+    if new.dtype != array.dtype and not np.isfinite(new).all():
+        lost = np.isinf(new) & np.isfinite(array)
+        if lost.any():
+            raise ValueError(
+                f"{caller}: {name} holds {float(array[lost][0]):g}, beyond the range of "
+                f"{new.dtype} (the model's dtype); no parameter was changed"
+            )
+    return new
 
 
 def _mismatches(
@@ -268,7 +305,7 @@ def _mismatches(
 # --------------------------------------------------------------------------- saving
 
 
-def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
+def save_state(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write name → array to `path` as an uncompressed .npz, via a temporary file and a rename.
 
     Each array becomes the member `NAME.npy` (written by `np.lib.format.write_array`, no
@@ -281,7 +318,7 @@ def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
     the complete new one, and a failed save leaves the old file as it was.
     """
     arrays: dict[str, np.ndarray] = {}
-    for key, value in state.items():
+    for key, value in _checked_state("save_state", state).items():
         name = str(key)
         if name in arrays:
             raise ValueError(f"save_state: two names in the state are both {name!r} as str")

@@ -130,3 +130,62 @@ def test_optimizer_refuses_a_computed_value(optimizer_class):
     with pytest.raises(ValueError, match=rf"{optimizer_class.__name__}: parameter #1 "
                                          r"\(unnamed\) is computed \(by multiply\), not a leaf"):
         optimizer_class([leaf, doubled], lr=0.1)
+
+
+# --------------------------------------------------------------------------- 4. model state
+
+
+def test_load_state_dict_of_values_says_a_state_holds_arrays():
+    # was: "a numpy array was requested from a Value that requires grad ..." from inside
+    model, other = nn.MLP(2, [3, 1], rng=0), nn.MLP(2, [3, 1], rng=1)
+    before = model.state_dict()
+    with pytest.raises(TypeError, match=r"load_state_dict: layers\.0\.W is an autodiff Value; "
+                                        r"a state maps names to numpy arrays"):
+        model.load_state_dict(dict(other.named_parameters()))
+    for name, value in model.named_parameters():
+        np.testing.assert_array_equal(value.data, before[name])
+
+
+@pytest.mark.parametrize("state", [[("W", np.ones(2))], None, "model.npz"])
+def test_load_state_dict_of_something_else_than_a_mapping_says_so(state):
+    # was: AttributeError: 'list' object has no attribute 'items'
+    with pytest.raises(TypeError, match=r"load_state_dict: the state must be a mapping of "
+                                        r"names to arrays, such as state_dict\(\) gives; got"):
+        nn.Linear(1, 2).load_state_dict(state)
+
+
+def test_loading_values_beyond_float32_into_a_float32_model_is_refused():
+    # was: the weights silently became inf (numpy's overflow warning the only sign)
+    model = nn.MLP(2, [3, 1], rng=0, dtype=np.float32)
+    before = model.state_dict()
+    state = {name: array.astype(np.float64) for name, array in before.items()}
+    state["layers.1.W"][0, 0] = 1e300
+    with pytest.raises(ValueError, match=r"load_state_dict: layers\.1\.W holds 1e\+300, beyond "
+                                         r"the range of float32"):
+        model.load_state_dict(state)
+    for name, value in model.named_parameters():
+        np.testing.assert_array_equal(value.data, before[name])
+
+
+def test_loading_a_float64_file_into_a_float32_model_still_rounds(tmp_path):
+    model = nn.MLP(2, [3, 1], rng=0)
+    model.save(tmp_path / "model.npz")
+    small = nn.MLP(2, [3, 1], rng=1, dtype=np.float32).load(tmp_path / "model.npz")
+    for (name, value), expected in zip(small.named_parameters(), model.parameters(),
+                                       strict=True):
+        assert value.dtype == np.float32, name
+        np.testing.assert_array_equal(value.data, expected.data.astype(np.float32))
+
+
+def test_save_state_of_values_says_a_state_holds_arrays(tmp_path):
+    model = nn.MLP(2, [3, 1], rng=0)
+    with pytest.raises(TypeError, match=r"save_state: layers\.0\.W is an autodiff Value; a "
+                                        r"state maps names to numpy arrays"):
+        nn.save_state(dict(model.named_parameters()), tmp_path / "model.npz")
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_state_of_something_else_than_a_mapping_says_so(tmp_path):
+    with pytest.raises(TypeError, match=r"save_state: the state must be a mapping of names to "
+                                        r"arrays, such as state_dict\(\) gives; got list"):
+        nn.save_state([np.ones(2)], tmp_path / "model.npz")
