@@ -315,7 +315,9 @@ def save_state(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     NUL, not encodable as UTF-8, or over 65,531 bytes). The file is written next to
     `path` — next to the final target when `path` is a symbolic link, which is left in
     place — flushed to disk, then renamed over it, so a reader sees either the old file or
-    the complete new one, and a failed save leaves the old file as it was.
+    the complete new one, and a failed save leaves the old file as it was. A directory, a
+    path in a missing directory and a read-only file are refused before anything is written
+    (IsADirectoryError, FileNotFoundError, PermissionError), naming `path`.
     """
     arrays: dict[str, np.ndarray] = {}
     for key, value in _checked_state("save_state", state).items():
@@ -330,9 +332,17 @@ def save_state(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     # A link is followed to its final target: the new file replaces the target, the link
     # stays (os.replace over the link itself would turn it into a regular file).
     target = Path(os.path.realpath(path))
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    source = os.fspath(path)
+    _check_target(source, target)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as error:  # it would name the temporary file, not the caller's
+        raise type(error)(
+            f"save_state: cannot save to {source!r}: cannot create a file in "
+            f"{str(target.parent)!r} ({error.strerror})"
+        ) from error
     try:
         with os.fdopen(handle, "wb") as file:
             # mkstemp makes the file private (0600); give it the mode an ordinary new file
@@ -349,6 +359,26 @@ def save_state(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _check_target(source: str, target: Path) -> None:
+    """Refuse, naming `source`, a target that a save cannot or must not replace: a
+    directory, a path in a missing directory, a read-only file (no write permission, for
+    this process or for anyone: the rename would replace it where opening would not)."""
+    prefix = f"save_state: cannot save to {source!r}"
+    if target.is_dir():
+        raise IsADirectoryError(f"{prefix}: it is a directory")
+    parent = target.parent
+    if not parent.is_dir():
+        if parent.exists():
+            raise NotADirectoryError(f"{prefix}: {str(parent)!r} is not a directory")
+        raise FileNotFoundError(f"{prefix}: the directory {str(parent)!r} does not exist")
+    if target.exists() and (not os.access(target, os.W_OK)
+                            or not target.stat().st_mode & 0o222):
+        raise PermissionError(
+            f"{prefix}: the file is read-only; make it writable to replace it, or save "
+            "elsewhere"
+        )
 
 
 def _check_member_name(name: str) -> None:

@@ -189,3 +189,40 @@ def test_save_state_of_something_else_than_a_mapping_says_so(tmp_path):
     with pytest.raises(TypeError, match=r"save_state: the state must be a mapping of names to "
                                         r"arrays, such as state_dict\(\) gives; got list"):
         nn.save_state([np.ones(2)], tmp_path / "model.npz")
+
+
+# --------------------------------------------------------------------------- 5. model files
+
+
+def test_saving_into_a_missing_directory_names_the_directory(tmp_path):
+    # was: FileNotFoundError naming a hidden temporary file ('.../nope/.model.npz.x1y2.tmp')
+    target = tmp_path / "nope" / "model.npz"
+    with pytest.raises(FileNotFoundError, match=r"save_state: cannot save to '.*model\.npz': "
+                                                r"the directory '.*nope' does not exist"):
+        nn.Linear(2, 1).save(target)
+
+
+@pytest.mark.parametrize("where", ["folder", ""])
+def test_saving_onto_a_directory_says_so(tmp_path, monkeypatch, where):
+    # was: IsADirectoryError: '/tmp/.folder.x1y2.tmp' -> '/tmp/folder', the temporary file's
+    # name first ("" saved onto the working directory's own name)
+    monkeypatch.chdir(tmp_path)
+    if where:
+        (tmp_path / where).mkdir()
+    with pytest.raises(IsADirectoryError, match=rf"save_state: cannot save to '{where}': it is "
+                                                r"a directory"):
+        nn.Linear(2, 1).save(where)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ([where] if where else [])
+
+
+def test_saving_over_a_read_only_file_is_refused_and_keeps_it(tmp_path):
+    # was: the rename replaced the write-protected model without a word
+    target = tmp_path / "model.npz"
+    nn.Linear(2, 1, rng=0).save(target)
+    target.chmod(0o444)
+    old = target.read_bytes()
+    with pytest.raises(PermissionError, match=r"save_state: cannot save to '.*model\.npz': "
+                                              r"the file is read-only"):
+        nn.Linear(2, 1, rng=1).save(target)
+    assert target.read_bytes() == old
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz"]
