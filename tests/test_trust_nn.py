@@ -226,3 +226,58 @@ def test_saving_over_a_read_only_file_is_refused_and_keeps_it(tmp_path):
         nn.Linear(2, 1, rng=1).save(target)
     assert target.read_bytes() == old
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz"]
+
+
+# --------------------------------------------------------------------------- 6. data
+
+
+@pytest.mark.parametrize(("n", "test_fraction"), [(2, 0.9), (10, 0.99)])
+def test_train_test_split_refuses_to_leave_no_training_samples(n, test_fraction):
+    # was: an empty training set, without a word
+    X, y = np.zeros((n, 2)), np.zeros(n, dtype=int)
+    with pytest.raises(ValueError, match=rf"train_test_split: .* of {n} samples .* leaves "
+                                         r"none to train on"):
+        nn.data.train_test_split(X, y, test_fraction=test_fraction, rng=0)
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_train_test_split_refuses_fewer_than_two_samples(n):
+    # was: an empty training set (n = 1), or four empty arrays (n = 0)
+    with pytest.raises(ValueError, match=rf"train_test_split: needs at least 2 samples to "
+                                         rf"split; got {n}"):
+        nn.data.train_test_split(np.zeros((n, 2)), np.zeros(n, dtype=int))
+
+
+@pytest.mark.parametrize("test_fraction", ["0.2", None, True])
+def test_train_test_split_refuses_a_test_fraction_that_is_not_a_number(test_fraction):
+    # was: TypeError: '<' not supported between instances of 'int' and 'str'
+    with pytest.raises(TypeError, match=r"train_test_split: test_fraction must be a real "
+                                        r"number; got"):
+        nn.data.train_test_split(np.zeros((5, 2)), np.zeros(5), test_fraction=test_fraction)
+
+
+@pytest.mark.parametrize("make", [nn.data.make_moons, nn.data.make_spirals],
+                         ids=lambda f: f.__name__)
+def test_generators_refuse_infinite_noise(make):
+    # make_moons(noise=inf) gave points at ±inf
+    with pytest.raises(ValueError, match=rf"{make.__name__}: noise must be finite; got inf"):
+        make(8, noise=float("inf"), rng=0)
+
+
+@pytest.mark.parametrize("make", [nn.data.make_moons, nn.data.make_spirals],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("noise", ["0.1", None])
+def test_generators_refuse_noise_that_is_not_a_number(make, noise):
+    # was: TypeError: '>=' not supported between instances of 'str' and 'int'
+    with pytest.raises(TypeError, match=rf"{make.__name__}: noise must be a real number; got"):
+        make(8, noise=noise, rng=0)
+
+
+@pytest.mark.parametrize(("turns", "message"), [(float("nan"), "must be finite; got nan"),
+                                                (float("inf"), "must be finite; got inf"),
+                                                ("1", "must be a real number; got '1'")])
+def test_make_spirals_refuses_turns_that_are_not_a_finite_number(turns, message):
+    # nan gave every point as nan; "1" an internal UFuncTypeError
+    error = TypeError if isinstance(turns, str) else ValueError
+    with pytest.raises(error, match=rf"make_spirals: turns {message}"):
+        nn.data.make_spirals(8, turns=turns, rng=0)
