@@ -281,3 +281,73 @@ def test_make_spirals_refuses_turns_that_are_not_a_finite_number(turns, message)
     error = TypeError if isinstance(turns, str) else ValueError
     with pytest.raises(error, match=rf"make_spirals: turns {message}"):
         nn.data.make_spirals(8, turns=turns, rng=0)
+
+
+# ----------------------------------------------------------------- 7. the backprop reference
+
+
+def _network(rng=0):
+    generator = np.random.default_rng(rng)
+    weights = [generator.normal(size=(2, 3)), generator.normal(size=(3, 2))]
+    return weights, [np.zeros(3), np.zeros(2)], generator.normal(size=(4, 2))
+
+
+@pytest.mark.parametrize("target_shape", [(8,), (2, 4), (4,), (4, 2, 2)])
+@pytest.mark.parametrize("loss", ["mse_loss", "binary_cross_entropy_with_logits"])
+def test_backprop_reference_refuses_targets_of_another_shape(loss, target_shape):
+    # (8,) and (2, 4) were reshaped to the output's (4, 2): a wrong loss, without a word;
+    # (4,) and (4, 2, 2) gave numpy's "cannot reshape array of size ..."
+    weights, biases, X = _network()
+    with pytest.raises(ValueError, match=rf"backprop: {loss}: predictions have shape \(4, 2\) "
+                                         r"but targets have shape"):
+        nn.backprop.loss_and_gradients(weights, biases, X, np.zeros(target_shape), loss=loss)
+
+
+def test_backprop_reference_pairs_one_output_column_with_flat_targets():
+    generator = np.random.default_rng(0)
+    weights, biases = [generator.normal(size=(2, 1))], [np.zeros(1)]
+    X, target = generator.normal(size=(4, 2)), generator.normal(size=4)
+    flat = nn.backprop.loss_and_gradients(weights, biases, X, target, loss="mse_loss")
+    column = nn.backprop.loss_and_gradients(weights, biases, X, target[:, None],
+                                            loss="mse_loss")
+    assert flat[0] == column[0]
+    np.testing.assert_array_equal(flat[1][0], column[1][0])
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    ([0, 1, 0, -1], r"label -1 at position 3 is out of range for 2 classes"),  # was: class 1
+    ([0, 1, 0, 2], r"label 2 at position 3 is out of range for 2 classes"),  # was: IndexError
+    ([[0], [1], [0], [1]], r"labels must have shape \(4,\); got \(4, 1\)"),  # was: broadcast
+])
+def test_backprop_reference_refuses_labels_it_cannot_use(labels, message):
+    weights, biases, X = _network()
+    with pytest.raises(ValueError, match=rf"backprop: cross_entropy: {message}"):
+        nn.backprop.loss_and_gradients(weights, biases, X, np.array(labels))
+
+
+def test_backprop_reference_refuses_float_labels():
+    # was: IndexError: arrays used as indices must be of integer (or boolean) type
+    weights, biases, X = _network()
+    with pytest.raises(TypeError, match=r"backprop: cross_entropy: labels must be integer "
+                                        r"class indices; got an array of dtype float64"):
+        nn.backprop.loss_and_gradients(weights, biases, X, np.array([0.0, 1.0, 0.0, 1.0]))
+
+
+@pytest.mark.parametrize(("loss", "bad", "message"), [
+    ("hinge_loss", 0.0, "labels must be -1 or \\+1; found 0.0"),
+    ("binary_cross_entropy_with_logits", 2.0, "targets must lie in \\[0, 1\\]"),
+])
+def test_backprop_reference_checks_target_values_as_the_losses_do(loss, bad, message):
+    weights, biases, X = _network()
+    target = np.ones((4, 2))
+    target[1, 1] = bad
+    with pytest.raises(ValueError, match=rf"backprop: {loss}: {message}"):
+        nn.backprop.loss_and_gradients(weights, biases, X, target, loss=loss)
+
+
+def test_backprop_reference_refuses_the_mean_of_an_empty_batch():
+    # was: ZeroDivisionError: float division by zero
+    weights, biases, X = _network()
+    with pytest.raises(ValueError, match=r"backprop: cross_entropy: cannot average over an "
+                                         r"empty batch"):
+        nn.backprop.loss_and_gradients(weights, biases, X[:0], np.zeros(0, dtype=int))
