@@ -5,7 +5,9 @@ attributes, or in lists/tuples kept as attributes. Nothing has to be registered:
 `named_parameters()` walks the attributes in the order they were assigned and yields each
 parameter once, under its dotted path (`layers.0.W`). Every Value held this way is a
 parameter: one with `requires_grad=False` is saved and loaded with the rest, and an
-optimiser skips it (it never gets a gradient).
+optimiser skips it (it never gets a gradient). Modules or Values assigned inside a dict or
+set, or inside a list/tuple/dict held in a list or tuple, are refused (TypeError): they
+would be invisible to `parameters()`.
 
 Parameter names. Every time a module, a parameter, or a list/tuple holding them is
 assigned as an attribute, the module that received it renames every parameter below
@@ -70,6 +72,25 @@ def _holds_state(value: Any) -> bool:
     return False
 
 
+def _hidden_state(value: Any) -> tuple[str, str] | None:
+    """("Modules" or "Values", container) when `value` keeps them where `named_parameters`
+    does not look: in a dict or set, or in a list/tuple/dict inside a list or tuple."""
+    if isinstance(value, dict):
+        inner = [("dict", list(value.values()))]
+    elif isinstance(value, (set, frozenset)):
+        inner = [(type(value).__name__, list(value))]
+    elif isinstance(value, (list, tuple)):
+        inner = [(type(item).__name__, list(item.values() if isinstance(item, dict) else item))
+                 for item in value if isinstance(item, (list, tuple, dict, set, frozenset))]
+    else:
+        return None
+    for container, items in inner:
+        for item in items:
+            if isinstance(item, (Module, Value)):
+                return ("Modules" if isinstance(item, Module) else "Values"), container
+    return None
+
+
 class Module:
     """Base class of layers and models: parameters and sub-modules are found automatically.
 
@@ -80,6 +101,15 @@ class Module:
     training: bool = True
 
     def __setattr__(self, name: str, value: Any) -> None:
+        hidden = _hidden_state(value)
+        if hidden is not None:
+            held, container = hidden
+            raise TypeError(
+                f"{type(self).__name__}: attribute {name!r} holds {held} inside a {container}; "
+                "a Module finds parameters only in its attributes and in lists or tuples of "
+                "them, so these would never be trained, saved or loaded. Hold them in a list, "
+                "or as attributes of their own"
+            )
         object.__setattr__(self, name, value)
         if _holds_state(value):
             self.name_parameters()

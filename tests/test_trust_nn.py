@@ -351,3 +351,34 @@ def test_backprop_reference_refuses_the_mean_of_an_empty_batch():
     with pytest.raises(ValueError, match=r"backprop: cross_entropy: cannot average over an "
                                          r"empty batch"):
         nn.backprop.loss_and_gradients(weights, biases, X[:0], np.zeros(0, dtype=int))
+
+
+# --------------------------------------------------------------------------- 8. modules
+
+
+class _Heads(nn.Module):
+    def __init__(self, heads):
+        self.heads = heads
+
+    def forward(self, x):
+        return sum(head(x) for head in self.heads.values())
+
+
+@pytest.mark.parametrize("held", [
+    lambda: {"a": nn.Linear(2, 1, rng=0), "b": nn.Linear(2, 1, rng=1)},
+    lambda: {"scale": Value(np.ones(2))},
+    lambda: [[nn.Linear(2, 1, rng=0)]],
+    lambda: ({"a": nn.Linear(2, 1, rng=0)},),
+], ids=["dict of modules", "dict of values", "list of lists", "tuple of dicts"])
+def test_a_module_refuses_parameters_in_containers_it_cannot_see(held):
+    # was accepted, and parameters() found nothing there: never trained, saved or loaded
+    with pytest.raises(TypeError, match=r"_Heads: attribute 'heads' holds (Modules|Values) "
+                                        r"inside a (dict|list)"):
+        _Heads(held())
+
+
+def test_a_module_still_takes_dicts_without_parameters():
+    module = _Heads({})
+    module.heads["later"] = 1.0
+    module.notes = {"epochs": 3, "data": [np.ones(2)]}
+    assert module.parameters() == []
