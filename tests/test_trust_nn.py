@@ -7,6 +7,8 @@ name.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -382,3 +384,43 @@ def test_a_module_still_takes_dicts_without_parameters():
     module.heads["later"] = 1.0
     module.notes = {"epochs": 3, "data": [np.ones(2)]}
     assert module.parameters() == []
+
+
+# --------------------------------------------------------------------------- 9. Adam's moments
+
+
+@pytest.mark.parametrize(("dtype", "huge"), [(np.float32, 1e30), (np.float64, 1e200)])
+def test_adam_refuses_a_gradient_whose_square_overflows_its_second_moment(dtype, huge):
+    # was: v became inf, so every later step moved the weight by lr·m / inf = 0: training
+    # of that weight stopped for good, with only numpy's overflow warning
+    weight = Value(np.ones(3, dtype=dtype), name="w")
+    optimizer = nn.Adam([weight], lr=0.1)
+    weight.grad = np.ones(3, dtype=dtype)
+    optimizer.step()
+    before, moments = weight.data.copy(), (optimizer.first[0].copy(), optimizer.second[0].copy())
+    weight.grad = np.array([1.0, huge, 1.0], dtype=dtype)
+    with pytest.raises(FloatingPointError, match=rf"Adam.step: the gradient of parameter w "
+                                                 rf"holds {re.escape(f'{huge:g}')}, whose square "
+                                                 rf"overflows "
+                                                 rf"{np.dtype(dtype)} in Adam's second moment"):
+        optimizer.step()
+    np.testing.assert_array_equal(weight.data, before)
+    np.testing.assert_array_equal(optimizer.first[0], moments[0])
+    np.testing.assert_array_equal(optimizer.second[0], moments[1])
+    assert optimizer.steps == [1]
+
+
+def test_adam_refuses_a_scalar_gradient_whose_square_overflows():
+    weight = Value(1.0, name="w")
+    weight.grad = 1e200
+    with pytest.raises(FloatingPointError, match=r"Adam.step: the gradient of parameter w "
+                                                 r"holds 1e\+200, whose square overflows"):
+        nn.Adam([weight], lr=0.1).step()
+    assert weight.data == 1.0
+
+
+def test_sgd_still_takes_huge_finite_gradients():
+    weight = Value(np.ones(2, dtype=np.float32))
+    weight.grad = np.full(2, 1e30, dtype=np.float32)
+    nn.SGD([weight], lr=1e-30).step()
+    np.testing.assert_allclose(weight.data, [0.0, 0.0], atol=1e-6)
