@@ -79,13 +79,21 @@ def forward(
 def _output_delta(
     loss: str, z: np.ndarray, target: np.ndarray, reduction: str
 ) -> tuple[float, np.ndarray]:
-    """(E, δ_L = ∂E/∂z) for the output layer's pre-activation z."""
+    """(E, δ_L = ∂E/∂z) for the output layer's pre-activation z.
+
+    The target is checked as the `nn` losses check it: integer labels of shape (batch,) in
+    range for cross-entropy; otherwise z's shape ((n,) and (n, 1) are paired), hinge labels
+    ±1 and probabilities in [0, 1]. A mean over no samples is refused.
+    """
     if reduction not in ("mean", "sum"):
         raise ValueError(f"backprop: reduction must be 'mean' or 'sum'; got {reduction!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"backprop: loss must be one of {', '.join(LOSSES)}; got {loss!r}")
     target = np.asarray(target)
     if loss == "cross_entropy":
         batch = z.shape[0]
-        scale = 1.0 / batch if reduction == "mean" else 1.0
+        _check_labels(target, batch, z.shape[1])
+        scale = _scale(loss, reduction, batch)
         rows = np.arange(batch)
         shifted = z - z.max(axis=1, keepdims=True)
         exponentials = np.exp(shifted)
@@ -94,20 +102,51 @@ def _output_delta(
         delta = exponentials / normaliser
         delta[rows, target] -= 1
         return float(value), delta * scale
-    if loss not in LOSSES:
-        raise ValueError(f"backprop: loss must be one of {', '.join(LOSSES)}; got {loss!r}")
     if target.shape != z.shape:
+        if target.shape != (*z.shape, 1) and z.shape != (*target.shape, 1):
+            raise ValueError(f"backprop: {loss}: predictions have shape {z.shape} but targets "
+                             f"have shape {target.shape}")
         target = target.reshape(z.shape)
-    scale = 1.0 / z.size if reduction == "mean" else 1.0
+    scale = _scale(loss, reduction, z.size)
     if loss == "mse_loss":
         difference = z - target
         return float(scale * np.sum(difference * difference)), (2 * scale) * difference
     if loss == "binary_cross_entropy_with_logits":
+        if not np.all((target >= 0) & (target <= 1)):
+            raise ValueError(f"backprop: {loss}: targets must lie in [0, 1]")
         value = np.sum(np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z))))
         return float(scale * value), scale * (_sigmoid(z) - target)
-    margin = 1 - target * z  # hinge_loss, labels ±1
+    wrong = (target != 1) & (target != -1)  # hinge_loss, labels ±1
+    if np.any(wrong):
+        raise ValueError(f"backprop: {loss}: labels must be -1 or +1; found "
+                         f"{target[wrong].ravel()[0].item()!r}")
+    margin = 1 - target * z
     value = np.sum(np.maximum(margin, 0))
     return float(scale * value), (-scale) * target * (margin > 0)
+
+
+def _scale(loss: str, reduction: str, count: int) -> float:
+    """1/count for "mean" (ValueError for no samples), 1 for "sum"."""
+    if reduction == "sum":
+        return 1.0
+    if not count:
+        raise ValueError(f"backprop: {loss}: cannot average over an empty batch")
+    return 1.0 / count
+
+
+def _check_labels(labels: np.ndarray, batch: int, classes: int) -> None:
+    """Integer class indices of shape (batch,), each in 0..classes−1 (never wrapped)."""
+    loss = "backprop: cross_entropy"
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{loss}: labels must be integer class indices; got an array of "
+                        f"dtype {labels.dtype}")
+    if labels.shape != (batch,):
+        raise ValueError(f"{loss}: labels must have shape ({batch},); got {labels.shape}")
+    outside = (labels < 0) | (labels >= classes)
+    if np.any(outside):
+        position = int(np.flatnonzero(outside)[0])
+        raise ValueError(f"{loss}: label {int(labels[position])} at position {position} is "
+                         f"out of range for {classes} classes")
 
 
 def loss_and_gradients(

@@ -8,6 +8,8 @@ indices of shape (n,).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,10 +28,25 @@ def _positive(name: str, label: str, value: Any) -> int:
     return int(value)
 
 
+def _real(name: str, label: str, value: Any) -> float:
+    """`value` as a float if it is a real number (not bool); else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {label} must be a real number; got {value!r}")
+    return float(value)
+
+
+def _finite(name: str, label: str, value: Any) -> float:
+    """`value` as a float if it is a finite real number (not bool); else TypeError/ValueError."""
+    number = _real(name, label, value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: {label} must be finite; got {value!r}")
+    return number
+
+
 def _noise_level(name: str, noise: float) -> float:
-    if not noise >= 0:
+    if not _real(name, "noise", noise) >= 0:  # nan too
         raise ValueError(f"{name}: noise must be >= 0; got {noise!r}")
-    return float(noise)
+    return _finite(name, "noise", noise)
 
 
 def make_moons(
@@ -72,6 +89,7 @@ def make_spirals(
     n = _positive("make_spirals", "n", n)
     classes = _positive("make_spirals", "classes", classes)
     noise = _noise_level("make_spirals", noise)
+    turns = _finite("make_spirals", "turns", turns)
     generator = as_rng(rng)
     counts = np.full(classes, n // classes)
     counts[: n % classes] += 1
@@ -112,12 +130,20 @@ def _check_pair(name: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 def train_test_split(
     X: Any, y: Any, test_fraction: float = 0.2, rng: np.random.Generator | int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A random split into (X_train, X_test, y_train, y_test), `test_fraction` held out."""
+    """A random split into (X_train, X_test, y_train, y_test), `test_fraction` held out
+    (rounded, at least one sample; at least one sample must be left to train on)."""
     X, y = _check_pair("train_test_split", X, y)
-    if not 0 < test_fraction < 1:
+    if not 0 < _real("train_test_split", "test_fraction", test_fraction) < 1:
         raise ValueError(f"train_test_split: test_fraction must lie in (0, 1); got {test_fraction}")
-    order = as_rng(rng).permutation(len(X))
+    if len(X) < 2:
+        raise ValueError(f"train_test_split: needs at least 2 samples to split; got {len(X)}")
     n_test = max(1, round(test_fraction * len(X)))
+    if n_test >= len(X):
+        raise ValueError(
+            f"train_test_split: holding out {n_test} of {len(X)} samples (test_fraction "
+            f"{test_fraction}) leaves none to train on"
+        )
+    order = as_rng(rng).permutation(len(X))
     test, train = order[:n_test], order[n_test:]
     return X[train], X[test], y[train], y[test]
 

@@ -19,7 +19,7 @@ Initialisation (biases start at zero):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,9 +31,32 @@ from autodiff.extend import is_lazy, primitive
 from ._sums import column_sums
 from .module import Module
 
-__all__ = ["ACTIVATIONS", "MLP", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh", "as_rng"]
+__all__ = [
+    "ACTIVATIONS", "MLP", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh", "as_rng",
+    "floating_dtype",
+]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def floating_dtype(owner: str, dtype: Any) -> np.dtype[Any]:
+    """`dtype` as a numpy dtype if it is a real floating-point type; else TypeError.
+
+    Weights in an integer or bool dtype would be the random initial values truncated
+    (all zeros, or all ones), and optimisers update only floating-point parameters.
+    """
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{owner}: dtype must be a floating-point type; got {dtype!r}"
+        ) from None
+    if resolved.kind != "f":
+        raise TypeError(
+            f"{owner}: dtype must be a floating-point type; got {resolved} (float16, "
+            "float32 or float64)"
+        )
+    return resolved
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -86,8 +109,9 @@ class Linear(Module):
         dtype: Any = np.float64,
     ) -> None:
         for label, size in (("nin", nin), ("nout", nout)):
-            if not isinstance(size, (int, np.integer)) or size < 1:
+            if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
                 raise ValueError(f"Linear: {label} must be a positive integer; got {size!r}")
+        dtype = floating_dtype("Linear", dtype)
         generator = as_rng(rng)
         if init == "he":
             weights = generator.normal(0.0, np.sqrt(2.0 / nin), size=(nin, nout))
@@ -189,9 +213,14 @@ class MLP(Module):
             raise ValueError(
                 f"MLP: activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
             )
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+            raise TypeError(
+                f"MLP: sizes must be a sequence of layer widths such as [16, 1]; got {sizes!r}"
+            )
         sizes = list(sizes)
         if not sizes:
             raise ValueError("MLP: sizes must list at least the output size, e.g. [16, 1]")
+        dtype = floating_dtype("MLP", dtype)
         generator = as_rng(rng)
         widths = [nin, *sizes]
         hidden_init = "he" if activation == "relu" else "xavier"

@@ -34,12 +34,20 @@ from ._sums import row_sums, total
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]
 
 
-def _as_input(x: Any) -> Value | np.ndarray:
-    """A Value as is; anything else as a floating numpy array."""
-    if isinstance(x, Value):
-        return x
-    array = x if is_lazy(x) else np.asarray(x)
-    return array if array.dtype.kind == "f" else array.astype(np.float64)
+def _as_input(loss: str, what: str, x: Any) -> Value | np.ndarray:
+    """A Value as is; anything else as a floating numpy array. TypeError for anything but
+    real numbers (complex, text, objects): a loss is real, and a cast would drop data."""
+    array = x if isinstance(x, Value) or is_lazy(x) else np.asarray(x)
+    _check_real(loss, what, array.dtype)
+    if isinstance(array, Value) or array.dtype.kind == "f":
+        return array
+    return array.astype(np.float64)
+
+
+def _check_real(loss: str, what: str, dtype: np.dtype) -> None:
+    """TypeError unless `dtype` holds real numbers (bool, integer or floating point)."""
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{loss}: {what} must hold real numbers; got dtype {dtype}")
 
 
 def _scale(loss: str, reduction: str, count: int) -> float:
@@ -92,7 +100,8 @@ _squared_error.defvjp(
 
 def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Value:
     """Squared error Σ (prediction − target)², averaged over all elements for "mean"."""
-    prediction, target = _as_input(prediction), _as_input(target)
+    prediction = _as_input("mse_loss", "predictions", prediction)
+    target = _as_input("mse_loss", "targets", target)
     target = _paired("mse_loss", prediction, target)
     scale = _scale("mse_loss", reduction, _size(prediction))
     return _squared_error(prediction, target, scale=scale)
@@ -174,13 +183,17 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value:
     `logits` has shape (batch, classes); `labels` holds integer classes in
     0..classes−1 (a label out of range raises ValueError). "mean" averages over the batch.
     """
-    logits = _as_input(logits)
+    logits = _as_input("cross_entropy", "logits", logits)
     shape = logits.shape
     if len(shape) != 2:
         raise ValueError(
             f"cross_entropy: logits must have shape (batch, classes); got shape {shape}"
         )
     batch, classes = shape
+    if not classes:
+        raise ValueError(
+            f"cross_entropy: logits have shape {shape}: there must be at least one class"
+        )
     scale = _scale("cross_entropy", reduction, batch)
     if is_lazy(raw(logits)) or is_lazy(raw(labels)):
         return _lazy_cross_entropy(logits, raw(labels), batch, classes, scale)
@@ -230,7 +243,7 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     Targets are probabilities in [0, 1] (usually the labels 0 and 1).
     """
     loss = "binary_cross_entropy_with_logits"
-    logits, targets = _as_input(logits), _as_input(targets)
+    logits, targets = _as_input(loss, "logits", logits), _as_input(loss, "targets", targets)
     targets = _paired(loss, logits, targets)
     raw_targets = raw(targets)
     if is_lazy(raw_targets):
@@ -260,9 +273,10 @@ _hinge.defvjp(_hinge_vjp, None)
 
 def hinge_loss(scores: Any, labels: Any, reduction: str = "mean") -> Value:
     """max(0, 1 − y·s) per element, for labels y in {−1, +1} (a margin classifier's loss)."""
-    scores = _as_input(scores)
+    scores = _as_input("hinge_loss", "scores", scores)
     labels = raw(labels)
     labels = labels if is_lazy(labels) else np.asarray(labels)
+    _check_real("hinge_loss", "labels", labels.dtype)
     labels = _paired("hinge_loss", scores, labels, what="label")
     if is_lazy(labels):
         labels = _nan_unless((labels == 1) | (labels == -1), labels)

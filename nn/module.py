@@ -5,7 +5,9 @@ attributes, or in lists/tuples kept as attributes. Nothing has to be registered:
 `named_parameters()` walks the attributes in the order they were assigned and yields each
 parameter once, under its dotted path (`layers.0.W`). Every Value held this way is a
 parameter: one with `requires_grad=False` is saved and loaded with the rest, and an
-optimiser skips it (it never gets a gradient).
+optimiser skips it (it never gets a gradient). Modules or Values assigned inside a dict or
+set, or inside a list/tuple/dict held in a list or tuple, are refused (TypeError): they
+would be invisible to `parameters()`.
 
 Parameter names. Every time a module, a parameter, or a list/tuple holding them is
 assigned as an attribute, the module that received it renames every parameter below
@@ -35,7 +37,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -70,6 +72,25 @@ def _holds_state(value: Any) -> bool:
     return False
 
 
+def _hidden_state(value: Any) -> tuple[str, str] | None:
+    """("Modules" or "Values", container) when `value` keeps them where `named_parameters`
+    does not look: in a dict or set, or in a list/tuple/dict inside a list or tuple."""
+    if isinstance(value, dict):
+        inner = [("dict", list(value.values()))]
+    elif isinstance(value, (set, frozenset)):
+        inner = [(type(value).__name__, list(value))]
+    elif isinstance(value, (list, tuple)):
+        inner = [(type(item).__name__, list(item.values() if isinstance(item, dict) else item))
+                 for item in value if isinstance(item, (list, tuple, dict, set, frozenset))]
+    else:
+        return None
+    for container, items in inner:
+        for item in items:
+            if isinstance(item, (Module, Value)):
+                return ("Modules" if isinstance(item, Module) else "Values"), container
+    return None
+
+
 class Module:
     """Base class of layers and models: parameters and sub-modules are found automatically.
 
@@ -80,6 +101,15 @@ class Module:
     training: bool = True
 
     def __setattr__(self, name: str, value: Any) -> None:
+        hidden = _hidden_state(value)
+        if hidden is not None:
+            held, container = hidden
+            raise TypeError(
+                f"{type(self).__name__}: attribute {name!r} holds {held} inside a {container}; "
+                "a Module finds parameters only in its attributes and in lists or tuples of "
+                "them, so these would never be trained, saved or loaded. Hold them in a list, "
+                "or as attributes of their own"
+            )
         object.__setattr__(self, name, value)
         if _holds_state(value):
             self.name_parameters()
@@ -172,28 +202,32 @@ class Module:
         """name → a copy of the parameter's data (changing it leaves the model alone)."""
         return {name: np.array(value.data, copy=True) for name, value in self.named_parameters()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> Module:
+    def load_state_dict(self, state: Mapping[str, Any]) -> Module:
         """Copy arrays into the parameters of the same names.
 
         The names and shapes must match exactly; otherwise `ValueError` lists every
-        difference and no parameter is changed.
+        difference and no parameter is changed. Arrays are converted to each parameter's
+        dtype; a value the dtype cannot hold (1e300 into float32) is a ValueError too.
         """
+        state = _checked_state("load_state_dict", state)
+        return self._assign({name: np.asarray(array) for name, array in state.items()},
+                            "load_state_dict")
+
+    def _assign(self, arrays: dict[str, np.ndarray], caller: str) -> Module:
+        """Check `arrays` against the parameters, convert them all, then assign them all."""
         own = dict(self.named_parameters())
-        arrays = {name: np.asarray(array) for name, array in state.items()}
         problems = _mismatches(
             own, {name: (array.shape, array.dtype) for name, array in arrays.items()}
         )
         if problems:
             raise ValueError(
-                f"load_state_dict: the state does not match {type(self).__name__}; "
+                f"{caller}: the state does not match {type(self).__name__}; "
                 + "; ".join(problems)
             )
+        converted = {name: _converted(caller, name, arrays[name], value)
+                     for name, value in own.items()}
         for name, value in own.items():
-            array = arrays[name]
-            if type(value.data) is float:
-                value.data = float(array)
-            else:
-                value.data = np.array(array, dtype=value.dtype, copy=True)
+            value.data = converted[name]
         return self
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -220,7 +254,7 @@ class Module:
                     f"{type(self).__name__}; " + "; ".join(problems)
                 )
 
-        return self.load_state_dict(_read_state(path, caller, check=check, limit=None))
+        return self._assign(_read_state(path, caller, check=check, limit=None), caller)
 
     # -- display ------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -239,6 +273,39 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def _checked_state(caller: str, state: Any) -> Mapping[Any, Any]:
+    """`state` if it maps names to arrays (no Values); TypeError otherwise."""
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"{caller}: the state must be a mapping of names to arrays, such as state_dict() "
+            f"gives; got {type(state).__name__}"
+        )
+    for name, value in state.items():
+        if isinstance(value, Value):
+            raise TypeError(
+                f"{caller}: {name} is an autodiff Value; a state maps names to numpy arrays "
+                "(state_dict() gives one; a Value's numbers are its .data)"
+            )
+    return state
+
+
+def _converted(caller: str, name: str, array: np.ndarray, value: Value) -> Any:
+    """`array` as a copy in the parameter's dtype (a float for a float parameter);
+    ValueError for a finite number the dtype cannot hold (it would become inf)."""
+    if type(value.data) is float:
+        return float(array)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        new = np.array(array, dtype=value.dtype, copy=True)
+    if new.dtype != array.dtype and not np.isfinite(new).all():
+        lost = np.isinf(new) & np.isfinite(array)
+        if lost.any():
+            raise ValueError(
+                f"{caller}: {name} holds {float(array[lost][0]):g}, beyond the range of "
+                f"{new.dtype} (the model's dtype); no parameter was changed"
+            )
+    return new
 
 
 def _mismatches(
@@ -268,7 +335,7 @@ def _mismatches(
 # --------------------------------------------------------------------------- saving
 
 
-def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
+def save_state(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write name → array to `path` as an uncompressed .npz, via a temporary file and a rename.
 
     Each array becomes the member `NAME.npy` (written by `np.lib.format.write_array`, no
@@ -278,10 +345,12 @@ def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
     NUL, not encodable as UTF-8, or over 65,531 bytes). The file is written next to
     `path` — next to the final target when `path` is a symbolic link, which is left in
     place — flushed to disk, then renamed over it, so a reader sees either the old file or
-    the complete new one, and a failed save leaves the old file as it was.
+    the complete new one, and a failed save leaves the old file as it was. A directory, a
+    path in a missing directory and a read-only file are refused before anything is written
+    (IsADirectoryError, FileNotFoundError, PermissionError), naming `path`.
     """
     arrays: dict[str, np.ndarray] = {}
-    for key, value in state.items():
+    for key, value in _checked_state("save_state", state).items():
         name = str(key)
         if name in arrays:
             raise ValueError(f"save_state: two names in the state are both {name!r} as str")
@@ -293,9 +362,17 @@ def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
     # A link is followed to its final target: the new file replaces the target, the link
     # stays (os.replace over the link itself would turn it into a regular file).
     target = Path(os.path.realpath(path))
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    source = os.fspath(path)
+    _check_target(source, target)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as error:  # it would name the temporary file, not the caller's
+        raise type(error)(
+            f"save_state: cannot save to {source!r}: cannot create a file in "
+            f"{str(target.parent)!r} ({error.strerror})"
+        ) from error
     try:
         with os.fdopen(handle, "wb") as file:
             # mkstemp makes the file private (0600); give it the mode an ordinary new file
@@ -312,6 +389,26 @@ def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _check_target(source: str, target: Path) -> None:
+    """Refuse, naming `source`, a target that a save cannot or must not replace: a
+    directory, a path in a missing directory, a read-only file (no write permission, for
+    this process or for anyone: the rename would replace it where opening would not)."""
+    prefix = f"save_state: cannot save to {source!r}"
+    if target.is_dir():
+        raise IsADirectoryError(f"{prefix}: it is a directory")
+    parent = target.parent
+    if not parent.is_dir():
+        if parent.exists():
+            raise NotADirectoryError(f"{prefix}: {str(parent)!r} is not a directory")
+        raise FileNotFoundError(f"{prefix}: the directory {str(parent)!r} does not exist")
+    if target.exists() and (not os.access(target, os.W_OK)
+                            or not target.stat().st_mode & 0o222):
+        raise PermissionError(
+            f"{prefix}: the file is read-only; make it writable to replace it, or save "
+            "elsewhere"
+        )
 
 
 def _check_member_name(name: str) -> None:

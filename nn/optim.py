@@ -13,10 +13,13 @@ changes nothing: no parameter data, no momentum or Adam moment, no step counter.
     wrong type (a Value left by `backward(create_graph=True)`, a list, ...)  TypeError
     wrong shape (the update would broadcast or reshape the parameter)       ValueError
     nan or inf in a gradient                                                FloatingPointError
+    Adam: a gradient whose square overflows (v would be inf)               FloatingPointError
 
 The settings (lr, momentum, betas, eps, weight_decay) are checked when the optimiser is
 made: TypeError unless a real number (bool is refused), ValueError if not finite or out of
 range. A parameter listed twice (the same object) is refused: it would be stepped twice.
+So is a computed Value (not a leaf: stepping it would not change what it was computed from),
+a single Value in place of a list, and a Module in place of `model.parameters()`.
 
 Weight decay is the classical L2 penalty: `weight_decay · p` is added to the gradient.
 
@@ -43,6 +46,8 @@ import numpy as np
 
 from autodiff import Value, no_grad
 from autodiff.extend import compute, is_lazy
+
+from .module import Module
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -96,6 +101,14 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
         owner = type(self).__name__
+        wanted = f"{owner}: params must be an iterable of Values (such as model.parameters())"
+        if isinstance(params, Value):  # iterating it would give computed rows, not itself
+            raise TypeError(f"{wanted}; got a single Value of shape {params.shape}; pass "
+                            "[value] to optimise one Value")
+        if not isinstance(params, Iterable):
+            hint = (f"a Module ({type(params).__name__}); pass model.parameters()"
+                    if isinstance(params, Module) else f"a {type(params).__name__}")
+            raise TypeError(f"{wanted}; got {hint}")
         params = list(params)
         if not params:
             raise ValueError(f"{owner}: got an empty list of parameters")
@@ -104,6 +117,12 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(
                     f"{owner}: parameter {index} is a {type(p).__name__}, not a Value"
+                )
+            if not p.is_leaf:
+                raise ValueError(
+                    f"{owner}: parameter {_label(p, index)} is computed (by {p.op}), not a "
+                    "leaf Value; an optimiser updates the Values a model holds, and a step "
+                    "on a computed Value would not change what it was computed from"
                 )
             positions.setdefault(id(p), []).append(index)
         if len(positions) != len(params):
@@ -410,6 +429,34 @@ class Adam(Optimizer):
         self.first: list[Any] = [None] * len(self.params)
         self.second: list[Any] = [None] * len(self.params)
         self.steps = [0] * len(self.params)
+
+    def _gradients(self, given: list[Any] | None = None) -> list[Any]:
+        """The checked gradients, and for a scalar one: its square must fit its dtype."""
+        grads = super()._gradients(given)
+        for index, g in enumerate(grads):
+            if g is not None and type(g) is not np.ndarray:
+                dtype = np.result_type(g)
+                self._check_square(index, g, dtype if dtype.kind == "f" else np.dtype(np.float64))
+        return grads
+
+    def _check_finite(self, index: int, g: object) -> None:
+        """Also refuse an array gradient whose square overflows the second moment's dtype
+        (only reached when the screen's Σg² overflowed: each g² fits when it does not)."""
+        super()._check_finite(index, g)
+        if isinstance(g, np.ndarray):
+            self._check_square(index, g, self._gradient_dtype(g, self.params[index].data))
+
+    def _check_square(self, index: int, g: Any, dtype: np.dtype[Any]) -> None:
+        """FloatingPointError if g² overflows `dtype`: v would be inf, and every later step
+        of the weight lr·m̂ / inf = 0, training of it stopped for good."""
+        largest = float(np.max(np.abs(g)))
+        if largest > math.sqrt(float(np.finfo(dtype).max)):
+            p = self.params[index]
+            raise FloatingPointError(
+                f"Adam.step: the gradient of parameter {_label(p, index)} holds {largest:g}, "
+                f"whose square overflows {dtype} in Adam's second moment (v would be inf "
+                "and the weight would never move again); no parameter was updated"
+            )
 
     def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
         beta1, beta2, eps = self.beta1, self.beta2, self.eps

@@ -1,0 +1,426 @@
+"""Regressions for nn: each test here failed before the trust review of nn was closed.
+
+A silent wrong number is the worst defect nn can have, then an internal crash in place of
+a clear error, then a lost model; every way the review found to get one is pinned down by
+name.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import nn
+from autodiff import Value
+
+# --------------------------------------------------------------------------- 1. layers
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, bool, np.complex128, "U3"])
+def test_linear_refuses_a_dtype_that_is_not_floating_point(dtype):
+    # integer weights were Xavier numbers truncated to all zeros; bool ones all ones
+    with pytest.raises(TypeError, match=r"Linear: dtype must be a floating-point type; got"):
+        nn.Linear(3, 4, rng=0, dtype=dtype)
+
+
+def test_mlp_refuses_a_dtype_that_is_not_floating_point():
+    with pytest.raises(TypeError, match=r"dtype must be a floating-point type; got int64"):
+        nn.MLP(2, [3, 1], rng=0, dtype=np.int64)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, "float32"])
+def test_linear_keeps_every_floating_point_dtype(dtype):
+    layer = nn.Linear(3, 4, rng=0, dtype=dtype)
+    assert layer.W.dtype == np.dtype(dtype) and layer.b.dtype == np.dtype(dtype)
+    assert np.count_nonzero(layer.W.data) == 12
+
+
+@pytest.mark.parametrize("size", [True, False])
+def test_linear_refuses_bool_sizes(size):
+    with pytest.raises(ValueError, match=r"Linear: nin must be a positive integer; got"):
+        nn.Linear(size, 2, rng=0)
+
+
+def test_mlp_with_a_single_output_size_instead_of_a_list_says_so():
+    # was: TypeError: 'int' object is not iterable
+    with pytest.raises(TypeError, match=r"MLP: sizes must be a sequence of layer widths "
+                                        r"such as \[16, 1\]; got 1"):
+        nn.MLP(2, 1)
+
+
+# --------------------------------------------------------------------------- 2. losses
+
+# each elementwise loss, and what it calls its first argument
+ELEMENTWISE_LOSSES = [(nn.mse_loss, "predictions"),
+                      (nn.binary_cross_entropy_with_logits, "logits"),
+                      (nn.hinge_loss, "scores")]
+
+
+@pytest.mark.parametrize(("loss", "what"), ELEMENTWISE_LOSSES,
+                         ids=[loss.__name__ for loss, _ in ELEMENTWISE_LOSSES])
+@pytest.mark.parametrize("wrap", [np.asarray, Value], ids=["array", "Value"])
+def test_losses_refuse_complex_predictions(loss, what, wrap):
+    # an array lost its imaginary part (mse_loss gave 1.0 for 1+1j against 1, with only a
+    # ComplexWarning); a Value gave a complex "loss" Σ d·d, e.g. 2j for d = 1+1j
+    predictions = wrap(np.array([1.0 + 1.0j, -1.0]))
+    with pytest.raises(TypeError, match=rf"{loss.__name__}: {what} must hold real numbers; "
+                                        r"got dtype complex128"):
+        loss(predictions, np.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize("loss", [nn.mse_loss, nn.binary_cross_entropy_with_logits],
+                         ids=lambda f: f.__name__)
+def test_losses_refuse_complex_targets(loss):
+    with pytest.raises(TypeError, match=rf"{loss.__name__}: targets must hold real numbers; "
+                                        r"got dtype complex128"):
+        loss(Value(np.array([0.5, 0.5])), np.array([0.0 + 1.0j, 1.0]))
+
+
+def test_cross_entropy_refuses_complex_logits():
+    with pytest.raises(TypeError, match=r"cross_entropy: logits must hold real numbers; got "
+                                        r"dtype complex128"):
+        nn.cross_entropy(np.array([[1.0 + 1.0j, 0.0]]), np.array([0]))
+
+
+def test_mse_loss_refuses_text_targets():
+    # np.asarray(["1", "2"]).astype(float) parsed them: a loss of text
+    with pytest.raises(TypeError, match=r"mse_loss: targets must hold real numbers; got "
+                                        r"dtype <U1"):
+        nn.mse_loss(Value(np.zeros(2)), np.array(["1", "2"]))
+
+
+def test_cross_entropy_without_classes_says_so():
+    # was: "labels must lie in 0..-1", or for an empty batch an internal numpy message
+    # ("zero-size array to reduction operation maximum which has no identity")
+    for batch in (0, 2):
+        with pytest.raises(ValueError, match=rf"cross_entropy: logits have shape \({batch}, 0\):"
+                                             r" there must be at least one class"):
+            nn.cross_entropy(np.zeros((batch, 0)), np.zeros(batch, dtype=int), reduction="sum")
+
+
+# --------------------------------------------------------------------------- 3. optimisers
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam])
+def test_optimizer_given_one_value_instead_of_a_list_says_so(optimizer_class):
+    # was accepted: iterating the Value gave its rows, computed Values the step updated
+    # while the weight itself never moved
+    weight = Value(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=rf"{optimizer_class.__name__}: params must be an "
+                                        r"iterable of Values .* got a single Value of shape "
+                                        r"\(2, 3\); pass \[value\]"):
+        optimizer_class(weight, lr=0.1)
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam])
+def test_optimizer_given_a_model_instead_of_its_parameters_says_so(optimizer_class):
+    # was: TypeError: 'MLP' object is not iterable
+    model = nn.MLP(2, [3, 1], rng=0)
+    with pytest.raises(TypeError, match=rf"{optimizer_class.__name__}: params must be an "
+                                        r"iterable of Values .* got a Module \(MLP\); pass "
+                                        r"model.parameters\(\)"):
+        optimizer_class(model, lr=0.1)
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam])
+def test_optimizer_refuses_a_computed_value(optimizer_class):
+    # was accepted: its step changed the computed numbers, never the leaf they came from
+    leaf = Value(np.ones(3), name="w")
+    doubled = leaf * 2
+    with pytest.raises(ValueError, match=rf"{optimizer_class.__name__}: parameter #1 "
+                                         r"\(unnamed\) is computed \(by multiply\), not a leaf"):
+        optimizer_class([leaf, doubled], lr=0.1)
+
+
+# --------------------------------------------------------------------------- 4. model state
+
+
+def test_load_state_dict_of_values_says_a_state_holds_arrays():
+    # was: "a numpy array was requested from a Value that requires grad ..." from inside
+    model, other = nn.MLP(2, [3, 1], rng=0), nn.MLP(2, [3, 1], rng=1)
+    before = model.state_dict()
+    with pytest.raises(TypeError, match=r"load_state_dict: layers\.0\.W is an autodiff Value; "
+                                        r"a state maps names to numpy arrays"):
+        model.load_state_dict(dict(other.named_parameters()))
+    for name, value in model.named_parameters():
+        np.testing.assert_array_equal(value.data, before[name])
+
+
+@pytest.mark.parametrize("state", [[("W", np.ones(2))], None, "model.npz"])
+def test_load_state_dict_of_something_else_than_a_mapping_says_so(state):
+    # was: AttributeError: 'list' object has no attribute 'items'
+    with pytest.raises(TypeError, match=r"load_state_dict: the state must be a mapping of "
+                                        r"names to arrays, such as state_dict\(\) gives; got"):
+        nn.Linear(1, 2).load_state_dict(state)
+
+
+def test_loading_values_beyond_float32_into_a_float32_model_is_refused():
+    # was: the weights silently became inf (numpy's overflow warning the only sign)
+    model = nn.MLP(2, [3, 1], rng=0, dtype=np.float32)
+    before = model.state_dict()
+    state = {name: array.astype(np.float64) for name, array in before.items()}
+    state["layers.1.W"][0, 0] = 1e300
+    with pytest.raises(ValueError, match=r"load_state_dict: layers\.1\.W holds 1e\+300, beyond "
+                                         r"the range of float32"):
+        model.load_state_dict(state)
+    for name, value in model.named_parameters():
+        np.testing.assert_array_equal(value.data, before[name])
+
+
+def test_loading_a_float64_file_into_a_float32_model_still_rounds(tmp_path):
+    model = nn.MLP(2, [3, 1], rng=0)
+    model.save(tmp_path / "model.npz")
+    small = nn.MLP(2, [3, 1], rng=1, dtype=np.float32).load(tmp_path / "model.npz")
+    for (name, value), expected in zip(small.named_parameters(), model.parameters(),
+                                       strict=True):
+        assert value.dtype == np.float32, name
+        np.testing.assert_array_equal(value.data, expected.data.astype(np.float32))
+
+
+def test_save_state_of_values_says_a_state_holds_arrays(tmp_path):
+    model = nn.MLP(2, [3, 1], rng=0)
+    with pytest.raises(TypeError, match=r"save_state: layers\.0\.W is an autodiff Value; a "
+                                        r"state maps names to numpy arrays"):
+        nn.save_state(dict(model.named_parameters()), tmp_path / "model.npz")
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_state_of_something_else_than_a_mapping_says_so(tmp_path):
+    with pytest.raises(TypeError, match=r"save_state: the state must be a mapping of names to "
+                                        r"arrays, such as state_dict\(\) gives; got list"):
+        nn.save_state([np.ones(2)], tmp_path / "model.npz")
+
+
+# --------------------------------------------------------------------------- 5. model files
+
+
+def test_saving_into_a_missing_directory_names_the_directory(tmp_path):
+    # was: FileNotFoundError naming a hidden temporary file ('.../nope/.model.npz.x1y2.tmp')
+    target = tmp_path / "nope" / "model.npz"
+    with pytest.raises(FileNotFoundError, match=r"save_state: cannot save to '.*model\.npz': "
+                                                r"the directory '.*nope' does not exist"):
+        nn.Linear(2, 1).save(target)
+
+
+@pytest.mark.parametrize("where", ["folder", ""])
+def test_saving_onto_a_directory_says_so(tmp_path, monkeypatch, where):
+    # was: IsADirectoryError: '/tmp/.folder.x1y2.tmp' -> '/tmp/folder', the temporary file's
+    # name first ("" saved onto the working directory's own name)
+    monkeypatch.chdir(tmp_path)
+    if where:
+        (tmp_path / where).mkdir()
+    with pytest.raises(IsADirectoryError, match=rf"save_state: cannot save to '{where}': it is "
+                                                r"a directory"):
+        nn.Linear(2, 1).save(where)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ([where] if where else [])
+
+
+def test_saving_over_a_read_only_file_is_refused_and_keeps_it(tmp_path):
+    # was: the rename replaced the write-protected model without a word
+    target = tmp_path / "model.npz"
+    nn.Linear(2, 1, rng=0).save(target)
+    target.chmod(0o444)
+    old = target.read_bytes()
+    with pytest.raises(PermissionError, match=r"save_state: cannot save to '.*model\.npz': "
+                                              r"the file is read-only"):
+        nn.Linear(2, 1, rng=1).save(target)
+    assert target.read_bytes() == old
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz"]
+
+
+# --------------------------------------------------------------------------- 6. data
+
+
+@pytest.mark.parametrize(("n", "test_fraction"), [(2, 0.9), (10, 0.99)])
+def test_train_test_split_refuses_to_leave_no_training_samples(n, test_fraction):
+    # was: an empty training set, without a word
+    X, y = np.zeros((n, 2)), np.zeros(n, dtype=int)
+    with pytest.raises(ValueError, match=rf"train_test_split: .* of {n} samples .* leaves "
+                                         r"none to train on"):
+        nn.data.train_test_split(X, y, test_fraction=test_fraction, rng=0)
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_train_test_split_refuses_fewer_than_two_samples(n):
+    # was: an empty training set (n = 1), or four empty arrays (n = 0)
+    with pytest.raises(ValueError, match=rf"train_test_split: needs at least 2 samples to "
+                                         rf"split; got {n}"):
+        nn.data.train_test_split(np.zeros((n, 2)), np.zeros(n, dtype=int))
+
+
+@pytest.mark.parametrize("test_fraction", ["0.2", None, True])
+def test_train_test_split_refuses_a_test_fraction_that_is_not_a_number(test_fraction):
+    # was: TypeError: '<' not supported between instances of 'int' and 'str'
+    with pytest.raises(TypeError, match=r"train_test_split: test_fraction must be a real "
+                                        r"number; got"):
+        nn.data.train_test_split(np.zeros((5, 2)), np.zeros(5), test_fraction=test_fraction)
+
+
+@pytest.mark.parametrize("make", [nn.data.make_moons, nn.data.make_spirals],
+                         ids=lambda f: f.__name__)
+def test_generators_refuse_infinite_noise(make):
+    # make_moons(noise=inf) gave points at ±inf
+    with pytest.raises(ValueError, match=rf"{make.__name__}: noise must be finite; got inf"):
+        make(8, noise=float("inf"), rng=0)
+
+
+@pytest.mark.parametrize("make", [nn.data.make_moons, nn.data.make_spirals],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("noise", ["0.1", None])
+def test_generators_refuse_noise_that_is_not_a_number(make, noise):
+    # was: TypeError: '>=' not supported between instances of 'str' and 'int'
+    with pytest.raises(TypeError, match=rf"{make.__name__}: noise must be a real number; got"):
+        make(8, noise=noise, rng=0)
+
+
+@pytest.mark.parametrize(("turns", "message"), [(float("nan"), "must be finite; got nan"),
+                                                (float("inf"), "must be finite; got inf"),
+                                                ("1", "must be a real number; got '1'")])
+def test_make_spirals_refuses_turns_that_are_not_a_finite_number(turns, message):
+    # nan gave every point as nan; "1" an internal UFuncTypeError
+    error = TypeError if isinstance(turns, str) else ValueError
+    with pytest.raises(error, match=rf"make_spirals: turns {message}"):
+        nn.data.make_spirals(8, turns=turns, rng=0)
+
+
+# ----------------------------------------------------------------- 7. the backprop reference
+
+
+def _network(rng=0):
+    generator = np.random.default_rng(rng)
+    weights = [generator.normal(size=(2, 3)), generator.normal(size=(3, 2))]
+    return weights, [np.zeros(3), np.zeros(2)], generator.normal(size=(4, 2))
+
+
+@pytest.mark.parametrize("target_shape", [(8,), (2, 4), (4,), (4, 2, 2)])
+@pytest.mark.parametrize("loss", ["mse_loss", "binary_cross_entropy_with_logits"])
+def test_backprop_reference_refuses_targets_of_another_shape(loss, target_shape):
+    # (8,) and (2, 4) were reshaped to the output's (4, 2): a wrong loss, without a word;
+    # (4,) and (4, 2, 2) gave numpy's "cannot reshape array of size ..."
+    weights, biases, X = _network()
+    with pytest.raises(ValueError, match=rf"backprop: {loss}: predictions have shape \(4, 2\) "
+                                         r"but targets have shape"):
+        nn.backprop.loss_and_gradients(weights, biases, X, np.zeros(target_shape), loss=loss)
+
+
+def test_backprop_reference_pairs_one_output_column_with_flat_targets():
+    generator = np.random.default_rng(0)
+    weights, biases = [generator.normal(size=(2, 1))], [np.zeros(1)]
+    X, target = generator.normal(size=(4, 2)), generator.normal(size=4)
+    flat = nn.backprop.loss_and_gradients(weights, biases, X, target, loss="mse_loss")
+    column = nn.backprop.loss_and_gradients(weights, biases, X, target[:, None],
+                                            loss="mse_loss")
+    assert flat[0] == column[0]
+    np.testing.assert_array_equal(flat[1][0], column[1][0])
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    ([0, 1, 0, -1], r"label -1 at position 3 is out of range for 2 classes"),  # was: class 1
+    ([0, 1, 0, 2], r"label 2 at position 3 is out of range for 2 classes"),  # was: IndexError
+    ([[0], [1], [0], [1]], r"labels must have shape \(4,\); got \(4, 1\)"),  # was: broadcast
+])
+def test_backprop_reference_refuses_labels_it_cannot_use(labels, message):
+    weights, biases, X = _network()
+    with pytest.raises(ValueError, match=rf"backprop: cross_entropy: {message}"):
+        nn.backprop.loss_and_gradients(weights, biases, X, np.array(labels))
+
+
+def test_backprop_reference_refuses_float_labels():
+    # was: IndexError: arrays used as indices must be of integer (or boolean) type
+    weights, biases, X = _network()
+    with pytest.raises(TypeError, match=r"backprop: cross_entropy: labels must be integer "
+                                        r"class indices; got an array of dtype float64"):
+        nn.backprop.loss_and_gradients(weights, biases, X, np.array([0.0, 1.0, 0.0, 1.0]))
+
+
+@pytest.mark.parametrize(("loss", "bad", "message"), [
+    ("hinge_loss", 0.0, "labels must be -1 or \\+1; found 0.0"),
+    ("binary_cross_entropy_with_logits", 2.0, "targets must lie in \\[0, 1\\]"),
+])
+def test_backprop_reference_checks_target_values_as_the_losses_do(loss, bad, message):
+    weights, biases, X = _network()
+    target = np.ones((4, 2))
+    target[1, 1] = bad
+    with pytest.raises(ValueError, match=rf"backprop: {loss}: {message}"):
+        nn.backprop.loss_and_gradients(weights, biases, X, target, loss=loss)
+
+
+def test_backprop_reference_refuses_the_mean_of_an_empty_batch():
+    # was: ZeroDivisionError: float division by zero
+    weights, biases, X = _network()
+    with pytest.raises(ValueError, match=r"backprop: cross_entropy: cannot average over an "
+                                         r"empty batch"):
+        nn.backprop.loss_and_gradients(weights, biases, X[:0], np.zeros(0, dtype=int))
+
+
+# --------------------------------------------------------------------------- 8. modules
+
+
+class _Heads(nn.Module):
+    def __init__(self, heads):
+        self.heads = heads
+
+    def forward(self, x):
+        return sum(head(x) for head in self.heads.values())
+
+
+@pytest.mark.parametrize("held", [
+    lambda: {"a": nn.Linear(2, 1, rng=0), "b": nn.Linear(2, 1, rng=1)},
+    lambda: {"scale": Value(np.ones(2))},
+    lambda: [[nn.Linear(2, 1, rng=0)]],
+    lambda: ({"a": nn.Linear(2, 1, rng=0)},),
+], ids=["dict of modules", "dict of values", "list of lists", "tuple of dicts"])
+def test_a_module_refuses_parameters_in_containers_it_cannot_see(held):
+    # was accepted, and parameters() found nothing there: never trained, saved or loaded
+    with pytest.raises(TypeError, match=r"_Heads: attribute 'heads' holds (Modules|Values) "
+                                        r"inside a (dict|list)"):
+        _Heads(held())
+
+
+def test_a_module_still_takes_dicts_without_parameters():
+    module = _Heads({})
+    module.heads["later"] = 1.0
+    module.notes = {"epochs": 3, "data": [np.ones(2)]}
+    assert module.parameters() == []
+
+
+# --------------------------------------------------------------------------- 9. Adam's moments
+
+
+@pytest.mark.parametrize(("dtype", "huge"), [(np.float32, 1e30), (np.float64, 1e200)])
+def test_adam_refuses_a_gradient_whose_square_overflows_its_second_moment(dtype, huge):
+    # was: v became inf, so every later step moved the weight by lr·m / inf = 0: training
+    # of that weight stopped for good, with only numpy's overflow warning
+    weight = Value(np.ones(3, dtype=dtype), name="w")
+    optimizer = nn.Adam([weight], lr=0.1)
+    weight.grad = np.ones(3, dtype=dtype)
+    optimizer.step()
+    before, moments = weight.data.copy(), (optimizer.first[0].copy(), optimizer.second[0].copy())
+    weight.grad = np.array([1.0, huge, 1.0], dtype=dtype)
+    with pytest.raises(FloatingPointError, match=rf"Adam.step: the gradient of parameter w "
+                                                 rf"holds {re.escape(f'{huge:g}')}, whose square "
+                                                 rf"overflows "
+                                                 rf"{np.dtype(dtype)} in Adam's second moment"):
+        optimizer.step()
+    np.testing.assert_array_equal(weight.data, before)
+    np.testing.assert_array_equal(optimizer.first[0], moments[0])
+    np.testing.assert_array_equal(optimizer.second[0], moments[1])
+    assert optimizer.steps == [1]
+
+
+def test_adam_refuses_a_scalar_gradient_whose_square_overflows():
+    weight = Value(1.0, name="w")
+    weight.grad = 1e200
+    with pytest.raises(FloatingPointError, match=r"Adam.step: the gradient of parameter w "
+                                                 r"holds 1e\+200, whose square overflows"):
+        nn.Adam([weight], lr=0.1).step()
+    assert weight.data == 1.0
+
+
+def test_sgd_still_takes_huge_finite_gradients():
+    weight = Value(np.ones(2, dtype=np.float32))
+    weight.grad = np.full(2, 1e30, dtype=np.float32)
+    nn.SGD([weight], lr=1e-30).step()
+    np.testing.assert_allclose(weight.data, [0.0, 0.0], atol=1e-6)
