@@ -52,6 +52,7 @@ from .module import Module
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 BLOCK = 1 << 16  # elements per block of an array update (256 KiB of float32 scratch)
+SERIAL_DOT = 8192  # OpenBLAS's dot runs on one thread up to 10,000 elements
 
 # The settings' allowed ranges: (what the value must do, its range in words, the test).
 _POSITIVE = ("be positive", "a finite real number > 0", lambda x: x > 0)
@@ -138,6 +139,7 @@ class Optimizer:
         self.lr = _setting(owner, "lr", lr, _POSITIVE)
         self.weight_decay = _setting(owner, "weight_decay", weight_decay, _NON_NEGATIVE)
         self._block_buffers: dict[tuple[np.dtype[Any], int], np.ndarray] = {}
+        self._block_views: dict[tuple[np.dtype[Any], int, tuple[int, ...]], np.ndarray] = {}
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets `.grad` to None)."""
@@ -151,10 +153,10 @@ class Optimizer:
         raises TypeError, ValueError or FloatingPointError naming the first that is wrong.
         The usual case (an ndarray gradient of a floating ndarray parameter, same shape) costs
         a few attribute comparisons; anything else goes to `_check_gradient` for the details.
-        Finiteness: a finite Σg² proves every element finite (nan and ±inf propagate through
-        it); it is one BLAS call (`vdot`, which flattens and raises no floating-point
-        warning) and no temporary. Only a non-finite sum (or one that overflowed) needs the
-        element-by-element look.
+        Finiteness: a finite Σg² or Σg proves every element finite (nan and ±inf propagate
+        through both); either is one call with no full-size temporary and no floating-point
+        warning. Only a non-finite sum (or one that overflowed) needs the element-by-element
+        look.
         """
         params = self.params
         grads = []
@@ -168,7 +170,7 @@ class Optimizer:
                 if (type(data) is not np.ndarray or g.shape != data.shape
                         or data.dtype.kind != "f" or g.dtype.kind not in "fiu"):
                     self._check_gradient(index, g)
-                finite = math.isfinite(np.vdot(g, g))
+                finite = math.isfinite(_screening_sum(g))
             else:
                 if type(g) is not float or type(p.data) is not float:
                     self._check_gradient(index, g)
@@ -298,11 +300,16 @@ class Optimizer:
     def _buffer(self, dtype: np.dtype[Any], slot: int, like: np.ndarray) -> np.ndarray:
         """Scratch of `like`'s shape in `dtype`: a view of the optimiser's buffer number
         `slot` of that dtype, kept between steps (never more than BLOCK elements)."""
-        key = (dtype, slot)
-        buffer = self._block_buffers.get(key)
-        if buffer is None or buffer.size < like.size:
-            buffer = self._block_buffers[key] = np.empty(like.size, dtype)
-        return buffer[:like.size].reshape(like.shape)
+        key = (dtype, slot, like.shape)
+        view = self._block_views.get(key)  # (the view is kept: one dict lookup per block)
+        if view is None:
+            base_key = (dtype, slot)
+            buffer = self._block_buffers.get(base_key)
+            if buffer is None or buffer.size < like.size:
+                buffer = self._block_buffers[base_key] = np.empty(like.size, dtype)
+                self._block_views.clear()  # views of a smaller buffer would keep it alive
+            view = self._block_views[key] = buffer[:like.size].reshape(like.shape)
+        return view
 
     def _descend_block(self, data: np.ndarray, step: np.ndarray, factor: float) -> None:
         """data ← data − factor·step, for one block (factor·step in step's dtype)."""
@@ -311,15 +318,37 @@ class Optimizer:
         np.subtract(data, scaled, out=data)
 
 
-def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+def _screening_sum(g: np.ndarray) -> Any:
+    """A sum that is finite only if every element of `g` is: Σg², by BLAS dots (which
+    flatten and raise no floating-point warning) of at most SERIAL_DOT elements up to BLOCK
+    elements: a threaded dot of that size waits milliseconds for a core on a busy machine
+    to do microseconds of work. (Σg by numpy's reduction if such a `g` is not C-contiguous.)"""
+    size = g.size
+    if size <= SERIAL_DOT or size > BLOCK:
+        return np.vdot(g, g)
+    if not g.flags.c_contiguous:
+        with np.errstate(over="ignore", invalid="ignore"):  # (inf and nan are the answer)
+            return np.add.reduce(g, axis=None)
+    flat = g.reshape(-1)
+    total = 0.0
+    for start in range(0, size, SERIAL_DOT):
+        chunk = flat[start:start + SERIAL_DOT]
+        total += float(np.vdot(chunk, chunk))  # (a Python float overflows to inf quietly)
+    return total
+
+
+def _blocks(*arrays: np.ndarray) -> Iterable[tuple[np.ndarray, ...]]:
     """Matching views into arrays of one shape, at most BLOCK elements each, that together
     cover every element once: flat slices when every array is C-contiguous, otherwise
     slices along the first axis (a row larger than a block is taken apart in turn)."""
+    if arrays[0].size <= BLOCK:
+        return (arrays,)  # one block: no generator to run for the common parameter sizes
+    return _block_views(arrays)
+
+
+def _block_views(arrays: tuple[np.ndarray, ...]) -> Iterator[tuple[np.ndarray, ...]]:
     first = arrays[0]
     size = first.size
-    if size <= BLOCK:
-        yield arrays
-        return
     if all(a.flags.c_contiguous for a in arrays):
         flat = [a.reshape(-1) for a in arrays]  # views: no copy of a C-contiguous array
         for start in range(0, size, BLOCK):

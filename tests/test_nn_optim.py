@@ -96,6 +96,30 @@ def test_huge_finite_gradients_are_not_mistaken_for_overflow():
     np.testing.assert_allclose(w.data, [-1e298, -1e298])
 
 
+# Sizes that take each branch of the finiteness screen: one BLAS dot (small and large) and
+# numpy's own sum between them; a transposed gradient is not C-contiguous.
+SCREENED_SIZES = [7, nn.optim.SERIAL_DOT + 1, nn.optim.BLOCK, nn.optim.BLOCK + 5]
+
+
+@pytest.mark.parametrize("size", SCREENED_SIZES)
+@pytest.mark.parametrize("bad", [[np.nan], [np.inf], [-np.inf], [np.inf, -np.inf]])
+def test_the_screen_finds_non_finite_gradients_of_every_size(size, bad):
+    grad = np.ones(size)
+    grad[size // 2:size // 2 + len(bad)] = bad
+    (w,) = parameters_with_grads((np.zeros(size), grad))
+    with pytest.raises(FloatingPointError, match="contains nan or inf"):
+        nn.SGD([w], lr=0.1).step()
+    assert not w.data.any()
+
+
+@pytest.mark.parametrize("size", SCREENED_SIZES)
+def test_the_screen_passes_huge_finite_gradients_of_every_size(size):
+    w = Value(np.zeros((size, 1)))
+    w.grad = np.full((1, size), 1e308).T  # its sum and its sum of squares overflow
+    nn.SGD([w], lr=1e-10).step()
+    np.testing.assert_allclose(w.data, -1e298)
+
+
 def test_parameters_without_gradient_are_skipped():
     w, b = parameters_with_grads(([1.0], [1.0]), ([5.0], [1.0]))
     b.grad = None
