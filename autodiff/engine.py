@@ -454,6 +454,12 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
                 f"backward(): grad has shape {np.shape(raw(seed))} but the output has shape "
                 f"{shape}"
             )
+        if not is_complex and np.iscomplexobj(raw(seed)):
+            raise ValueError(
+                f"backward(): grad is complex but the output is real ({root.dtype}): the "
+                "imaginary part would be dropped. Pass a real grad, or make the output "
+                "complex"
+            )
     if create_graph and not isinstance(seed, Value):
         seed = Value(seed, requires_grad=False)
     seed = fit(seed, root._data)
@@ -777,6 +783,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
     # another node (add passes its cotangent on unchanged), with the caller's seed, or if it
     # is a view or read-only. Intermediates' arrays, a read-out of this pass, are not copied.
     shared = None
+    leaves: list[tuple[Value, Any]] = []
     with _grad_lock:
         for node, g in grads.items():
             if node._op is not None:
@@ -792,6 +799,23 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
                         shared[id(grad)] += 2
                     if shared[id(g)] > 1 or g.base is not None or not g.flags.writeable:
                         g = g.copy()
-            if node.grad is not None:
-                g = node.grad + g  # leaves accumulate
-            node.grad = g
+            leaves.append((node, g))
+        # Leaves accumulate; all sums are formed before any is stored, so a refused one
+        # leaves every .grad as it was.
+        sums = [(leaf, g if leaf.grad is None else _accumulated(leaf, g)) for leaf, g in leaves]
+        for leaf, g in sums:
+            leaf.grad = g
+
+
+def _accumulated(leaf: Value, g: Any) -> Any:
+    """leaf.grad + g; a .grad of another shape (the data was replaced by one of another
+    shape since, or .grad was set by hand) is refused: it would broadcast."""
+    old_shape, new_shape = getattr(leaf.grad, "shape", ()), getattr(g, "shape", ())
+    if old_shape != new_shape:
+        label = repr(leaf.name) if leaf.name else "a Value"
+        raise ValueError(
+            f"backward: {label} has a .grad of shape {old_shape} but its gradient now has "
+            f"shape {new_shape} (was its data replaced by one of another shape?): set "
+            ".grad = None (zero_grad) first"
+        )
+    return leaf.grad + g

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autodiff import grad, hessian, jacobian, jvp, value_and_grad
+from autodiff import Value, grad, hessian, jacobian, jvp, value_and_grad, vjp
 
 # --------------------------------------------------------------------------- 1. transforms
 
@@ -88,3 +88,67 @@ def test_grad_passes_keyword_arguments_to_f_without_differentiating_them():
     np.testing.assert_array_equal(jacobian(lambda x, k=1.0: x * k)(np.ones(2), k=2.0),
                                   2 * np.eye(2))
     np.testing.assert_array_equal(hessian(f)(np.ones(2), scale=3.0), 6 * np.eye(2))
+
+
+# --------------------------------------------------------------------------- 2. Values
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_a_numpy_matrix_becomes_a_plain_array_so_star_stays_elementwise():
+    # a kept np.matrix made `*` a matrix product: [[7, 10], [15, 22]] for [[1, 4], [9, 16]]
+    m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    a = Value(m)
+    assert type(a.data) is np.ndarray
+    y = a * a
+    np.testing.assert_array_equal(y.data, [[1.0, 4.0], [9.0, 16.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad, [[2.0, 4.0], [6.0, 8.0]])
+    assert type(a.grad) is np.ndarray
+    np.testing.assert_array_equal(grad(lambda x: (x * x).sum())(m), 2 * np.asarray(m))
+
+
+def test_a_masked_array_is_refused_rather_than_its_mask_kept_or_dropped():
+    with pytest.raises(TypeError, match=r"Value: masked arrays are not supported"):
+        Value(np.ma.array([1.0, 2.0, 100.0], mask=[0, 0, 1]))
+
+
+def test_in_looks_at_the_numbers():
+    # `in` went through iteration and identity-based ==: always False
+    v = Value(np.arange(3.0))
+    assert 1.0 in v
+    assert 5.0 not in v
+    assert np.float32(2.0) in v
+    assert 2.0 in Value(2.0)
+
+
+def test_a_complex_seed_for_a_real_output_is_refused():
+    # the imaginary part of the seed was dropped without a word
+    w = Value(np.ones(3))
+    y = w * 2
+    with pytest.raises(ValueError, match=r"backward\(\): grad is complex .* output is real"):
+        y.backward(grad=np.ones(3) * (1 + 1j))
+    _, pullback = vjp(lambda x: x * x, np.ones(2))
+    with pytest.raises(ValueError, match=r"grad is complex .* output is real"):
+        pullback(np.ones(2) * 1j)
+    y.backward(grad=np.ones(3))  # a real seed is fine, for a complex output too
+    z = Value(np.ones(2) * (1 + 1j))
+    (z * 2).backward(grad=np.ones(2))
+    np.testing.assert_array_equal(z.grad, [2.0, 2.0])
+
+
+def test_a_gradient_of_another_shape_is_not_broadcast_into_the_old_one():
+    # after .data was replaced by one of another shape, the new gradient was added to
+    # the old one by broadcasting: a (3,) Value got a (3,) grad of 2 + 1·(old (1,) grad)
+    w = Value(np.ones(1), name="w")
+    (w * w).sum().backward()
+    w.data = np.ones(3)
+    with pytest.raises(ValueError, match=r"backward: 'w' .*\.grad of shape \(1,\).*\(3,\)"):
+        (w * w).sum().backward()
+    w.grad = None
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 2.0, 2.0])
+    v = Value(np.ones(3))
+    v.grad = np.ones(4)  # set by hand, wrongly
+    with pytest.raises(ValueError, match=r"\.grad of shape \(4,\)"):
+        (v * v).sum().backward()
+    np.testing.assert_array_equal(v.grad, np.ones(4))  # left as it was
