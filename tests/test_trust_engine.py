@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from autodiff import Value, grad, hessian, jacobian, jvp, value_and_grad, vjp
+from autodiff.extend import primitive
 
 # --------------------------------------------------------------------------- 1. transforms
 
@@ -152,3 +153,94 @@ def test_a_gradient_of_another_shape_is_not_broadcast_into_the_old_one():
     with pytest.raises(ValueError, match=r"\.grad of shape \(4,\)"):
         (v * v).sum().backward()
     np.testing.assert_array_equal(v.grad, np.ones(4))  # left as it was
+
+
+# --------------------------------------------------------------------------- 3. custom primitives
+
+
+def _doubling(rule, forward=lambda x: 2.0 * x, **options):
+    """A custom primitive 2x (by default) with the given VJP rule."""
+    p = primitive(forward, name="doubling", **options)
+    p.defvjp(rule)
+    return p
+
+
+def _gradient_through(p, x):
+    v = Value(x)
+    p(v).sum().backward()
+    return v.grad
+
+
+@pytest.mark.parametrize(("returned", "argument"), [
+    (np.ones(3), np.ones((2, 3))),   # smaller than the argument: was broadcast up
+    (np.ones(1), np.ones(3)),        # was "cannot reshape array of size 1 into shape (3,)"
+    (np.ones((3, 1)), np.ones(3)),
+    (np.ones(5), np.ones(3)),
+])
+def test_a_rule_returning_a_cotangent_of_the_wrong_shape_is_named(returned, argument):
+    wrong = _doubling(lambda g, out, x: returned)
+    shapes = rf"backward through doubling: .*shape {returned.shape}.* shape {argument.shape}"
+    with pytest.raises(ValueError, match=shapes.replace("(", r"\(").replace(")", r"\)")):
+        _gradient_through(wrong, argument)
+
+
+def test_a_rule_returning_a_tuple_is_refused_rather_than_summed():
+    # (g, g) was read as one array of shape (2, 3) and summed: a doubled gradient
+    wrong = _doubling(lambda g, out, x: (2.0 * g, 2.0 * g))
+    with pytest.raises(TypeError, match=r"backward through doubling: .*returned a tuple"):
+        _gradient_through(wrong, np.ones(3))
+
+
+def test_a_rule_returning_objects_is_refused_rather_than_giving_nan():
+    wrong = _doubling(lambda g, out, x: np.array([None, None, None]))
+    with pytest.raises(TypeError, match=r"backward through doubling: .*dtype object"):
+        _gradient_through(wrong, np.ones(3))
+
+
+def test_a_scalar_rule_result_for_a_scalar_argument_and_broadcast_cotangents_still_work():
+    np.testing.assert_array_equal(_gradient_through(_doubling(lambda g, out, x: 2.0 * g),
+                                                    np.ones(3)), [2.0, 2.0, 2.0])
+    p = primitive(lambda x, y: x * y, name="times")
+    p.defvjp(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
+    a, b = Value(np.ones((2, 3))), Value(np.full((1, 3), 2.0))
+    p(a, b).sum().backward()
+    np.testing.assert_array_equal(b.grad, [[2.0, 2.0, 2.0]])
+
+
+def test_a_forward_with_residuals_must_return_a_pair():
+    # an output of shape (2,) was unpacked into output = x[0], residuals = x[1]
+    @primitive(residuals=True)
+    def square(x, scale=1.0):
+        return scale * x * x
+
+    square.defvjp(lambda g, out, x, scale=1.0, residuals=None: 2.0 * scale * g * x)
+    for call in (lambda: square(Value(np.array([1.0, 2.0]))),
+                 lambda: square(np.array([1.0, 2.0])),
+                 lambda: square(Value(np.ones(2)), scale=2.0)):
+        with pytest.raises(TypeError, match=r"square: with residuals=True the forward must "
+                                            r"return \(output, residuals\)"):
+            call()
+
+
+@pytest.mark.parametrize("returned", [None, "g", "one", "three"])
+def test_a_defvjp_argnums_rule_must_return_one_cotangent_per_argument(returned):
+    @primitive
+    def plus(a, b):
+        return a + b
+
+    def rule(argnums, g, out, a, b):
+        return {"g": g, "one": (g,), "three": (g, g, g), None: None}[returned]
+
+    plus.defvjp_argnums(rule)
+    a, b = Value(np.ones(2)), Value(np.ones(2))
+    with pytest.raises(TypeError, match=r"plus: its defvjp_argnums rule must return 2 "
+                                        r"cotangents"):
+        plus(a, b).sum().backward()
+
+
+def test_primitive_and_defvjp_argnums_refuse_what_is_not_callable():
+    with pytest.raises(TypeError, match=r"primitive: forward must be callable; got int"):
+        primitive(3)
+    with pytest.raises(TypeError, match=r"identity.defvjp_argnums: rule is not callable"):
+        primitive(lambda x: x, name="identity").defvjp_argnums(3)
+
