@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 from autodiff import Value, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.extend import primitive
+from autodiff.testing import check_grad
+from autodiff.testing.strategies import arrays, graphs
 
 # --------------------------------------------------------------------------- 1. transforms
 
@@ -243,4 +246,62 @@ def test_primitive_and_defvjp_argnums_refuse_what_is_not_callable():
         primitive(3)
     with pytest.raises(TypeError, match=r"identity.defvjp_argnums: rule is not callable"):
         primitive(lambda x: x, name="identity").defvjp_argnums(3)
+
+
+# --------------------------------------------------------------------------- 4. testing helpers
+
+
+@pytest.mark.parametrize("dtype", [np.int64, bool, object, "U3", np.complex128])
+def test_the_array_strategy_refuses_a_dtype_it_cannot_draw(dtype):
+    # integers were drawn by truncating floats, strings by printing them, complex numbers
+    # with no imaginary part
+    with pytest.raises(ValueError, match=r"arrays: dtype must be a floating dtype"):
+        arrays(3, dtype)
+    with pytest.raises(ValueError, match=r"arrays: dtype must be a floating dtype"):
+        arrays(3, dtype, elements=st.floats(-1, 1))
+
+
+def test_the_graph_strategy_refuses_an_integer_dtype():
+    with pytest.raises(ValueError, match=r"graphs: dtype must be a floating or complex"):
+        graphs(dtype=np.int64)
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"low": -np.inf, "high": np.inf}, "must be finite"),   # drew arrays of -inf
+    ({"low": -1e6, "high": 1e6, "dtype": np.float16}, "does not fit in float16"),  # ±inf
+    ({"avoid": (0.0,), "margin": -0.5}, "margin must be at least 0"),  # avoided nothing
+])
+def test_the_array_strategy_refuses_bounds_it_cannot_honour(options, words):
+    with pytest.raises(ValueError, match=words):
+        arrays(3, **options)
+
+
+def _wrongly_squared():
+    """x² with the rule 2.5 x (wrong by a quarter)."""
+    wrong = primitive(lambda x: x * x, name="wrongly_squared")
+    wrong.defvjp(lambda g, out, x: 2.5 * g * x)
+    return wrong
+
+
+def test_check_grad_does_not_pass_a_wrong_rule_hidden_by_a_large_constant():
+    # the differences' rounding error of f + 1e12 was added to atol: a rule wrong by a
+    # quarter passed
+    wrong = _wrongly_squared()
+    with pytest.raises(AssertionError, match=r"cannot be checked here"):
+        check_grad(lambda x: wrong(x) + 1e12, np.array([1.0, 2.0]))
+    with pytest.raises(AssertionError, match=r"disagrees"):
+        check_grad(wrong, np.array([1.0, 2.0]))
+    check_grad(lambda x: 3.0 + 0.0 * x, np.array([1.0, 2.0]))  # a constant f still passes
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"eps": 0.0}, "eps"),                    # was ZeroDivisionError
+    ({"eps": float("nan")}, "eps"),           # was a failure naming the gradient
+    ({"rtol": -1.0}, "rtol must be at least 0"),
+    ({"atol": float("nan")}, "atol must be at least 0"),
+    ({"order": True}, "order must be 1 or 2"),
+])
+def test_check_grad_names_bad_settings(options, words):
+    with pytest.raises(ValueError, match=words):
+        check_grad(lambda x: x * x, np.array([1.0, 2.0]), **options)
 
