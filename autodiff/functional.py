@@ -46,9 +46,11 @@ def _is_traced(x: Any) -> bool:
     return isinstance(x, Value) and x.requires_grad
 
 
-def _trace_inputs(args: Sequence[Any]) -> list[Value]:
-    """Fresh Values to differentiate with respect to, one per argument."""
-    return [_trace_input(a) if _is_traced(a) else Value(raw(a)) for a in args]
+def _trace_inputs(args: Sequence[Any], name: str) -> list[Value]:
+    """Fresh Values to differentiate with respect to, one per argument (data that is not
+    numbers is refused naming the transform and the argument)."""
+    return [_trace_input(a) if _is_traced(a) else
+            Value(as_data(raw(a), caller=f"{name}: argument {i}")) for i, a in enumerate(args)]
 
 
 def _zeros_like(x: Value) -> Any:
@@ -86,7 +88,7 @@ def _trace(f: Callable[..., Any], args: Sequence[Any], name: str,
     nested = (transform_depth() > 0 or any(_is_traced(a) for a in args)
               or any(_is_traced(a) for a in kwargs.values()))
     with transform_scope():
-        inputs = _trace_inputs(args)
+        inputs = _trace_inputs(args, name)
         out = f(*inputs, **kwargs)
     if not isinstance(out, Value):
         try:  # a constant output (a number or an array): zero derivatives

@@ -78,7 +78,11 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
     if isinstance(data, Value):
         return data._data
     if isinstance(data, (bool, int, numbers.Real)) and not isinstance(data, np.generic):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:
+            raise OverflowError(f"{caller}: {type(data).__name__} too large for float64 "
+                                f"(at most about 1.8e308)") from None
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{caller}: data must be a number, list or numpy array; got str "
                         f"{data!r}")

@@ -305,3 +305,20 @@ def test_check_grad_names_bad_settings(options, words):
     with pytest.raises(ValueError, match=words):
         check_grad(lambda x: x * x, np.array([1.0, 2.0]), **options)
 
+
+# --------------------------------------------------------------------------- 5. naming errors
+
+
+@pytest.mark.parametrize("argument", [{"a": np.ones(2)}, None, "text"])
+def test_a_transform_argument_that_is_not_numbers_is_named_by_the_transform(argument):
+    # the error named Value, not the transform or the argument
+    with pytest.raises(TypeError, match=r"^grad: argument 1"):
+        grad(lambda x, y: x, argnums=0)(1.0, argument)
+    with pytest.raises(TypeError, match=r"^jacobian: argument 0"):
+        jacobian(lambda x: x)(argument)
+
+
+def test_an_integer_too_large_for_float64_is_named():
+    with pytest.raises(OverflowError, match=r"^Value: int too large for float64"):
+        Value(10**400)
+
