@@ -322,3 +322,24 @@ def test_an_integer_too_large_for_float64_is_named():
     with pytest.raises(OverflowError, match=r"^Value: int too large for float64"):
         Value(10**400)
 
+
+# --------------------------------------------------------------------------- 6. in-place
+
+
+def test_a_constant_updated_in_place_by_a_tracked_value_keeps_the_gradient():
+    # `total += w * 3` changed the constant in place and dropped the graph: d(total + w)/dw
+    # came out 1 instead of 4 (PyTorch: 4)
+    w = Value(2.0)
+    total = Value(0.0, requires_grad=False)
+    total += w * 3
+    loss = total + w
+    loss.backward()
+    assert w.grad == 4.0
+    acc = Value(np.zeros(2), requires_grad=False)
+    v = Value(np.array([1.0, 2.0]))
+    acc += v * v
+    acc.sum().backward()
+    np.testing.assert_array_equal(v.grad, [2.0, 4.0])
+    c = Value(np.ones(2), requires_grad=False)
+    c += np.ones(2)  # a constant operand: still in place
+    assert c.version == 1
