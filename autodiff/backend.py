@@ -34,8 +34,8 @@ def is_duck(x: Any) -> bool:
     """True for an array that is not numpy's but follows its protocols (Dask, CuPy): one the
     engine keeps as it is. False for numpy arrays and scalars, numbers, lists, Values."""
     kind = type(x)
-    if kind is np.ndarray or kind is float or isinstance(x, np.generic):
-        return False
+    if kind is np.ndarray or kind is float or isinstance(x, (np.generic, np.ndarray)):
+        return False  # (an ndarray subclass, np.matrix say, is made a plain ndarray)
     return (hasattr(kind, "__array_function__") and hasattr(x, "shape")
             and hasattr(x, "dtype") and not kind.__module__.startswith("autodiff"))
 

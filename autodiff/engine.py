@@ -128,7 +128,8 @@ class Primitive:
     During an ordinary backward pass they are plain numpy data; with `create_graph=True`
     they are Values, so a rule written with differentiable operations gives higher
     derivatives for free. A rule may return a cotangent of the broadcast output's shape:
-    the engine sums it back to the argument's shape. Return None for "no gradient".
+    the engine sums it back to the argument's shape (any other shape, a tuple or a
+    non-numeric array is an error naming the primitive). Return None for "no gradient".
     Called with no Value among its arguments, a primitive is just its numpy function.
 
     `defvjp(rule0, rule1, ...)` gives one rule per positional argument; an explicit None
@@ -148,6 +149,9 @@ class Primitive:
 
     def __init__(self, forward: Callable[..., Any], name: str | None = None,
                  residuals: bool = False) -> None:
+        if not callable(forward):
+            raise TypeError(f"primitive: forward must be callable; got "
+                            f"{type(forward).__name__} {forward!r}")
         self.forward: Callable[..., Any] = forward
         self.name: str = name or forward.__name__
         self.__name__: str = self.name
@@ -166,6 +170,8 @@ class Primitive:
 
     def defvjp_argnums(self, rule: Callable[..., Any]) -> Primitive:
         """Attach one rule for all arguments: `rule(argnums, g, out, *args, **params)`."""
+        if not callable(rule):
+            raise TypeError(f"{self.name}.defvjp_argnums: rule is not callable: {rule!r}")
         self.vjp_argnums = rule
         return self
 
@@ -193,7 +199,7 @@ class Primitive:
                     out = self.forward(a)
                 except (ValueError, IndexError, TypeError) as error:
                     raise _call_error(self.name, args, error) from None
-                return out[0] if self.has_residuals else out
+                return self._split(out)[0] if self.has_residuals else out
             elif count == 2:
                 a, b = args
                 if type(a) is Value:
@@ -251,7 +257,18 @@ class Primitive:
             out = self.forward(*args, **params) if params else self.forward(*args)
         except (ValueError, IndexError, TypeError) as error:
             raise _call_error(self.name, args, error) from None
-        return out[0] if self.has_residuals else out
+        return self._split(out)[0] if self.has_residuals else out
+
+    def _split(self, out: Any) -> tuple[Any, Any]:
+        """(output, residuals) from a forward with residuals=True, which must return that
+        pair (an array would otherwise be unpacked along its first axis)."""
+        if type(out) is not tuple or len(out) != 2:
+            described = f"{type(out).__name__}" + (
+                f" of length {len(out)}" if isinstance(out, (tuple, list)) else
+                f" of shape {np.shape(out)}" if hasattr(out, "shape") else "")
+            raise TypeError(f"{self.name}: with residuals=True the forward must return "
+                            f"(output, residuals); it returned {described}")
+        return out
 
     def _record(self, out: Any, args: tuple[Any, ...], raw_args: tuple[Any, ...],
                 tracked: bool, unguarded: Sequence[Value] | None,
@@ -260,7 +277,7 @@ class Primitive:
         this thread records, a constant otherwise."""
         residuals = None
         if self.has_residuals:
-            out, residuals = out
+            out, residuals = self._split(out)
         kind = type(out)
         # The storage convention (`as_data`), skipped for the common real results.
         if kind is not float and (kind is not np.ndarray or out.dtype not in _REAL_DTYPES
@@ -388,11 +405,26 @@ def _sum_to_data(g: Any, shape: tuple[int, ...]) -> Any:
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
-    if lead < 0:
-        return np.broadcast_to(g, shape).copy()
+    if lead < 0 or isinstance(g, (tuple, list)) or any(
+            n != 1 and n != g_shape[lead + i] for i, n in enumerate(shape)):
+        raise _misfit(g, shape)  # not `shape` broadcast: a rule's mistake
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
     g = np.sum(g, axis=tuple(range(lead)) + stretched, keepdims=True)
     return g.reshape(shape)
+
+
+def _misfit(g: Any, shape: tuple[int, ...]) -> Exception:
+    """The error of a cotangent that is not `shape` broadcast (a VJP rule's mistake)."""
+    if isinstance(g, (tuple, list)):
+        return TypeError(
+            f"a VJP rule returned a {type(g).__name__} where one cotangent of shape {shape} "
+            "belongs (a rule gives the cotangent of its own argument; one rule for several "
+            "arguments is defvjp_argnums)"
+        )
+    return ValueError(
+        f"a VJP rule returned a cotangent of shape {np.shape(g)} for an argument of shape "
+        f"{shape}: it must have the argument's shape, or one the argument broadcasts to"
+    )
 
 
 def fit(g: Any, data: Any) -> Any:
@@ -405,6 +437,8 @@ def fit(g: Any, data: Any) -> Any:
             if g.shape != ():
                 g = sum_to(g, ())
             return g if g.dtype == np.float64 else astype(g, np.float64)
+        if isinstance(g, (tuple, list)):
+            raise _misfit(g, ())
         total = np.sum(g)
         total = total.real if np.iscomplexobj(total) else total
         if type(total) is not np.float64 and is_duck(total):
@@ -423,6 +457,9 @@ def fit(g: Any, data: Any) -> Any:
         return g
     if g.dtype.kind == "c" and dtype.kind != "c":
         g = g.real
+    elif g.dtype.kind not in "fiub":
+        raise TypeError(f"a VJP rule returned a cotangent of dtype {g.dtype} for an argument "
+                        f"of dtype {dtype}: cotangents are numbers")
     return g.astype(dtype)
 
 
@@ -453,6 +490,12 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
             raise ValueError(
                 f"backward(): grad has shape {np.shape(raw(seed))} but the output has shape "
                 f"{shape}"
+            )
+        if not is_complex and np.iscomplexobj(raw(seed)):
+            raise ValueError(
+                f"backward(): grad is complex but the output is real ({root.dtype}): the "
+                "imaginary part would be dropped. Pass a real grad, or make the output "
+                "complex"
             )
     if create_graph and not isinstance(seed, Value):
         seed = Value(seed, requires_grad=False)
@@ -729,9 +772,29 @@ def _apply_argnums_rule(grads: dict[Value, Any], pending: list[tuple[int, Value]
         )
     params = params or {}
     cotangents = op.vjp_argnums(argnums, g, out, *inputs, **params)
+    if type(cotangents) is not list and type(cotangents) is not tuple:
+        if cotangents is None or isinstance(cotangents, (np.ndarray, Value, str)) \
+                or not hasattr(cotangents, "__iter__"):
+            cotangents = [cotangents]  # (named below: one where several belong)
+        else:
+            cotangents = list(cotangents)  # a generator
+    if len(cotangents) != len(argnums):
+        raise TypeError(
+            f"{op.name}: its defvjp_argnums rule must return {len(argnums)} cotangents, one "
+            f"for each of argnums {argnums} (None for no gradient); it returned "
+            f"{_short_description(cotangents)}"
+        )
     for argnum, cotangent in zip(argnums, cotangents, strict=True):
         if cotangent is not None:
             _accumulate(grads, pending, args[argnum], cotangent)
+
+
+def _short_description(cotangents: list[Any]) -> str:
+    if len(cotangents) == 1 and not isinstance(cotangents[0], (tuple, list)):
+        one = cotangents[0]
+        return "None" if one is None else f"one {type(one).__name__}" + (
+            f" of shape {np.shape(raw(one))}" if hasattr(one, "shape") else "")
+    return f"a sequence of {len(cotangents)}"
 
 
 def _refuse_missing_rules(node: Value, rules: tuple[Any, ...]) -> None:
@@ -777,6 +840,7 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
     # another node (add passes its cotangent on unchanged), with the caller's seed, or if it
     # is a view or read-only. Intermediates' arrays, a read-out of this pass, are not copied.
     shared = None
+    leaves: list[tuple[Value, Any]] = []
     with _grad_lock:
         for node, g in grads.items():
             if node._op is not None:
@@ -792,6 +856,23 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
                         shared[id(grad)] += 2
                     if shared[id(g)] > 1 or g.base is not None or not g.flags.writeable:
                         g = g.copy()
-            if node.grad is not None:
-                g = node.grad + g  # leaves accumulate
-            node.grad = g
+            leaves.append((node, g))
+        # Leaves accumulate; all sums are formed before any is stored, so a refused one
+        # leaves every .grad as it was.
+        sums = [(leaf, g if leaf.grad is None else _accumulated(leaf, g)) for leaf, g in leaves]
+        for leaf, g in sums:
+            leaf.grad = g
+
+
+def _accumulated(leaf: Value, g: Any) -> Any:
+    """leaf.grad + g; a .grad of another shape (the data was replaced by one of another
+    shape since, or .grad was set by hand) is refused: it would broadcast."""
+    old_shape, new_shape = getattr(leaf.grad, "shape", ()), getattr(g, "shape", ())
+    if old_shape != new_shape:
+        label = repr(leaf.name) if leaf.name else "a Value"
+        raise ValueError(
+            f"backward: {label} has a .grad of shape {old_shape} but its gradient now has "
+            f"shape {new_shape} (was its data replaced by one of another shape?): set "
+            ".grad = None (zero_grad) first"
+        )
+    return leaf.grad + g

@@ -28,7 +28,7 @@ import numpy as np
 from .backend import compute, is_dask, is_duck
 from .engine import backprop, primitive, transform_depth, transform_scope
 from .ops import stack
-from .value import Value, raw
+from .value import Value, as_data, raw
 
 __all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
 
@@ -46,9 +46,11 @@ def _is_traced(x: Any) -> bool:
     return isinstance(x, Value) and x.requires_grad
 
 
-def _trace_inputs(args: Sequence[Any]) -> list[Value]:
-    """Fresh Values to differentiate with respect to, one per argument."""
-    return [_trace_input(a) if _is_traced(a) else Value(raw(a)) for a in args]
+def _trace_inputs(args: Sequence[Any], name: str) -> list[Value]:
+    """Fresh Values to differentiate with respect to, one per argument (data that is not
+    numbers is refused naming the transform and the argument)."""
+    return [_trace_input(a) if _is_traced(a) else
+            Value(as_data(raw(a), caller=f"{name}: argument {i}")) for i, a in enumerate(args)]
 
 
 def _zeros_like(x: Value) -> Any:
@@ -77,14 +79,17 @@ def _as_result(x: Any, nested: bool) -> Any:
     return x if nested else raw(x)
 
 
-def _trace(f: Callable[..., Any], args: Sequence[Any],
-           name: str) -> tuple[Value, list[Value], bool]:
+def _trace(f: Callable[..., Any], args: Sequence[Any], name: str,
+           kwargs: dict[str, Any] | None = None) -> tuple[Value, list[Value], bool]:
     """Run f on fresh traced inputs: (output as a Value, inputs, nested). `name`: the
-    transform, for the error when f returns something that is not an array."""
-    nested = transform_depth() > 0 or any(_is_traced(a) for a in args)
+    transform, for the error when f returns something that is not an array. `kwargs` go to
+    f as they are, not differentiated (as in JAX)."""
+    kwargs = kwargs or {}
+    nested = (transform_depth() > 0 or any(_is_traced(a) for a in args)
+              or any(_is_traced(a) for a in kwargs.values()))
     with transform_scope():
-        inputs = _trace_inputs(args)
-        out = f(*inputs)
+        inputs = _trace_inputs(args, name)
+        out = f(*inputs, **kwargs)
     if not isinstance(out, Value):
         try:  # a constant output (a number or an array): zero derivatives
             out = Value(out, requires_grad=False)
@@ -158,12 +163,13 @@ def _check_argnums(name: str, argnum: int | tuple[int, ...], count: int) -> None
 def value_and_grad(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
                    argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
     """x ↦ (f(x), ∇f(x)) for a scalar-valued f; `argnum` (or `argnums`) picks the
-    argument(s): an int gives one gradient, a tuple a tuple of them."""
+    argument(s): an int gives one gradient, a tuple a tuple of them. Keyword arguments go
+    to f undifferentiated."""
     which = _argnums("grad", argnum, argnums)
 
-    def value_and_gradient(*args: Any) -> tuple[Any, Any]:
+    def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         _check_argnums("grad", which, len(args))
-        out, inputs, nested = _trace(f, args, "grad")
+        out, inputs, nested = _trace(f, args, "grad", kwargs)
         if out.size != 1:
             raise ValueError(
                 f"grad: f must return one element; it returned shape {out.shape} "
@@ -182,8 +188,8 @@ def grad(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
     """x ↦ ∇f(x) for a scalar-valued f, with the shape and dtype of x."""
     value_and_gradient = value_and_grad(f, argnum, argnums=argnums)
 
-    def gradient(*args: Any) -> Any:
-        return value_and_gradient(*args)[1]
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        return value_and_gradient(*args, **kwargs)[1]
 
     return gradient
 
@@ -194,14 +200,22 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     Computed by transposing the VJP, which is linear in its cotangent u:
     ∂f·t = ∂/∂u ⟨vjp(u), t⟩.
     """
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals, tangents = _arguments("primals", primals), _arguments("tangents", tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     for i, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        if not isinstance(t, Value):
+            as_data(t, caller=f"jvp: tangent {i}")  # numbers, or a clear error
         if np.shape(raw(p)) != np.shape(raw(t)):
             raise ValueError(
                 f"jvp: tangent {i} has shape {np.shape(raw(t))} but its primal has shape "
                 f"{np.shape(raw(p))}"
+            )
+        if np.iscomplexobj(raw(t)) and not np.iscomplexobj(raw(p)):
+            raise ValueError(
+                f"jvp: tangent {i} is complex but its primal is real: a real argument moves "
+                "along real directions only (the imaginary part would be dropped). Make the "
+                "primal complex (x + 0j) to differentiate along complex directions"
             )
     out, inputs, nested = _trace(f, primals, "jvp")
     with transform_scope():
@@ -225,30 +239,69 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     return _as_result(out, nested), _as_result(tangent_out, nested)
 
 
-def jacobian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
-    """x ↦ ∂f/∂x, of shape f(x).shape + x.shape (one reverse pass per output element)."""
+def _arguments(what: str, xs: Any) -> tuple[Any, ...]:
+    """jvp's primals or tangents as a tuple: one entry per argument of f."""
+    if not isinstance(xs, (tuple, list)):
+        raise TypeError(
+            f"jvp: {what} must be a tuple or list with one entry per argument of f; got "
+            f"{type(xs).__name__} (for a function of one argument x, write (x,))"
+        )
+    return tuple(xs)
 
-    def jacobian_at(*args: Any) -> Any:
-        _check_argnums("jacobian", argnum, len(args))
-        out, inputs, nested = _trace(f, args, "jacobian")
+
+def jacobian(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
+             argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
+    """x ↦ ∂f/∂x, of shape f(x).shape + x.shape (one reverse pass per output element);
+    `argnum` (or `argnums`) as for `grad`: a tuple gives a tuple of Jacobians. Keyword
+    arguments go to f undifferentiated. A complex output is refused (as in PyTorch and
+    JAX): its Jacobian is not one real-linear map per element."""
+    which = _argnums("jacobian", argnum, argnums)
+
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        _check_argnums("jacobian", which, len(args))
+        out, inputs, nested = _trace(f, args, "jacobian", kwargs)
+        if out.dtype.kind == "c":
+            raise ValueError(
+                f"jacobian: f returned a complex output ({out.dtype}, shape {out.shape}); "
+                "its Jacobian is not defined (as in PyTorch and JAX): take the Jacobians of "
+                "its .real and .imag, or use jvp and vjp"
+            )
         vjp_fn = _pullback(out, inputs, nested)
-        x_shape = inputs[argnum].shape
-        rows = []
+        picked = which if isinstance(which, tuple) else (which,)
+        rows: list[list[Any]] = [[] for _ in picked]
         for k in range(out.size):
             basis = np.zeros(out.size, dtype=out.dtype)
             basis[k] = 1
-            rows.append(vjp_fn(basis.reshape(out.shape))[argnum])
-        if not rows:  # a zero-size output: an empty Jacobian
-            empty = np.zeros(out.shape + x_shape, dtype=inputs[argnum].dtype)
-            return Value(empty, requires_grad=False) if nested else empty
-        if nested:
-            rows = [r if isinstance(r, Value) else Value(r, requires_grad=False) for r in rows]
-            return stack(rows).reshape(out.shape + x_shape)
-        return np.stack([np.asarray(r) for r in rows]).reshape(out.shape + x_shape)
+            cotangents = vjp_fn(basis.reshape(out.shape))
+            for row, i in zip(rows, picked, strict=True):
+                row.append(cotangents[i])
+        jacobians = tuple(_assembled(r, out.shape, inputs[i], nested)
+                          for r, i in zip(rows, picked, strict=True))
+        return jacobians if isinstance(which, tuple) else jacobians[0]
 
     return jacobian_at
 
 
-def hessian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
-    """x ↦ ∂²f/∂x², of shape x.shape + x.shape, for a scalar-valued f."""
-    return jacobian(grad(f, argnum), argnum)
+def _assembled(rows: list[Any], out_shape: tuple[int, ...], x: Value, nested: bool) -> Any:
+    """The Jacobian of shape out_shape + x.shape from its rows (one per output element)."""
+    if not rows:  # a zero-size output: an empty Jacobian
+        empty = np.zeros(out_shape + x.shape, dtype=x.dtype)
+        return Value(empty, requires_grad=False) if nested else empty
+    if nested:
+        rows = [r if isinstance(r, Value) else Value(r, requires_grad=False) for r in rows]
+        return stack(rows).reshape(out_shape + x.shape)
+    return np.stack([np.asarray(r) for r in rows]).reshape(out_shape + x.shape)
+
+
+def hessian(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
+            argnums: int | Sequence[int] | None = None) -> Callable[..., Any]:
+    """x ↦ ∂²f/∂x², of shape x.shape + x.shape, for a scalar-valued f; a tuple of argnums
+    gives the blocks ((∂²f/∂x∂x, ∂²f/∂x∂y), (∂²f/∂y∂x, ∂²f/∂y∂y)), as in JAX."""
+    which = _argnums("hessian", argnum, argnums)
+    if isinstance(which, int):
+        return jacobian(grad(f, which), which)
+
+    def hessian_blocks(*args: Any, **kwargs: Any) -> Any:
+        return tuple(jacobian(grad(f, i), which)(*args, **kwargs) for i in which)
+
+    return hessian_blocks

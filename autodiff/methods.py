@@ -133,6 +133,9 @@ def _in_place(name: str, function: Any, primitive: Any) -> Any:
                 f"change would not be recorded. Write it under `with autodiff.no_grad():` (as "
                 f"an optimiser step does), or `x = x {name} ...` to make a new Value."
             )
+        if type(other) is Value and other.requires_grad and (
+                not _not_recording[0] or _state.recording):
+            return primitive(self, other)  # a tracked operand: recorded, as `x = x op other`
         update_in_place(self, function, raw(other), name)
         return self
 

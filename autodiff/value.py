@@ -60,9 +60,11 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
     Python float (fast scalar arithmetic).
 
     Integer and bool arrays become float64; str and object data raise TypeError naming
-    `caller` (the operation whose data it is). An array of another kind that speaks numpy's
-    protocols (a Dask or CuPy array) is kept as it is, lazy: converted only in dtype (a
-    0-d one stays an array; a Dask array of unknown chunk sizes is refused).
+    `caller` (the operation whose data it is). A subclass of ndarray (np.matrix, np.memmap)
+    becomes a plain ndarray view of its memory; a masked array is refused. An array of
+    another kind that speaks numpy's protocols (a Dask or CuPy array) is kept as it is,
+    lazy: converted only in dtype (a 0-d one stays an array; a Dask array of unknown chunk
+    sizes is refused).
     """
     kind = type(data)
     if kind is float:
@@ -76,10 +78,22 @@ def as_data(data: Any, *, caller: str = "Value") -> Any:
     if isinstance(data, Value):
         return data._data
     if isinstance(data, (bool, int, numbers.Real)) and not isinstance(data, np.generic):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:
+            raise OverflowError(f"{caller}: {type(data).__name__} too large for float64 "
+                                f"(at most about 1.8e308)") from None
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{caller}: data must be a number, list or numpy array; got str "
                         f"{data!r}")
+    if kind is not np.ndarray and isinstance(data, np.ndarray):  # np.matrix: `*` is matmul
+        if isinstance(data, np.ma.MaskedArray):
+            raise TypeError(
+                f"{caller}: masked arrays are not supported (their mask would be dropped, or "
+                "change the arithmetic); fill them first (a.filled(0.0)) and use np.where or "
+                "a weight for the mask"
+            )
+        return as_data(data.view(np.ndarray), caller=caller)
     if is_duck(data):
         return _duck_data(data, caller)
     try:
@@ -293,6 +307,11 @@ class Value:
     def zero_grad(self) -> None:
         """Forget the gradient (sets `grad` to None)."""
         self.grad = None
+
+    def __contains__(self, element: object) -> bool:
+        """`x in v`: whether some element of v equals x, by value as in numpy (`==` between
+        Values compares identity, so iteration alone would never find a number)."""
+        return bool(np.any(np.asarray(self._data) == raw(element)))
 
     def __len__(self) -> int:
         if self.ndim == 0:

@@ -26,6 +26,7 @@ allows. Nothing here needs hypothesis.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,10 +127,14 @@ def _format_index(index: tuple[int, ...]) -> str:
 
 
 def _compare(
-    computed: Any, reference: np.ndarray, rtol: float, atol: float, what: str, shape_of: str
+    computed: Any, reference: np.ndarray, rtol: float, atol: float, noise: float, what: str,
+    shape_of: str
 ) -> float:
     """Raise AssertionError describing the worst element unless |c − r| ≤ atol + rtol·|r|
-    (for complex values, |·| is the modulus)."""
+    (for complex values, |·| is the modulus). `noise`, the differences' own rounding error,
+    is part of `atol`, and is given (0 where it is excused) to say when it is as large as the
+    derivatives compared while they are far above the rest of `atol`: nothing was checked,
+    and that is an AssertionError too."""
     kind = np.complex128 if np.iscomplexobj(computed) or np.iscomplexobj(reference) \
         else np.float64
     computed = np.asarray(computed, dtype=kind)
@@ -141,6 +146,16 @@ def _compare(
         )
     if computed.size == 0:
         return 0.0
+    magnitudes = np.abs(np.concatenate([computed.ravel(), reference.ravel()]))
+    signal = float(np.max(magnitudes, initial=0.0, where=np.isfinite(magnitudes)))
+    if noise >= signal > 10 * (atol - noise):  # (derivatives far above atol: meant to count)
+        raise AssertionError(
+            f"check_grad: {what} cannot be checked here: the finite differences' rounding "
+            f"error (about {noise:.3g}) is as large as the derivatives compared (up to "
+            f"{signal:.3g}), so a wrong gradient of that size would pass\n  {shape_of}\n"
+            "  f's output is large against its change over a step: choose a larger eps, or "
+            "take a constant part out of f"
+        )
     error = np.abs(computed - reference)
     error = np.where(np.isnan(computed) != np.isnan(reference), np.inf, error)
     error = np.where(np.isnan(computed) & np.isnan(reference), 0.0, error)
@@ -226,11 +241,21 @@ def check_grad(
 
     Raises:
         AssertionError: naming the derivative, the argument, the worst element's index,
-            both values, and the absolute and relative error.
+            both values, and the absolute and relative error; also when float64
+            differences are too noisy to check anything (their rounding error as large as
+            the derivatives, as for f(x) + 1e12).
         ValueError: for a bad `order` or `modes`, or when no argument is floating.
     """
-    if order not in (1, 2):
+    if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"check_grad: order must be 1 or 2, not {order!r}")
+    if not callable(f):
+        raise TypeError(f"check_grad: f must be callable; got {type(f).__name__} {f!r}")
+    if eps is not None and not (math.isfinite(eps) and eps != 0):
+        raise ValueError(f"check_grad: eps, the finite-difference step, must be a finite "
+                         f"nonzero number; got {eps!r}")
+    for label, tolerance in (("rtol", rtol), ("atol", atol)):
+        if tolerance is not None and not tolerance >= 0:
+            raise ValueError(f"check_grad: {label} must be at least 0; got {tolerance!r}")
     if isinstance(modes, str):
         modes = (modes,)
     unknown = [m for m in modes if m not in _MODES]
@@ -329,8 +354,12 @@ def check_grad(
             else _TOLERANCES[(precision, current)]
         )
         noise = unit * magnitude / h**current
+        # In float64 the noise matches the derivatives only when f's output is huge
+        # against its change (a large constant part): then nothing would be checked, and
+        # _compare says so. Float32 differences are known to be loose, and excused.
         tol = (default_rtol if rtol is None else rtol,
-               (default_atol if atol is None else atol) + noise)
+               (default_atol if atol is None else atol) + noise,
+               noise if fd_precision == "float64" else 0.0)
         for mode in modes:
             if current == 1 and mode == "rev":
                 worst = max(worst, _check_reverse(call, arguments, point, base64, cotangent,

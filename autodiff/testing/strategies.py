@@ -92,10 +92,23 @@ def _shape_strategy(shape: ShapeLike) -> st.SearchStrategy[tuple[int, ...]]:
     return st.just(tuple(shape))
 
 
-def _dtype_strategy(dtype: DtypeLike) -> st.SearchStrategy[np.dtype]:
+def _dtype_strategy(dtype: DtypeLike, kinds: str = "fc",
+                   caller: str = "graphs") -> st.SearchStrategy[np.dtype]:
+    """`dtype` (or a strategy of dtypes) as a strategy of dtypes of the given kinds: any
+    other dtype raises ValueError naming `caller` (an integer array would be drawn by
+    truncating floats, a str one by printing them)."""
     if isinstance(dtype, st.SearchStrategy):
-        return dtype.map(np.dtype)
-    return st.just(np.dtype(dtype))
+        return dtype.map(lambda d: _checked_dtype(d, kinds, caller))
+    return st.just(_checked_dtype(dtype, kinds, caller))
+
+
+def _checked_dtype(dtype: Any, kinds: str, caller: str) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind not in kinds:
+        wanted = "a floating" if kinds == "f" else "a floating or complex"
+        hint = " (for complex data, combine two: re + 1j * im)" if dtype.kind == "c" else ""
+        raise ValueError(f"{caller}: dtype must be {wanted} dtype; got {dtype}{hint}")
+    return dtype
 
 
 # --------------------------------------------------------------------------- arrays
@@ -105,6 +118,10 @@ def _allowed_intervals(low: float, high: float, avoid: Iterable[float], margin: 
     """[low, high] with the open intervals (p − margin, p + margin) removed, as (a, b) pairs."""
     if not low < high:
         raise ValueError(f"arrays: need low < high, got low={low}, high={high}")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"arrays: low and high must be finite, got low={low}, high={high}")
+    if not margin >= 0:
+        raise ValueError(f"arrays: margin must be at least 0, got {margin}")
     intervals = [(float(low), float(high))]
     for point in sorted(float(p) for p in avoid):
         remaining = []
@@ -136,7 +153,10 @@ def _squeeze_into(t: np.ndarray, intervals) -> np.ndarray:
 @st.composite
 def _well_conditioned(draw, shape, dtype, low, high, avoid, margin, distinct):
     shape = draw(_shape_strategy(shape))
-    dtype = draw(_dtype_strategy(dtype))
+    dtype = draw(_dtype_strategy(dtype, "f", "arrays"))
+    if max(abs(low), abs(high)) > float(np.finfo(dtype).max):
+        raise ValueError(f"arrays: [{low}, {high}] does not fit in {dtype} (largest "
+                         f"{np.finfo(dtype).max})")
     intervals = _allowed_intervals(low, high, avoid, margin)
     total = sum(b - a for a, b in intervals)
     size = math.prod(shape)
@@ -178,10 +198,15 @@ def arrays(
             ties for max, min or maximum between elements).
     """
     if elements is not None:
-        return st.tuples(_shape_strategy(shape), _dtype_strategy(dtype)).flatmap(
+        return st.tuples(_shape_strategy(shape), _dtype_strategy(dtype, "f", "arrays")).flatmap(
             lambda sd: hnp.arrays(sd[1], sd[0], elements=elements)
         )
     _allowed_intervals(low, high, avoid, margin)  # fail now, not inside a test, if empty
+    if not isinstance(dtype, st.SearchStrategy):  # the same for a dtype that cannot be drawn
+        fitted = _checked_dtype(dtype, "f", "arrays")
+        if max(abs(low), abs(high)) > float(np.finfo(fitted).max):
+            raise ValueError(f"arrays: [{low}, {high}] does not fit in {fitted} (largest "
+                             f"{np.finfo(fitted).max})")
     return _well_conditioned(shape, dtype, low, high, tuple(avoid), margin, distinct)
 
 
@@ -664,6 +689,8 @@ def graphs(
     if unknown or not ops:
         raise ValueError(f"graphs: unknown ops {unknown}; choose from the op table's entries "
                          f"with cases: {usable}")
+    if not isinstance(dtype, st.SearchStrategy):
+        _checked_dtype(dtype, "fc", "graphs")
     if not 1 <= min_depth <= max_depth or max_inputs < 1:
         raise ValueError(f"graphs: need 1 ≤ min_depth ≤ max_depth and max_inputs ≥ 1, got "
                          f"min_depth={min_depth}, max_depth={max_depth}, "
