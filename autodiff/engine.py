@@ -405,12 +405,13 @@ def _sum_to_data(g: Any, shape: tuple[int, ...]) -> Any:
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
-    if lead < 0 or isinstance(g, (tuple, list)) or any(
-            n != 1 and n != g_shape[lead + i] for i, n in enumerate(shape)):
+    if lead < 0 or isinstance(g, (tuple, list)):
         raise _misfit(g, shape)  # not `shape` broadcast: a rule's mistake
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-    g = np.sum(g, axis=tuple(range(lead)) + stretched, keepdims=True)
-    return g.reshape(shape)
+    total = np.sum(g, axis=tuple(range(lead)) + stretched, keepdims=True)
+    if total.shape[lead:] != shape:  # an axis of g that `shape` does not broadcast to
+        raise _misfit(g, shape)
+    return total.reshape(shape)
 
 
 def _misfit(g: Any, shape: tuple[int, ...]) -> Exception:

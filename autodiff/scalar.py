@@ -186,7 +186,7 @@ _REACHED = type("Reached", (), {"__slots__": (), "__repr__": lambda self: "<reac
 def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
              intermediate_grads: bool = True, release_graph: bool = False) -> None:
     if (grad is None and not create_graph and not release_graph and type(root) is Value
-            and root._op is not None and root.requires_grad and type(root._data) is float):
+            and root._op in SCALAR_OPS and root.requires_grad and type(root._data) is float):
         with _grad_lock:
             done = _scalar_backward(root, intermediate_grads)
         if done:
