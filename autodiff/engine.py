@@ -212,10 +212,11 @@ class Primitive:
                         if b._op is None and not b._frozen:
                             unguarded = (b,) if unguarded is None else (a, b)
                     else:
-                        y = b
+                        y = b if type(b) is float or type(b) is np.ndarray else _plain(b)
                         tracked = a.requires_grad
                 elif type(b) is Value:
-                    x, y = a, b._data
+                    x = a if type(a) is float or type(a) is np.ndarray else _plain(a)
+                    y = b._data
                     tracked = b.requires_grad
                     unguarded = (b,) if b._op is None and not b._frozen else None
                 else:
@@ -240,7 +241,7 @@ class Primitive:
                     else:
                         leaves.append(a)
             else:
-                raw_args.append(a)
+                raw_args.append(a if type(a) is float or type(a) is np.ndarray else _plain(a))
         if params:
             _refuse_value_params(self.name, params)
         if not found_value:
@@ -318,6 +319,15 @@ def primitive(forward: Callable[..., Any] | None = None, *, name: str | None = N
     if forward is None:
         return lambda f: Primitive(f, name=name, residuals=residuals)
     return Primitive(forward, name=name, residuals=residuals)
+
+
+def _plain(constant: Any) -> Any:
+    """A constant as the forward and the rules see it: an ndarray subclass as a plain
+    ndarray view (np.matrix's `*` is a matrix product; operations on Values are numpy's
+    functions, elementwise), anything else as it is."""
+    if isinstance(constant, np.ndarray) and type(constant) is not np.ndarray:
+        return constant.view(np.ndarray)
+    return constant
 
 
 def _refuse_value_params(name: str, params: dict[str, Any]) -> None:

@@ -343,3 +343,16 @@ def test_a_constant_updated_in_place_by_a_tracked_value_keeps_the_gradient():
     c = Value(np.ones(2), requires_grad=False)
     c += np.ones(2)  # a constant operand: still in place
     assert c.version == 1
+
+
+def test_a_numpy_matrix_constant_is_elementwise_in_numpy_functions_and_their_gradients():
+    matrix = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    plain = np.asarray(matrix)
+    x = Value(np.ones((2, 2)))
+    for result in (np.multiply(x, matrix), x * matrix, matrix * x, np.multiply(matrix, x)):
+        np.testing.assert_array_equal(result.data, plain)  # not the matrix product
+    np.multiply(x, matrix).sum().backward()
+    np.testing.assert_array_equal(x.grad, plain)
+    x.grad = None
+    np.dot(x, matrix).sum().backward()  # the product numpy's dot means, with its gradient
+    np.testing.assert_array_equal(x.grad, np.ones((2, 2)) @ plain.T)
