@@ -74,14 +74,18 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
         x = self._data
         kind = type(other)
         if type(x) is float:
+            # The hot cases first, each with as few tests as it needs: a Value holding a
+            # float, then a float constant (folded into the node, never wrapped).
             if kind is Value:
                 y = other._data
-                if reflected or type(y) is not float:
+                if type(y) is not float or reflected:
                     return generic(other, self) if reflected else generic(self, other)
                 tracked = self.requires_grad or other.requires_grad
-            elif kind is float or kind is int or kind is _float64:
-                # (a numpy scalar would make the result one too: folded as a float)
-                y = other = float(other) if kind is _float64 else other
+            elif kind is float or kind is int:
+                y = other
+                tracked = self.requires_grad
+            elif kind is _float64:  # (it would make the result one too: folded as a float)
+                y = other = float(other)
                 tracked = self.requires_grad
             else:
                 return generic(other, self) if reflected else generic(self, other)
@@ -89,9 +93,16 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                 data = compute(y, x) if reflected else compute(x, y)
             except (ZeroDivisionError, OverflowError):  # numpy's answer instead
                 return generic(other, self) if reflected else generic(self, other)
-            if not (tracked and (not _not_recording[0] or _state.recording)):
+            if not tracked or (_not_recording[0] and not _state.recording):
                 return init_node(_new(Value), data, False)
-            raw_args = None  # (immutable floats: read from the arguments, see init_node)
+            node = _new(Value)  # (`operation_node`, inlined: a call is an eighth of the op)
+            node._data = data
+            node.grad = node._params = node._raw = None  # (floats: read from the arguments)
+            node.requires_grad = True
+            node._op = op
+            node._args = (other, self) if reflected else (self, other)
+            node._id = _tick()
+            return node
         elif type(x) is _ndarray and x.ndim and x.dtype in _REAL_DTYPES:
             # The lean array path: a float constant, or an operand of the same shape and
             # dtype, so no broadcasting and no conversion to check (numpy's warnings and
@@ -112,17 +123,15 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                 freeze(self)
             if kind is Value and other._op is None and not other._frozen:
                 freeze(other)
-            raw_args = (y, x) if reflected else (x, y)
         else:
             return generic(other, self) if reflected else generic(self, other)
-        # `operation_node`, inlined: the call costs an eighth of a scalar program's forward
-        node = _new(Value)
+        node = _new(Value)  # (`operation_node`, inlined, as above)
         node._data = data
         node.grad = node._params = None
         node.requires_grad = True
         node._op = op
         node._args = (other, self) if reflected else (self, other)
-        node._raw = raw_args
+        node._raw = (y, x) if reflected else (x, y)
         node._id = _tick()
         return node
 
