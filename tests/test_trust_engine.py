@@ -345,6 +345,7 @@ def test_a_constant_updated_in_place_by_a_tracked_value_keeps_the_gradient():
     assert c.version == 1
 
 
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 def test_a_numpy_matrix_constant_is_elementwise_in_numpy_functions_and_their_gradients():
     matrix = np.matrix([[1.0, 2.0], [3.0, 4.0]])
     plain = np.asarray(matrix)
