@@ -371,6 +371,15 @@ def test_softmax_family_over_a_zero_length_axis():
     assert x.grad.shape == (2, 0)
 
 
+def test_log_softmax_over_a_zero_length_axis_warns_nothing():
+    x = Value(np.empty((2, 0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = np.exp(x.log_softmax(axis=1))
+        out.sum().backward()
+    assert out.shape == (2, 0) and x.grad.shape == (2, 0)
+
+
 def test_jacobian_of_a_zero_size_output():
     J = jacobian(lambda x: x[:0] * 2.0)(np.arange(3.0))
     assert J.shape == (0, 3)

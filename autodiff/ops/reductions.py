@@ -187,6 +187,8 @@ softmax.defvjp(lambda g, out, x, axis=-1: out * (g - _sum_kept(g * out, axis)))
 def log_softmax(x: Any, axis: Any = -1) -> Any:
     """x − log Σ eˣ along `axis`  ·  vjp: g − softmax(x) Σ g"""
     shifted = x - _stable_shift(x, axis)
+    if type(x) is not float and x.size == 0:  # empty: no log of an empty sum (a warning)
+        return shifted
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
