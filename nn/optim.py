@@ -153,10 +153,9 @@ class Optimizer:
         raises TypeError, ValueError or FloatingPointError naming the first that is wrong.
         The usual case (an ndarray gradient of a floating ndarray parameter, same shape) costs
         a few attribute comparisons; anything else goes to `_check_gradient` for the details.
-        Finiteness: a finite Σg² or Σg proves every element finite (nan and ±inf propagate
-        through both); either is one call with no full-size temporary and no floating-point
-        warning. Only a non-finite sum (or one that overflowed) needs the element-by-element
-        look.
+        Finiteness: a finite Σg² proves every element finite (nan and ±inf propagate through
+        it); it takes BLAS dots (`_screening_sum`), with no temporary for a C-contiguous
+        gradient. Only a non-finite sum (or one that overflowed) needs the element-by-element look.
         """
         params = self.params
         grads = []
@@ -319,17 +318,14 @@ class Optimizer:
 
 
 def _screening_sum(g: np.ndarray) -> Any:
-    """A sum that is finite only if every element of `g` is: Σg², by BLAS dots (which
-    flatten and raise no floating-point warning) of at most SERIAL_DOT elements up to BLOCK
-    elements: a threaded dot of that size waits milliseconds for a core on a busy machine
-    to do microseconds of work. (Σg by numpy's reduction if such a `g` is not C-contiguous.)"""
+    """Σg², finite only if every element of `g` is and every g² fits (nan and ±inf propagate
+    through it): BLAS dots, which flatten and raise no floating-point warning, of at most
+    SERIAL_DOT elements from there up to BLOCK elements (a threaded dot of that size waits
+    milliseconds for a core on a busy machine to do microseconds of work)."""
     size = g.size
     if size <= SERIAL_DOT or size > BLOCK:
         return np.vdot(g, g)
-    if not g.flags.c_contiguous:
-        with np.errstate(over="ignore", invalid="ignore"):  # (inf and nan are the answer)
-            return np.add.reduce(g, axis=None)
-    flat = g.reshape(-1)
+    flat = g.reshape(-1)  # (a copy of at most BLOCK elements if g is not C-contiguous)
     total = 0.0
     for start in range(0, size, SERIAL_DOT):
         chunk = flat[start:start + SERIAL_DOT]

@@ -410,6 +410,20 @@ def test_adam_refuses_a_gradient_whose_square_overflows_its_second_moment(dtype,
     assert optimizer.steps == [1]
 
 
+@pytest.mark.parametrize("size", [nn.optim.SERIAL_DOT + 8, nn.optim.BLOCK])
+def test_adam_refuses_an_overflowing_square_in_a_mid_size_transposed_gradient(size):
+    # gradients of SERIAL_DOT..BLOCK elements are screened in chunks; a transposed one
+    # was screened by Σg, whose ±1e200 cancel, so the overflowing square went unseen
+    weight = Value(np.ones((size // 2, 2)), name="w")
+    grad = np.ones((2, size // 2))
+    grad[0, 0], grad[1, 0] = 1e200, -1e200
+    weight.grad = grad.T
+    optimizer = nn.Adam([weight], lr=0.1)
+    with pytest.raises(FloatingPointError, match="whose square overflows float64"):
+        optimizer.step()
+    assert not (weight.data != 1.0).any() and optimizer.steps == [0]
+
+
 def test_adam_refuses_a_scalar_gradient_whose_square_overflows():
     weight = Value(1.0, name="w")
     weight.grad = 1e200
