@@ -155,7 +155,8 @@ class Optimizer:
         a few attribute comparisons; anything else goes to `_check_gradient` for the details.
         Finiteness: a finite Σg² proves every element finite (nan and ±inf propagate through
         it); it takes BLAS dots (`_screening_sum`), with no temporary for a C-contiguous
-        gradient. Only a non-finite sum (or one that overflowed) needs the element-by-element look.
+        gradient. Only a non-finite sum (or one that overflowed) needs the element-by-element
+        look.
         """
         params = self.params
         grads = []
