@@ -81,12 +81,16 @@ def _describe(error: BaseException) -> str:
 
 def race(
     contestants: list[Contestant], *, repeats: int, warmup: int = 2, min_time: float = 0.2,
+    mirrored: bool = False,
 ) -> list[Row]:
     """Time every contestant interleaved: repeat r runs them all, in an order rotated by r.
 
     Each repeat makes `calls` back-to-back calls, with `calls` chosen during warm-up so that
     a repeat lasts about `min_time` seconds; the time of one call is the repeat's total
-    divided by `calls`, and the row's `seconds` is the median over repeats.
+    divided by `calls`, and the row's `seconds` is the median over repeats. `mirrored` runs
+    each repeat's order forward and then backward (A B B A) and takes the mean of the two
+    blocks, so that a machine speeding up or slowing down during a repeat cancels out of
+    paired differences.
     """
     rows = {c.name: Row(c.name) for c in contestants}
     ready: list[tuple[Contestant, Callable[[], Any]]] = []
@@ -109,7 +113,9 @@ def race(
 
     for repeat in range(repeats):
         shift = repeat % max(1, len(ready))
-        for contestant, step in ready[shift:] + ready[:shift]:
+        order = ready[shift:] + ready[:shift]
+        blocks: dict[str, list[float]] = {}
+        for contestant, step in order + order[::-1] if mirrored else order:
             row = rows[contestant.name]
             if row.status != "ok":
                 continue
@@ -119,9 +125,12 @@ def race(
                 start = time.perf_counter()
                 for _ in range(calls):
                     step()
-                row.times.append((time.perf_counter() - start) / calls)
+                blocks.setdefault(row.name, []).append((time.perf_counter() - start) / calls)
             except Exception as error:
                 row.status, row.reason = "failed", _describe(error)
+        for name, block_times in blocks.items():
+            if rows[name].status == "ok":
+                rows[name].times.append(statistics.fmean(block_times))
     for row in rows.values():
         if row.status == "ok" and row.times:
             row.seconds = statistics.median(row.times)

@@ -187,6 +187,18 @@ def test_race_reports_missing_and_failed_contestants():
     assert len(calls) == 1 + 3 * fine.calls_per_repeat
 
 
+def test_a_mirrored_race_runs_each_repeat_forward_then_backward():
+    order = []
+
+    def recording(name):
+        return common.Contestant(name, lambda: lambda: order.append(name))
+
+    rows = common.race([recording("a"), recording("b")], repeats=2, warmup=1, min_time=0.0,
+                       mirrored=True)
+    assert order == ["a", "b"] + ["a", "b", "b", "a"] + ["b", "a", "a", "b"]
+    assert [len(row.times) for row in rows] == [2, 2]
+
+
 def test_markdown_report_is_self_contained():
     meta = {"date": "2026-01-01 00:00 UTC", "commit": "abc", "cpu": "Some CPU",
             "logical_cpus": 2, "memory_gib": 8.0, "os": "Linux", "load_average": [0.1, 0.2],
