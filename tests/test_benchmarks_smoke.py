@@ -195,7 +195,8 @@ def test_a_mirrored_race_runs_each_repeat_forward_then_backward():
 
     rows = common.race([recording("a"), recording("b")], repeats=2, warmup=1, min_time=0.0,
                        mirrored=True)
-    assert order == ["a", "b"] + ["a", "b", "b", "a"] + ["b", "a", "a", "b"]
+    warmup, repeat_0, repeat_1 = ["a", "b"], ["a", "b", "b", "a"], ["b", "a", "a", "b"]
+    assert order == [*warmup, *repeat_0, *repeat_1]
     assert [len(row.times) for row in rows] == [2, 2]
 
 
