@@ -53,6 +53,7 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 
 BLOCK = 1 << 16  # elements per block of an array update (256 KiB of float32 scratch)
 SERIAL_DOT = 8192  # OpenBLAS's dot runs on one thread up to 10,000 elements
+_EAGER = (np.ndarray, float, type(None))  # gradient types that are never lazy (no Dask test)
 
 # The settings' allowed ranges: (what the value must do, its range in words, the test).
 _POSITIVE = ("be positive", "a finite real number > 0", lambda x: x > 0)
@@ -248,7 +249,7 @@ class Optimizer:
         """Check every gradient (nothing changes if one is wrong), then update every
         parameter that has one, in place under no_grad()."""
         given = None
-        if any(p.grad is not None and is_lazy(p.grad) for p in self.params):
+        if any(type(p.grad) not in _EAGER and is_lazy(p.grad) for p in self.params):
             given = list(compute(*(p.grad for p in self.params)))  # one pass over the data
         grads = self._gradients(given)
         decay = self.weight_decay
@@ -389,6 +390,12 @@ class SGD(Optimizer):
 
     def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
         lr, momentum = self.lr, self.momentum
+        if not momentum and not self.weight_decay and g.dtype is data.dtype \
+                and data.size <= BLOCK:  # the usual case, one block: p ← p − lr·g
+            scaled = self._buffer(data.dtype, 0, data)
+            np.multiply(g, lr, out=scaled)
+            np.subtract(data, scaled, out=data)
+            return
         if not momentum:
             for block, g_block in _blocks(data, g):
                 self._descend_block(block, self._gradient_block(g_block, block), lr)
