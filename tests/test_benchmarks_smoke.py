@@ -241,8 +241,12 @@ def test_workload_10_reports_numpys_protocol_beside_the_dispatch_cost():
                             growth_steps=1, peak_steps=1, quick=True)
     result = run.workload_10(settings)
     spellings = [row[1] for row in result["table"]]
-    assert spellings == ["v.sin()", "np.sin(v)", "v.sin()", "np.sin(v)", "o.sin()", "np.sin(o)"]
-    assert result["table"][-1][0] == "numpy's protocol alone"
+    assert spellings == ["v.sin()", "np.sin(v)"] * 2 + ["o.sin()", "np.sin(o)"] * 2
+    assert [row[0] for row in result["table"][4::2]] == [
+        "numpy's protocol alone", "numpy's protocol alone, beside v.sin() + backward"]
     assert "override protocol alone" in result["summary"]
+    assert "With backward after each call" in result["summary"]
     (target,) = result["targets"]
-    assert target["measured"] is not None and target["met"] == (target["measured"] <= 1.0)
+    per_call = result["rows"][1]["extra_us"]  # np.sin(v) against v.sin(), forward
+    assert target["measured"] == per_call
+    assert target["met"] == (per_call <= 1.0)
