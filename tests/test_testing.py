@@ -323,3 +323,35 @@ def test_graph_ops_are_the_op_tables_entries_with_cases():
 def test_graphs_can_draw_every_op(op, data):
     graph = data.draw(graphs(ops=(op,), max_depth=1))  # never a graph without it
     assert graph.ops == (op,)
+
+
+def _cancelling_float32_chain(x0):
+    """Four tanh layers whose last subtraction cancels: the output (−0.017) is a hundred
+    times smaller than the values it is computed from, and so is ε·|output| against the
+    rounding its finite differences carry."""
+    shift = np.array(-2.0, dtype=np.float32)
+    t1 = np.add(1.9 * np.tanh(x0 / 2.0), shift)
+    t2 = np.subtract(1.9 * np.tanh(t1 / 2.0), shift)
+    t3 = np.add(1.9 * np.tanh(t2 / 2.0), shift)
+    return np.subtract(np.array(-1.375, dtype=np.float32), 1.9 * np.tanh(t3 / 2.0))
+
+
+def test_check_grad_in_float32_measures_the_rounding_of_a_result_that_cancels():
+    """Its second derivative is right (float64 gives the same to 7 digits); the float32
+    finite differences were off by 7%, and their noise, estimated from the output alone,
+    was 0.00008: check_grad blamed autodiff."""
+    x0 = np.array(-2.0, dtype=np.float32)
+    exact = autodiff.grad(autodiff.grad(_cancelling_float32_chain))(x0.astype(np.float64))
+    second = autodiff.grad(autodiff.grad(_cancelling_float32_chain))(x0)
+    assert second == pytest.approx(exact, rel=1e-5)
+    check_grad(_cancelling_float32_chain, x0, order=2)
+
+
+def test_check_grad_in_float32_still_catches_a_wrong_rule_in_a_chain_that_cancels():
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    cube.defvjp(lambda g, out, x: g * 3.3 * x ** 2)  # 10% too large
+    with pytest.raises(AssertionError, match="disagrees"):
+        check_grad(lambda x: _cancelling_float32_chain(cube(x)), np.array(-0.9, np.float32))
