@@ -392,9 +392,7 @@ class SGD(Optimizer):
         lr, momentum = self.lr, self.momentum
         if not momentum and not self.weight_decay and g.dtype is data.dtype \
                 and data.size <= BLOCK:  # the usual case, one block: p ← p − lr·g
-            scaled = self._buffer(data.dtype, 0, data)
-            np.multiply(g, lr, out=scaled)
-            np.subtract(data, scaled, out=data)
+            self._descend_block(data, g, lr)
             return
         if not momentum:
             for block, g_block in _blocks(data, g):

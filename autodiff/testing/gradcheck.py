@@ -314,12 +314,15 @@ def check_grad(
                         for a, x in zip(arguments, xs, strict=True)])
         return np.asarray(raw(result))
 
-    def reduced64(xs: Sequence[np.ndarray]) -> float:
-        """s(x) = Σ Re(ū f(x)) evaluated with float64 (complex128) arguments."""
-        value = output64(xs)
+    def reduced(value: np.ndarray) -> float:
+        """s = Σ Re(ū f) of an output f."""
         if value.dtype.kind == "c" or cotangent.dtype.kind == "c":
             return float(np.sum((np.conj(cotangent) * value).real))
         return float(np.sum(value.astype(np.float64) * cotangent))
+
+    def reduced64(xs: Sequence[np.ndarray]) -> float:
+        """s(x) = Σ Re(ū f(x)) evaluated with float64 (complex128) arguments."""
+        return reduced(output64(xs))
 
     base64 = [a.data.astype(a.wide) for a in arguments]
     out64 = output64(base64)
@@ -348,8 +351,9 @@ def check_grad(
     rounding = unit * magnitude  # one evaluation's error, if s keeps its magnitude inside
     if fd_precision == "float32":  # measured: a result that cancels can carry far more
         step = eps if eps is not None else _STEPS[("float32", order)]
-        rounding = max(rounding, _measured_rounding(arguments, base64, reduced64,
-                                                    np.random.default_rng(0), abs(step)))
+        rounding = max(rounding, _measured_rounding(arguments, base64, reduced(out64),
+                                                    reduced64, np.random.default_rng(0),
+                                                    abs(step)))
 
     worst = 0.0
     for current in range(1, order + 1):
@@ -381,14 +385,14 @@ def check_grad(
 
 
 def _measured_rounding(arguments: Sequence[_Argument], base: list[np.ndarray],
-                       reduced: Callable[[Sequence[np.ndarray]], float],
+                       centre: float, reduced: Callable[[Sequence[np.ndarray]], float],
                        rng: np.random.Generator, h: float, samples: int = 4) -> float:
     """s's own rounding error near the point, measured: second differences over steps of
     h/64 (several float32 units of the arguments, yet s''·(h/64)² is far below any
     rounding) hold rounding alone, about twice one evaluation's error; their largest is
-    returned (output near zero after a cancellation: ε·|s| underestimates it)."""
+    returned (output near zero after a cancellation: ε·|s| underestimates it). `centre`:
+    s at `base`."""
     delta = h / 64
-    centre = reduced(base)
     largest = 0.0
     for _ in range(samples):
         directions = [_unit_random(rng, a.data.shape, a.is_complex) for a in arguments]
