@@ -321,3 +321,17 @@ def test_a_list_of_values_handed_to_numpy_raises_the_clear_error():
     x = Value(X)
     with pytest.raises(TypeError, match="list of Values handed to numpy"):
         np.mean([x, x + 2])
+
+
+@pytest.mark.parametrize("convert", [
+    lambda v, s: np.asarray(v), lambda v, s: np.array([v, v]), lambda v, s: np.array([s, s]),
+    lambda v, s: np.asarray([s, 2.0]), lambda v, s: np.array(v, dtype=np.float32),
+], ids=["asarray", "array-of-arrays", "array-of-scalars", "mixed-list", "array-dtype"])
+def test_numpy_conversion_of_a_value_that_requires_grad_is_refused_never_an_object_array(
+        convert):
+    """np.asarray(v) and np.array([v1, v2]) would leave the graph (an object array, or the
+    numbers without their gradient): refused with what to call instead."""
+    with pytest.raises(TypeError, match=r"requires grad .*detach\(\)\.numpy\(\)"):
+        convert(Value(X), Value(3.0))
+    constant = Value(X, requires_grad=False)
+    assert np.asarray(constant).dtype == np.float64  # a constant converts as its data
