@@ -656,7 +656,9 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
                 if node._id < newest_write:
                     _refuse_stale((node,))  # some Value was written after this node was made
                 g = grads.pop(node) if release else grads[node]
-                op, args = node._op, node._args
+                op, args = node._op, node._inputs
+                if args is None:  # a scalar-path node: its operands in slots
+                    args = node._args
                 inputs: Sequence[Any] | None
                 if create_graph:
                     out, inputs = node, args
@@ -753,7 +755,8 @@ RELEASED = Primitive(_refuse_released, name="released").defvjp_argnums(_refuse_r
 def _release(node: Value) -> None:
     """Cut a used node loose from its inputs (its own data stays)."""
     node._op = RELEASED
-    node._args = ()
+    node._inputs = ()
+    node._a = node._b = None
     node._raw = node._params = None
     if node._residuals is not None:
         node._residuals = None

@@ -61,6 +61,7 @@ _divide, _power = DIVIDE.forward, POWER.forward
 
 _new = object.__new__
 _tick = _value.tick
+_ONE_OPERAND = _value.ONE_OPERAND
 _float64 = np.float64
 _ndarray = np.ndarray
 
@@ -124,7 +125,16 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
         node.grad = node._params = None
         node.requires_grad = True
         node._op = op
-        node._args = (other, self) if reflected else (self, other)
+        if raw_args is None:  # a scalar node: its operands in two slots, no tuple
+            node._inputs = None
+            if reflected:
+                node._a = other
+                node._b = self
+            else:
+                node._a = self
+                node._b = other
+        else:
+            node._inputs = (other, self) if reflected else (self, other)
         node._raw = raw_args
         node._id = _tick()
         return node
@@ -145,10 +155,11 @@ def _unary(op: Any, compute: Any) -> Any:
             return init_node(_new(Value), compute(x), False)
         node = _new(Value)  # (`operation_node`, inlined as in `_binary`)
         node._data = compute(x)
-        node.grad = node._raw = node._params = None
+        node.grad = node._raw = node._params = node._inputs = None
         node.requires_grad = True
         node._op = op
-        node._args = (self,)
+        node._a = self
+        node._b = _ONE_OPERAND
         node._id = _tick()
         return node
 
@@ -233,7 +244,7 @@ def _reach(root: Value, reached: _Pass) -> bool:
     Python float, some operation has no branch in `_reverse_loop`, or some constant is not a
     Python number."""
     nodes, leaves = reached.nodes, reached.leaves
-    mark, scalar_ops = _REACHED, SCALAR_OPS
+    mark, scalar_ops, one = _REACHED, SCALAR_OPS, _ONE_OPERAND
     if root.grad is not None:
         reached.previous.append((root, root.grad))
     root.grad = mark
@@ -244,30 +255,45 @@ def _reach(root: Value, reached: _Pass) -> bool:
         if node._op not in scalar_ops or type(node._data) is not float:
             reached.undo()
             return False
-        for parent in node._args:
+        if node._inputs is not None:  # recorded by the generic path (`ops.tanh(x)`)
+            _into_slots(node)
+        parent, second = node._a, node._b  # (a loop over both without a tuple)
+        while True:
             kind = type(parent)
             if kind is Value:
                 old = parent.grad
-                if old is mark or not parent.requires_grad:
-                    continue
-                if parent._op is not None:
-                    stack.append(parent)
-                    nodes.append(parent)
-                    if old is not None:
-                        reached.previous.append((parent, old))
-                else:
-                    if type(parent._data) is not float:
-                        reached.undo()
-                        return False
-                    leaves.append(parent)
-                    if old is not None:
-                        reached.earlier.append((parent, old))
-                parent.grad = mark
-            elif kind is not float and kind is not int:  # a constant of another type
-                reached.undo()
+                if old is not mark and parent.requires_grad:
+                    if parent._op is not None:
+                        stack.append(parent)
+                        nodes.append(parent)
+                        if old is not None:
+                            reached.previous.append((parent, old))
+                    else:
+                        if type(parent._data) is not float:
+                            reached.undo()
+                            return False
+                        leaves.append(parent)
+                        if old is not None:
+                            reached.earlier.append((parent, old))
+                    parent.grad = mark
+            elif kind is not float and kind is not int and parent is not one:
+                reached.undo()  # a constant of another type
                 return False
+            if second is one:
+                break
+            parent, second = second, one
     nodes.sort(key=_creation_order, reverse=True)
     return True
+
+
+def _into_slots(node: Value) -> None:
+    """Move a scalar operation's one or two arguments from its tuple into `_a` and `_b`,
+    where `_reverse_loop` reads them (the node's `_args` stay the same)."""
+    args = node._inputs
+    assert args is not None
+    node._a = args[0]
+    node._b = args[1] if len(args) == 2 else _ONE_OPERAND
+    node._inputs = None
 
 
 def takes_scalar_path(root: Value) -> bool:
@@ -324,7 +350,8 @@ def _reverse_loop(nodes: list[Value]) -> None:
             continue
         op = node._op
         if op is MULTIPLY:
-            x, y = node._args
+            x = node._a
+            y = node._b
             if type(x) is Value:
                 a = x._data
                 if type(y) is Value:
@@ -342,33 +369,36 @@ def _reverse_loop(nodes: list[Value]) -> None:
                 c = g * x
                 y.grad = c if y.grad is mark else y.grad + c
         elif op is ADD:
-            x, y = node._args
+            x = node._a
+            y = node._b
             if type(x) is Value and x.requires_grad:
                 x.grad = g if x.grad is mark else x.grad + g
             if type(y) is Value and y.requires_grad:
                 y.grad = g if y.grad is mark else y.grad + g
         elif op is RELU:
-            x = node._args[0]
+            x = node._a
             if not x.requires_grad:
                 continue
             c = g * (x._data > 0.0)
             x.grad = c if x.grad is mark else x.grad + c
         elif op is SUBTRACT:
-            x, y = node._args
+            x = node._a
+            y = node._b
             if type(x) is Value and x.requires_grad:
                 x.grad = g if x.grad is mark else x.grad + g
             if type(y) is Value and y.requires_grad:
                 c = -g
                 y.grad = c if y.grad is mark else y.grad + c
         elif op is TANH:
-            x = node._args[0]
+            x = node._a
             if not x.requires_grad:
                 continue
             out = node._data
             c = g * (1 - out * out)
             x.grad = c if x.grad is mark else x.grad + c
         elif op is DIVIDE:
-            x, y = node._args
+            x = node._a
+            y = node._b
             b = y._data if type(y) is Value else y
             if type(x) is Value and x.requires_grad:
                 c = _divide(g, b)
@@ -377,13 +407,14 @@ def _reverse_loop(nodes: list[Value]) -> None:
                 c = _divide(-g * node._data, b)
                 y.grad = c if y.grad is mark else y.grad + c
         elif op is NEGATIVE:
-            x = node._args[0]
+            x = node._a
             if not x.requires_grad:
                 continue
             c = -g
             x.grad = c if x.grad is mark else x.grad + c
         elif op is POWER:
-            x, y = node._args
+            x = node._a
+            y = node._b
             a = x._data if type(x) is Value else x
             b = y._data if type(y) is Value else y
             if type(x) is Value and x.requires_grad:
@@ -393,19 +424,19 @@ def _reverse_loop(nodes: list[Value]) -> None:
                 c = g * node._data * _log(1.0 if a == 0 else a)
                 y.grad = c if y.grad is mark else y.grad + c
         elif op is EXP:
-            x = node._args[0]
+            x = node._a
             if not x.requires_grad:
                 continue
             c = g * node._data
             x.grad = c if x.grad is mark else x.grad + c
         elif op is LOG:
-            x = node._args[0]
+            x = node._a
             if not x.requires_grad:
                 continue
             c = _divide(g, x._data)
             x.grad = c if x.grad is mark else x.grad + c
         else:  # SIGMOID
-            x = node._args[0]
+            x = node._a
             if not x.requires_grad:
                 continue
             out = node._data

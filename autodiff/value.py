@@ -4,10 +4,10 @@ its origin and its version.
 A Value holds `data` (a Python float for a float64 scalar, a numpy array otherwise) and,
 after a backward pass reaches it, `grad` of the same shape and dtype. A Value made by an
 operation also remembers which primitive made it (`_op`), from which arguments (`_args`:
-the Values and constants it was called with, and `_raw`: their data as the forward pass
-saw it), with which keyword parameters (`_params`), and what its forward pass left for its
-rules (`_residuals`). A change to the data after the node was recorded makes the graph
-stale (below).
+the Values and constants it was called with, kept in a tuple or, by the scalar path, in two
+slots; and `_raw`: their data as the forward pass saw it), with which keyword parameters
+(`_params`), and what its forward pass left for its rules (`_residuals`). A change to the
+data after the node was recorded makes the graph stale (below).
 
 Versions. Every change the library makes to a Value's data (assigning `.data`, an in-place
 operator, an optimiser step) takes a fresh stamp from the same counter that numbers the
@@ -49,6 +49,18 @@ _new_value = object.__new__
 
 STAMPS_KEPT = 8  # write stamps a Value remembers, to name the version a stale graph saw
 last_write: list[int] = [-1]  # the newest write stamp of any Value: a graph made after it is fresh
+
+
+class _OneOperand:
+    """The mark in `_b` of a node that has one operand, `_a` (see `Value._args`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<one operand>"
+
+
+ONE_OPERAND = _OneOperand()
 
 
 # --------------------------------------------------------------------------- data
@@ -166,7 +178,7 @@ def init_node(node: Value, data: Any, requires_grad: bool, op: Any = None,
     node.grad = None
     node.requires_grad = requires_grad
     node._op = op
-    node._args = args
+    node._inputs = args
     node._raw = raw_args
     node._params = params
     if residuals is not None:
@@ -191,8 +203,10 @@ class Value:
     # only for the Values that need one (a name, a write, a guard, residuals): creating a
     # node sets eight attributes rather than twelve. (Read through an instance, a class
     # default costs a dictionary lookup, so what backprop reads on every node is a slot.)
-    __slots__ = ("__dict__", "__weakref__", "_args", "_data", "_id", "_op", "_params", "_raw",
-                 "grad", "requires_grad")
+    # An operation's arguments are `_inputs`, a tuple, or for the scalar path's nodes
+    # (`_inputs` None) the slots `_a` and `_b`; `_args` reads either way.
+    __slots__ = ("__dict__", "__weakref__", "_a", "_b", "_data", "_id", "_inputs", "_op",
+                 "_params", "_raw", "grad", "requires_grad")
     name: str | None = None
     _residuals: Any = None  # what the forward pass left for the rules
     _writes: list[int] | None = None  # [version, last stamp, ring of recent stamps]
@@ -259,6 +273,23 @@ class Value:
     def op(self) -> str | None:
         """Name of the primitive that produced this Value (None for a leaf)."""
         return None if self._op is None else self._op.name
+
+    @property
+    def _args(self) -> Sequence[Any]:
+        """The operation's arguments, Values and constants (() for a leaf).
+
+        A scalar-path node keeps its one or two operands in the slots `_a` and `_b` rather
+        than in a tuple (what it buys: one allocation fewer per scalar op, and half the
+        objects the cyclic garbage collector tracks in a scalar graph)."""
+        inputs = self._inputs
+        if inputs is not None:
+            return inputs
+        b = self._b
+        return (self._a,) if b is ONE_OPERAND else (self._a, b)
+
+    @_args.setter
+    def _args(self, args: Sequence[Any]) -> None:
+        self._inputs = args
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -356,7 +387,9 @@ class Value:
         # every `W.grad.shape` or `p.data -= lr * p.grad` an error until narrowed.
         grad: Any
         requires_grad: bool
-        _args: Sequence[Any]  # a tuple (a Sequence, so the engine's lists of data fit too)
+        _inputs: Sequence[Any] | None  # the arguments, or None: in `_a` and `_b` (`_args`)
+        _a: Any
+        _b: Any
         _data: Any
         _id: int
         _op: Any  # the Primitive that made the node (autodiff.engine), None for a leaf
@@ -479,7 +512,7 @@ def operation_node(data: Any, op: Any, args: tuple[Any, ...],
     node.grad = node._params = None
     node.requires_grad = True
     node._op = op
-    node._args = args
+    node._inputs = args
     node._raw = raw_args
     node._id = tick()
     return node

@@ -293,3 +293,47 @@ def test_a_refused_backward_leaves_every_gradient_as_it_was():
         out.backward()
     assert {"x": x.grad, "y": y.grad, "out": out.grad} == before
     np.testing.assert_array_equal(v.grad, before_v)
+
+
+def test_a_scalar_op_allocates_one_object_the_cyclic_collector_tracks():
+    # The node keeps its operands in two slots rather than a tuple: half the allocations
+    # the collector counts, and half the objects each of its passes walks in a big graph.
+    x = Value(0.5)
+    kept = []
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        y = x
+        for _ in range(200):
+            y = (y * 0.999).relu() + x
+            kept.append(y)
+        allocated = gc.get_count()[0] - before
+    finally:
+        gc.enable()
+    assert allocated <= 3 * 200 + 10  # three ops a round, a Value each (+ the list's growth)
+    assert y.op == "add" and y._args == (y.inputs[0], x)
+    assert y.inputs[0].op == "relu" and y.inputs[0]._args == (y.inputs[0].inputs[0],)
+
+
+def test_a_scalar_node_recorded_by_the_generic_path_joins_the_scalar_pass():
+    x = Value(0.3)
+    inner = autodiff.tanh(x * 2.0)  # the op table's primitive, called directly
+    out = inner * x
+    args_before = inner._args
+    assert scalar_path.takes_scalar_path(out)
+    out.backward()
+    assert inner._args == args_before
+    t = math.tanh(0.6)
+    assert x.grad == pytest.approx(t + 0.3 * 2 * (1 - t * t), rel=1e-15)
+
+
+def test_release_graph_frees_the_operands_of_scalar_nodes():
+    x = Value(0.5)
+    hidden = (x * 3.0).tanh()
+    probe = weakref.ref(hidden)
+    out = hidden * 2.0
+    del hidden
+    assert probe() is not None  # held by out's node
+    out.backward(release_graph=True)
+    assert probe() is None and out._args == ()
+    assert x.grad == pytest.approx(2 * 3 * (1 - math.tanh(1.5) ** 2))
