@@ -116,15 +116,18 @@ def _contestants(built, runner) -> list[Contestant]:
 
 def workload_1(settings: Settings) -> dict[str, Any]:
     n_ops = scalar.moons_op_count()
+    libraries = ("autodiff", "micrograd", "bare")
     entries = [scalar.mlp_contestant(library, gc_off)
-               for gc_off in (True, False) for library in ("autodiff", "micrograd")]
+               for gc_off in (True, False) for library in libraries]
     rows = race(entries, repeats=settings.repeats, warmup=settings.warmup,
                 min_time=settings.min_time)
-    table, speedups = [], {}
-    for gc_off, pair in ((True, rows[0:2]), (False, rows[2:4])):
-        ours, theirs = pair
+    table, speedups, floors = [], {}, {}
+    n = len(libraries)
+    for gc_off, group in ((True, rows[:n]), (False, rows[n:])):
+        ours, theirs, bare = group
         speedups[gc_off] = _ratio(theirs, ours)
-        for row in pair:
+        floors[gc_off] = _ratio(theirs, bare)
+        for row in group:
             row.extra["ops_per_second"] = n_ops / row.seconds if row.seconds else None
             row.extra["ratio_to_micrograd"] = _ratio(theirs, row)
             table.append([row.name, fmt_time(row.seconds), fmt_time(min(row.times, default=None)),
@@ -138,13 +141,22 @@ def workload_1(settings: Settings) -> dict[str, Any]:
                     f"as micrograd with the cyclic GC paused during the call (target ≥ 5×: "
                     f"{'met' if off >= 5 else 'missed'}) and {on:.2f}× with the default GC "
                     f"(target ≥ 10×: {'met' if on >= 10 else 'missed'}).")
+        bare_off, bare_on = floors[True], floors[False]
+        if bare_off is not None and bare_on is not None:
+            sentence += (f" The pure-Python floor, an engine of + · relu with none of "
+                         f"autodiff's guarantees (benchmarks/bare.py), is {bare_off:.2f}× and "
+                         f"{bare_on:.2f}× as fast as micrograd: the room any engine that makes "
+                         "one Python object per operation has here.")
     return {
         "title": f"Scalar MLP 2-16-16-1 on {scalar.POINTS} moons points (micrograd's demo)",
         "what": (f"One forward pass of the demo's loss (mean hinge loss relu(1 − y·score) "
                  f"+ 1e-4·Σθ², {n_ops:,} scalar operations, identical expression code for "
-                 "both), zeroing the parameter grads, and the backward pass; once with "
+                 "all), zeroing the parameter grads, and the backward pass; once with "
                  "Python's cyclic garbage collector paused during the timed call, once with "
-                 "the default GC. Ops/s = operations in the graph / time."),
+                 "the default GC. Ops/s = operations in the graph / time. The pure-Python "
+                 "floor is a reference, not a contestant: the same graph in an engine that "
+                 "does nothing but the arithmetic, one object per operation "
+                 "(benchmarks/bare.py)."),
         "columns": ["contestant", "median time", "best time", "scalar ops/s",
                     "time ratio (micrograd / this)", "status"],
         "table": table, "rows": [r.as_dict() for r in rows], "scalar_ops": n_ops,
@@ -166,7 +178,7 @@ def workload_2(settings: Settings) -> dict[str, Any]:
     for n in sizes:
         repeats = settings.chain_repeats if n < 10**6 else max(1, settings.chain_repeats - 1)
         for repeat in range(repeats):
-            for library in ("autodiff", "micrograd"):
+            for library in ("autodiff", "micrograd", "bare"):
                 record = results.setdefault((library, n), {"times": []})
                 if record.get("survived") is False or record.get("missing"):
                     continue  # a failure is deterministic: do not repeat it
@@ -181,7 +193,7 @@ def workload_2(settings: Settings) -> dict[str, Any]:
     limit = scalar.run_child(["limit", "micrograd", "10000"], timeout=600)
     table, rows = [], []
     for n in sizes:
-        for library in ("autodiff", "micrograd"):
+        for library in ("autodiff", "micrograd", "bare"):
             record = results[(library, n)]
             median = statistics.median(record["times"]) if record["times"] else None
             record["seconds"] = median
@@ -192,7 +204,8 @@ def workload_2(settings: Settings) -> dict[str, Any]:
                 survived = "yes" + ("" if record.get("grad_ok") else " (wrong gradient!)")
             else:
                 survived = f"no: {record.get('reason', '?')}"
-            table.append([f"{n:,}", library, survived, fmt_time(median),
+            shown = "pure-Python floor (reference)" if library == "bare" else library
+            table.append([f"{n:,}", shown, survived, fmt_time(median),
                           "—" if median is None else f"{median / n * 1e6:.2f} µs"])
     ours = results[("autodiff", 10**6)]
     survives = bool(ours.get("survived")) and bool(ours.get("grad_ok"))
@@ -206,6 +219,12 @@ def workload_2(settings: Settings) -> dict[str, Any]:
     sentence = (f"autodiff {'survives' if survives else 'does NOT survive'} a chain of "
                 f"10^6 scalar ops ({fmt_time(ours.get('seconds'))} build + backward); "
                 f"micrograd: {bound}.")
+    bare = results[("bare", 10**6)]
+    if bare.get("survived") and bare.get("seconds"):
+        bare_per_op = bare["seconds"] / 10**6 * 1e6
+        sentence += (f" The pure-Python floor (benchmarks/bare.py) takes {bare_per_op:.2f} µs "
+                     "per op at 10^6 ops, Python's default garbage collector walking the "
+                     "growing graph as it does autodiff's.")
     return {
         "title": "Deep chain of scalar ops (each run in a child process)",
         "what": ("y ← y·0.999999 and y ← y + 1e-6 alternately, n ops from one leaf, then "

@@ -28,11 +28,16 @@ ALPHA = 1e-4  # L2 weight of the demo's loss
 
 
 def value_class(library: str) -> type:
-    """The scalar Value class of `library` ("autodiff" or "micrograd")."""
+    """The scalar Value class of `library` ("autodiff", "micrograd", or "bare": the
+    reference floor of `benchmarks.bare`)."""
     if library == "autodiff":
         return require("autodiff").Value
     if library == "micrograd":
         return require("micrograd.engine", "micrograd").Value
+    if library == "bare":
+        from .bare import Node
+
+        return Node
     raise ValueError(f"unknown scalar library {library!r}")
 
 
@@ -112,7 +117,7 @@ def mlp_contestant(library: str, gc_off: bool = False) -> Contestant:
         params = parameters(layers)
         points, labels = moons(POINTS)
         points, labels = points.tolist(), labels.tolist()
-        zero = None if library == "autodiff" else 0.0
+        zero = 0.0 if library == "micrograd" else None
 
         def step():
             loss = moons_loss(layers, points, labels)
@@ -133,7 +138,8 @@ def mlp_contestant(library: str, gc_off: bool = False) -> Contestant:
 
         return step_without_gc
 
-    return Contestant(f"{library}{' (GC off)' if gc_off else ''}", make)
+    shown = "pure-Python floor (reference)" if library == "bare" else library
+    return Contestant(f"{shown}{' (GC off)' if gc_off else ''}", make)
 
 
 def moons_op_count() -> int:

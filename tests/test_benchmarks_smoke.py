@@ -142,6 +142,44 @@ def test_scalar_mlp_same_loss_and_gradients_in_both_libraries():
     assert any(g != 0 for g in grads_a)
 
 
+def test_the_pure_python_floor_gives_autodiffs_loss_and_gradients_exactly():
+    # A reference that computed something else would time something else.
+    points, labels = scalar.moons(6)
+    results = []
+    for library in ("autodiff", "bare"):
+        layers = scalar.scalar_mlp(scalar.value_class(library), seed=2)
+        loss = scalar.moons_loss(layers, points.tolist(), labels.tolist())
+        loss.backward()
+        params = scalar.parameters(layers)
+        results.append((loss.data, [p.grad for p in params]))
+        for p in params:  # a second pass accumulates into the leaves
+            p.grad = None
+        loss.backward()
+        assert loss.grad == 1.0
+    (loss_a, grads_a), (loss_b, grads_b) = results
+    assert loss_a == loss_b and grads_a == grads_b
+    assert sum(g != 0 for g in grads_a) > 10
+    for library in ("autodiff", "bare"):
+        _, grad = scalar.chain_once(scalar.value_class(library), 2001)
+        assert grad == pytest.approx(scalar.CHAIN_FACTOR ** 1001, rel=1e-12)
+
+
+def test_workload_1_reports_the_pure_python_floor_beside_micrograd():
+    pytest.importorskip("micrograd", reason="micrograd (bench extra) not installed")
+    from benchmarks import run
+
+    settings = run.Settings(repeats=1, min_time=0.001, warmup=1, chain_repeats=1,
+                            growth_steps=1, peak_steps=1, quick=True)
+    result = run.workload_1(settings)
+    names = [row[0] for row in result["table"]]
+    assert names == ["autodiff (GC off)", "micrograd (GC off)",
+                     "pure-Python floor (reference) (GC off)", "autodiff", "micrograd",
+                     "pure-Python floor (reference)"]
+    assert "pure-Python floor" in result["summary"]
+    assert [t["target"] for t in result["targets"]] == [
+        "W1: ≥ 5× faster than micrograd, GC paused", "W1: ≥ 10× faster than micrograd, default GC"]
+
+
 def test_deep_chain_gradient_is_exact():
     value = scalar.value_class("autodiff")
     _, grad = scalar.chain_once(value, 2001)
