@@ -7,7 +7,7 @@ What it measures: workloads 1, 3 and 5 of `benchmarks/run.py`, built from the ve
 definitions (`benchmarks.scalar`, `benchmarks.floor`, `benchmarks.contestants`), once with
 the `autodiff` and `nn` of the *base* checkout and once with those of the *head* checkout:
 
-* **W1** — micrograd's moons demo on scalar Values: MLP 2-16-16-1 on 100 points, forward of
+* **W1** — micrograd's moons demo on scalar Values: MLP 2-16-16-1 on 16 points, forward of
   the loss (mean hinge loss + 1e-4·Σθ²), zero the grads, backward. Measured twice: with
   the cyclic GC on (the default, as `run.py` measures it) and with the GC disabled during
   the timed calls (the graph is still freed by reference counting; the difference between
@@ -98,8 +98,8 @@ class Spec:
 
 
 SPECS = [
-    Spec(1, "w1", "W1 moons MLP 2-16-16-1, 100 pts — gc on"),
-    Spec(1, "w1", "W1 moons MLP 2-16-16-1, 100 pts — gc off in timed calls", gc_off=True),
+    Spec(1, "w1", "W1 moons MLP 2-16-16-1, 16 pts — gc on"),
+    Spec(1, "w1", "W1 moons MLP 2-16-16-1, 16 pts — gc off in timed calls", gc_off=True),
     Spec(3, "w3-float64", "W3 train step 64-128-128-10, batch 64, float64"),
     Spec(3, "w3-float32", "W3 train step 64-128-128-10, batch 64, float32"),
     Spec(5, "w5", "W5 per-op chain, 100 ops on 10 float64 (per op)", ops=CHAIN_LENGTH),
