@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -355,3 +356,14 @@ def test_check_grad_in_float32_still_catches_a_wrong_rule_in_a_chain_that_cancel
     cube.defvjp(lambda g, out, x: g * 3.3 * x ** 2)  # 10% too large
     with pytest.raises(AssertionError, match="disagrees"):
         check_grad(lambda x: _cancelling_float32_chain(cube(x)), np.array(-0.9, np.float32))
+
+
+def test_second_order_check_of_a_function_constant_in_a_complex_argument_warns_nothing():
+    # Where f does not depend on an argument, its gradient there is a plain array of zeros,
+    # and the check took its real part with astype: numpy's ComplexWarning, for a number
+    # that was right all along.
+    z = np.array([-2.0 - 1.0j, 0.5 + 3.0j])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        error = check_grad(lambda v: np.linalg.norm(v, ord=0) * 2.0, z, order=2)
+    assert error == 0.0

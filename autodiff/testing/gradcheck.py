@@ -508,8 +508,9 @@ def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, 
         def directional(*xs: Any) -> Any:
             total = Value(0.0, requires_grad=False)
             for g, v, a in zip(gradient(*xs), directions, arguments, strict=True):
-                # Σ Re(G v̄) = ∇s·v (astype to float64 keeps the real part)
-                total = total + (g * np.conj(v).astype(a.data.dtype)).sum().astype(np.float64)
+                # Σ Re(G v̄) = ∇s·v (G is an array, not a Value, where s is constant in a)
+                product = (g * np.conj(v).astype(a.data.dtype)).sum()
+                total = total + np.real(product).astype(np.float64)
             return total
 
         _, pullback = autodiff.vjp(directional, *point)
