@@ -14,6 +14,7 @@ changes nothing: no parameter data, no momentum or Adam moment, no step counter.
     wrong shape (the update would broadcast or reshape the parameter)       ValueError
     nan or inf in a gradient                                                FloatingPointError
     Adam: a gradient whose square overflows (v would be inf)               FloatingPointError
+      (with weight decay: the square of gradient + weight_decay·parameter)
 
 The settings (lr, momentum, betas, eps, weight_decay) are checked when the optimiser is
 made: TypeError unless a real number (bool is refused), ValueError if not finite or out of
@@ -462,13 +463,36 @@ class Adam(Optimizer):
         self.steps = [0] * len(self.params)
 
     def _gradients(self, given: list[Any] | None = None) -> list[Any]:
-        """The checked gradients, and for a scalar one: its square must fit its dtype."""
+        """The checked gradients, and for a scalar one: its square must fit its dtype. With
+        weight decay the moments see g + weight_decay·p, whose square must fit as well."""
         grads = super()._gradients(given)
+        decay = self.weight_decay
         for index, g in enumerate(grads):
-            if g is not None and type(g) is not np.ndarray:
+            if g is None:
+                continue
+            data = self.params[index].data
+            if type(g) is not np.ndarray:
                 dtype = np.result_type(g)
-                self._check_square(index, g, dtype if dtype.kind == "f" else np.dtype(np.float64))
+                dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+                self._check_square(index, g, dtype)
+                if decay and type(data) is float:
+                    self._check_square(index, g + decay * data, dtype, decayed=True)
+            elif decay and type(data) is np.ndarray and g.size:
+                self._check_decayed_square(index, g, data)
         return grads
+
+    def _check_decayed_square(self, index: int, g: np.ndarray, data: np.ndarray) -> None:
+        """FloatingPointError if (g + weight_decay·p)² overflows the second moment's dtype.
+        A bound first, max|g| + weight_decay·max|p|, by reductions without a temporary; the
+        exact largest element only when the bound is past the limit."""
+        decay, dtype = self.weight_decay, self._gradient_dtype(g, data)
+        limit = math.sqrt(float(np.finfo(dtype).max))
+        bound = max(float(g.max()), -float(g.min())) + decay * max(float(data.max()),
+                                                                     -float(data.min()))
+        if bound > limit:
+            with np.errstate(over="ignore"):  # (an inf here is refused by the check)
+                decayed = g + decay * data
+            self._check_square(index, decayed, dtype, decayed=True)
 
     def _check_finite(self, index: int, g: object) -> None:
         """Also refuse an array gradient whose square overflows the second moment's dtype
@@ -477,16 +501,21 @@ class Adam(Optimizer):
         if isinstance(g, np.ndarray):
             self._check_square(index, g, self._gradient_dtype(g, self.params[index].data))
 
-    def _check_square(self, index: int, g: Any, dtype: np.dtype[Any]) -> None:
+    def _check_square(self, index: int, g: Any, dtype: np.dtype[Any],
+                      decayed: bool = False) -> None:
         """FloatingPointError if g² overflows `dtype`: v would be inf, and every later step
-        of the weight lr·m̂ / inf = 0, training of it stopped for good."""
-        largest = float(np.max(np.abs(g)))
+        of the weight lr·m̂ / inf = 0, training of it stopped for good. (`decayed`: g is
+        the gradient plus weight_decay·p.)"""
+        with np.errstate(over="ignore"):  # (an overflowed sum is inf: refused below)
+            largest = float(np.max(np.abs(g)))
         if largest > math.sqrt(float(np.finfo(dtype).max)):
             p = self.params[index]
+            what = " plus weight_decay × the parameter" if decayed else ""
             raise FloatingPointError(
-                f"Adam.step: the gradient of parameter {_label(p, index)} holds {largest:g}, "
-                f"whose square overflows {dtype} in Adam's second moment (v would be inf "
-                "and the weight would never move again); no parameter was updated"
+                f"Adam.step: the gradient of parameter {_label(p, index)}{what} holds "
+                f"{largest:g}, whose square overflows {dtype} in Adam's second moment (v "
+                "would be inf and the weight would never move again); no parameter was "
+                "updated"
             )
 
     def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:

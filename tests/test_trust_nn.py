@@ -8,6 +8,7 @@ name.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -431,6 +432,41 @@ def test_adam_refuses_a_scalar_gradient_whose_square_overflows():
                                                  r"holds 1e\+200, whose square overflows"):
         nn.Adam([weight], lr=0.1).step()
     assert weight.data == 1.0
+
+
+def test_adam_with_weight_decay_refuses_a_decayed_gradient_whose_square_overflows():
+    # was: the moments see g + weight_decay·p, and only g was checked; (1e20)² overflowed
+    # float32, v became inf and that weight never moved again, with only numpy's warning
+    weight = Value(np.array([1.0, 1e22, 1.0], dtype=np.float32), name="w")
+    optimizer = nn.Adam([weight], lr=0.1, weight_decay=0.01)
+    weight.grad = np.ones(3, dtype=np.float32)
+    with pytest.raises(FloatingPointError, match=r"Adam.step: the gradient of parameter w plus "
+                                                 r"weight_decay × the parameter holds 1e\+20, "
+                                                 r"whose square overflows float32"):
+        optimizer.step()
+    np.testing.assert_array_equal(weight.data, np.array([1.0, 1e22, 1.0], dtype=np.float32))
+    assert optimizer.steps == [0] and optimizer.second == [None]
+
+
+def test_adam_with_weight_decay_refuses_a_decayed_scalar_gradient_whose_square_overflows():
+    weight = Value(1e200, name="s")
+    weight.grad = 1.0
+    with pytest.raises(FloatingPointError, match=r"parameter s plus weight_decay × the "
+                                                 r"parameter holds 5e\+199"):
+        nn.Adam([weight], lr=0.1, weight_decay=0.5).step()
+    assert weight.data == 1e200
+
+
+def test_adam_with_weight_decay_takes_a_gradient_that_cancels_the_decay():
+    # max|g| + weight_decay·max|p| is past float32's limit, but g + weight_decay·p is 0
+    weight = Value(np.array([1e21, 2.0], dtype=np.float32))
+    weight.grad = np.array([-1e19, 0.0], dtype=np.float32)
+    optimizer = nn.Adam([weight], lr=0.1, weight_decay=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer.step()
+    assert optimizer.steps == [1] and np.isfinite(optimizer.second[0]).all()
+    assert weight.data[1] < 2.0
 
 
 def test_sgd_still_takes_huge_finite_gradients():
