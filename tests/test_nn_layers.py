@@ -181,3 +181,15 @@ def test_sequential_applies_modules_in_order_and_indexes():
     np.testing.assert_allclose(seq(x).data, expected)
     with pytest.raises(TypeError, match="Sequential: argument 1 is a function, not a Module"):
         nn.Sequential(first, lambda v: v)
+
+
+def test_a_slice_of_a_sequential_is_a_sequential_sharing_its_modules():
+    # was: a plain list, which cannot be called on data (PyTorch gives a Sequential)
+    first, second = nn.Linear(2, 3, rng=0), nn.Linear(3, 1, rng=1)
+    seq = nn.Sequential(first, nn.Tanh(), second)
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is first
+    x = np.array([[0.5, -0.5]])
+    np.testing.assert_allclose(head(x).data, np.tanh(first(x).data))
+    assert head.parameters() == first.parameters()
+    assert [m for m in seq[::-1]] == [second, seq[1], first]
