@@ -178,6 +178,13 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
+    # A primitive is a definition, as a function is: a copy of a graph shares it.
+    def __copy__(self) -> Primitive:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Primitive:
+        return self
+
     def __call__(self, *args: Any, **params: Any) -> Any:
         # The lean path: one or two positional arguments, no keywords (elementwise math,
         # arithmetic, matmul): no loop, no lists, one call to the forward.

@@ -59,6 +59,9 @@ class _OneOperand:
     def __repr__(self) -> str:
         return "<one operand>"
 
+    def __reduce__(self) -> str:
+        return "ONE_OPERAND"  # the one instance, through copy, deepcopy and pickle
+
 
 ONE_OPERAND = _OneOperand()
 

@@ -9,6 +9,7 @@ moons loss, the worked example) give bit-identical gradients by both paths.
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
 import threading
@@ -337,3 +338,17 @@ def test_release_graph_frees_the_operands_of_scalar_nodes():
     out.backward(release_graph=True)
     assert probe() is None and out._args == ()
     assert x.grad == pytest.approx(2 * 3 * (1 - math.tanh(1.5) ** 2))
+
+
+def test_a_deep_copy_of_a_scalar_graph_differentiates_like_the_original():
+    # the mark of a one-operand node must stay the one mark through a copy: a copied
+    # tanh node was read as having two operands, and its rule raised TypeError
+    x = Value(0.5, name="x")
+    y = (x * 3.0).tanh() + x.exp()
+    twin = copy.deepcopy(y)
+    assert scalar_path.takes_scalar_path(twin)
+    twin.backward()
+    y.backward()
+    (twin_x,) = {leaf for leaf in autodiff.engine.reachable_nodes(twin) if leaf.is_leaf}
+    assert twin_x is not x and twin_x.grad == x.grad
+    assert x.grad == pytest.approx(3 * (1 - math.tanh(1.5) ** 2) + math.exp(0.5), rel=1e-15)
