@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-import autodiff  # noqa: F401  (registers every operation)
+import autodiff  # (also registers every operation)
 from autodiff import Value
 from autodiff.testing import check_grad
 
@@ -153,6 +153,31 @@ def test_batched_solve_inv_det():
     complex_a = a + 0.3j * RNG.standard_normal(a.shape)
     check_grad(np.linalg.det, complex_a, order=2)
     check_grad(np.linalg.solve, complex_a, b_vector + 1j, order=2)
+
+
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix():
+    # was: the rule's A⁻¹ raised "Singular matrix" (PyTorch and JAX give cof(A))
+    rank_two = RNG.standard_normal((3, 2)) @ RNG.standard_normal((2, 3))
+    rank_one = np.outer(RNG.standard_normal(2) + 1j, RNG.standard_normal(2) - 2j)
+    mixed = np.stack([well_conditioned(3, 3), rank_two])
+    for a in (rank_two, rank_one, mixed):
+        check_grad(np.linalg.det, a)
+    # Exactly singular: the cofactors, as JAX's grad gives them (PyTorch 2.13 returns zeros
+    # wherever det is exactly 0, even for diag(2, 3, 0), whose det moves with A[2, 2]).
+    for a, expected in ((np.zeros((2, 2)), np.zeros((2, 2))), (np.zeros((1, 1)), np.ones((1, 1))),
+                        (np.diag([2.0, 0.0, 0.0]), np.zeros((3, 3))),
+                        (np.diag([2.0, 3.0, 0.0]), np.diag([0.0, 0.0, 6.0])),
+                        (np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[4.0, -2.0], [-2.0, 1.0]])),
+                        (np.array([[1.0, 2.0], [2.0, 4.0]]) * (1 + 1j),
+                         np.array([[4.0, -2.0], [-2.0, 1.0]]) * (1 - 1j))):
+        v = Value(a)
+        np.real(np.linalg.det(v)).backward()  # (complex: PyTorch's convention, conj(cof))
+        np.testing.assert_allclose(v.grad, expected, atol=1e-15)
+
+
+def test_det_second_order_at_a_singular_matrix_is_refused_by_name():
+    with pytest.raises(np.linalg.LinAlgError, match=r"^backward through det: .*[Ss]ingular"):
+        autodiff.grad(lambda x: autodiff.grad(np.linalg.det)(x).sum())(np.zeros((2, 2)))
 
 
 def test_slogdet_sign_and_logabsdet():

@@ -209,16 +209,38 @@ def solve(a: Any, b: Any) -> Any:
 
 @primitive(name="det")
 def _det(a):
-    """det A  ·  Ā = ḡ det(A) A⁻ᵀ  (Giles 2008)"""
+    """det A  ·  Ā = ḡ cof(A), cof(A) = det(A) A⁻ᵀ where A is invertible  (Giles 2008)"""
     return np.linalg.det(a)
 
 
-_det.defvjp(lambda g, out, a: _expand(g * out) * _mT(inv(a)))
+def _det_vjp(g, out, a):
+    if isinstance(a, Value):  # create_graph: differentiable ops (A must be invertible)
+        return _expand(g * out) * _mT(inv(a))
+    try:
+        return _expand(g * out) * _mT(np.linalg.inv(a))
+    except np.linalg.LinAlgError:  # a singular matrix in the batch
+        return _expand(g) * _cofactors(a)
+
+
+def _cofactors(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix cof(A) = adj(A)ᵀ of every matrix in a batch, singular ones too,
+    by the SVD A = U S Vᴴ: cof(A) = det(U) det(Vᴴ) · Ū diag(∏_{j≠i} s_j) V̄ᴴ (conjugates
+    for complex A; real A needs none). For an invertible A it is det(A) A⁻ᵀ."""
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    others = np.where(np.eye(n, dtype=bool), 1.0, s[..., None, :])  # row i: s with s_i → 1
+    products = np.prod(others, axis=-1)
+    phase = np.linalg.det(u) * np.linalg.det(vh)
+    return phase[..., None, None] * ((np.conj(u) * products[..., None, :]) @ np.conj(vh))
+
+
+_det.defvjp(_det_vjp)
 
 
 @declare("linalg.det", dask=False, numpy=np.linalg.det, group="linear algebra",
          cases=lambda gen: ((_invertible(gen),), {}), dtypes=ALL_DTYPES,
-         domain="invertible matrices (the rule uses A⁻¹)", torch="torch.linalg.det")
+         domain="square matrices; a singular one has the cofactor gradient at first order, "
+                "second order needs an invertible matrix", torch="torch.linalg.det")
 def det(a: Any) -> Any:
     """det A (batched), as np.linalg.det  ·  Ā = ḡ det(A) A⁻ᵀ"""
     _square(a, "det")
