@@ -185,6 +185,13 @@ class Primitive:
     def __deepcopy__(self, memo: dict[int, Any]) -> Primitive:
         return self
 
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        raise TypeError(
+            f"pickle: the operation {self.name} cannot be pickled, nor a Value it computed "
+            "(that Value holds its graph: operations and their rules); pickle the data "
+            "(v.data), v.detach(), or the leaves the Value was computed from"
+        )
+
     def __call__(self, *args: Any, **params: Any) -> Any:
         # The lean path: one or two positional arguments, no keywords (elementwise math,
         # arithmetic, matmul): no loop, no lists, one call to the forward.

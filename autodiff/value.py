@@ -230,6 +230,23 @@ class Value:
         if name is not None:
             self.name = name
 
+    def __setstate__(self, state: Any) -> None:
+        """A copy's state (copy, deepcopy, pickle), with the leaf guard worked out for the
+        copy's own array rather than copied: a guard state copied from the original would
+        leave a fresh array unguarded for good. A copy made while a graph that read the
+        original waits for backward is guarded as the original is, until that backward."""
+        attributes, slots = state if isinstance(state, tuple) else (state, None)
+        if attributes:
+            self.__dict__.update(attributes)
+        for name, value in (slots or {}).items():
+            setattr(self, name, value)
+        guarded = self.__dict__.pop("_frozen", NOTHING_TO_GUARD) == FROZEN_BY_ENGINE
+        data = self._data
+        if self._op is None and type(data) is np.ndarray:
+            self._frozen = UNGUARDED
+            if guarded and data.flags.writeable:  # a fresh array, not the original's
+                freeze(self)
+
     # -- data and its version ----------------------------------------------------------
     def _set_data(self, new: Any) -> None:
         data = as_data(new, caller="Value.data")

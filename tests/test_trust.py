@@ -6,7 +6,9 @@ found to get one (or an internal crash) is pinned down by name.
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import threading
 import warnings
 
@@ -173,6 +175,56 @@ def test_raw_write_into_the_callers_array_before_backward_is_refused():
     y.backward()
     a[0] = 5  # after backward the caller's array is writeable again
     assert a[0] == 5
+
+
+_COPIES = {"deepcopy": copy.deepcopy, "copy": copy.copy,
+           "pickle": lambda v: pickle.loads(pickle.dumps(v))}
+
+
+@pytest.mark.parametrize("how", sorted(_COPIES))
+def test_a_copy_of_a_leaf_made_while_a_graph_waits_is_guarded_in_its_own_graphs(how):
+    # was: the copy took the original's guard state ("frozen") but not its read-only array,
+    # so no graph ever guarded it: a raw write gave a silently wrong gradient ([10, 4])
+    x = Value(np.array([1.0, 2.0]), name="x")
+    waiting = (x * x).sum()
+    twin = _COPIES[how](x)
+    waiting.backward()
+    later = (twin * twin).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        twin.data[0] = 5.0
+    later.backward()
+    np.testing.assert_array_equal(twin.grad, [2.0, 4.0])
+
+
+def test_a_deep_copy_of_a_waiting_graph_guards_its_own_leaves():
+    x = Value(np.array([1.0, 2.0]))
+    twin = copy.deepcopy((x * x).sum())
+    twin_x = twin.inputs[0].inputs[0]
+    with pytest.raises(ValueError, match="read-only"):
+        twin_x.data[0] = 5.0
+    twin.backward()
+    np.testing.assert_array_equal(twin_x.grad, [2.0, 4.0])
+    twin_x.data[0] = 5.0  # after its backward the copy's array is writeable again
+
+
+def test_a_copy_of_a_leaf_with_no_waiting_graph_is_writeable():
+    x = Value(np.array([1.0, 2.0]))
+    for how in sorted(_COPIES):
+        twin = _COPIES[how](x)
+        twin.data[0] = 5.0
+        assert twin.data[0] == 5.0
+
+
+def test_pickling_a_computed_value_is_refused_by_name_and_its_data_pickles():
+    # was: "Can't pickle <function multiply ...>: it's not the same object as ..."
+    x = Value(np.array([1.0, 2.0]), name="x")
+    for computed in (x * 2.0, Value(1.5) * 2.0):
+        with pytest.raises(TypeError, match=r"^pickle: the operation multiply cannot be "
+                                            r"pickled, nor a Value it computed.*v\.detach\(\)"):
+            pickle.dumps(computed)
+    restored = pickle.loads(pickle.dumps((x * 2.0).detach()))
+    np.testing.assert_array_equal(restored.data, [2.0, 4.0])
+    assert pickle.loads(pickle.dumps(x)).name == "x"
 
 
 def test_raw_writes_after_backward_are_allowed_and_not_tracked():
