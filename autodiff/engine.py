@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -156,6 +157,7 @@ class Primitive:
         self.name: str = name or forward.__name__
         self.__name__: str = self.name
         self.__doc__ = forward.__doc__
+        self.__module__ = getattr(forward, "__module__", None) or __name__  # (for pickle)
         self.has_residuals: bool = bool(residuals)
         self.vjps: tuple[Callable[..., Any] | None, ...] | None = None
         self.vjp_argnums: Callable[..., Any] | None = None
@@ -185,12 +187,20 @@ class Primitive:
     def __deepcopy__(self, memo: dict[int, Any]) -> Primitive:
         return self
 
-    def __reduce__(self) -> str | tuple[Any, ...]:
-        raise TypeError(
-            f"pickle: the operation {self.name} cannot be pickled, nor a Value it computed "
-            "(that Value holds its graph: operations and their rules); pickle the data "
-            "(v.data), v.detach(), or the leaves the Value was computed from"
-        )
+    def __reduce__(self) -> str:
+        """Pickled by reference, as a function is: its module and name, where it lives."""
+        module = getattr(self.forward, "__module__", None)
+        name = getattr(self.forward, "__qualname__", None)
+        found: Any = sys.modules.get(module) if module else None
+        for part in (name or "").split("."):
+            found = getattr(found, part, None)
+        if found is not self or name is None:
+            raise TypeError(
+                f"pickle: the operation {self.name} is not reachable by its name at module "
+                f"level ({module}.{name}), so it cannot be pickled; define it at module "
+                "level to pickle what holds it"
+            )
+        return name
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         # The lean path: one or two positional arguments, no keywords (elementwise math,

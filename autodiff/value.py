@@ -22,9 +22,11 @@ Value its operators and methods.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import numbers
 import operator
+import os
 import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,6 +48,11 @@ _clock = itertools.count()  # creation order of nodes and stamps of writes, one 
 tick: Callable[[], int] = _clock.__next__
 
 _new_value = object.__new__
+_clock_origin = os.urandom(8).hex()  # with the process id: which clock stamped a Value
+
+
+def _clock_identity() -> tuple[int, str]:
+    return os.getpid(), _clock_origin
 
 STAMPS_KEPT = 8  # write stamps a Value remembers, to name the version a stale graph saw
 last_write: list[int] = [-1]  # the newest write stamp of any Value: a graph made after it is fresh
@@ -230,17 +237,50 @@ class Value:
         if name is not None:
             self.name = name
 
-    def __setstate__(self, state: Any) -> None:
+    # -- copies and pickling ------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        slots = {name: getattr(self, name) for name in _STATE_SLOTS if hasattr(self, name)}
+        return {"attributes": dict(self.__dict__), "slots": slots, "clock": _clock_identity()}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickle stores: a leaf's data, gradient, name and version. A Value computed
+        by an operation is refused: it holds its graph, whose creation order and version
+        stamps mean nothing to another process (copy and deepcopy do copy it)."""
+        if self._op is not None:
+            raise TypeError(
+                f"pickle: a Value computed by an operation ({self._op.name}) holds its graph "
+                "and cannot be pickled; pickle its data (v.data), v.detach(), or the leaves "
+                "it was computed from"
+            )
+        return self._state()
+
+    def __copy__(self) -> Value:
+        twin = _new_value(Value)
+        twin.__setstate__(self._state())
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        twin = _new_value(Value)
+        memo[id(self)] = twin
+        twin.__setstate__(copy.deepcopy(self._state(), memo))
+        return twin
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
         """A copy's state (copy, deepcopy, pickle), with the leaf guard worked out for the
         copy's own array rather than copied: a guard state copied from the original would
         leave a fresh array unguarded for good. A copy made while a graph that read the
-        original waits for backward is guarded as the original is, until that backward."""
-        attributes, slots = state if isinstance(state, tuple) else (state, None)
-        if attributes:
-            self.__dict__.update(attributes)
-        for name, value in (slots or {}).items():
+        original waits for backward is guarded as the original is, until that backward.
+        From another process (pickle), a leaf gets a creation number and write stamps of
+        this process's clock, its version count kept: the old ones would read as writes
+        made after this process's graphs, and refuse them as stale."""
+        self.__dict__.update(state["attributes"])
+        for name, value in state["slots"].items():
             setattr(self, name, value)
         guarded = self.__dict__.pop("_frozen", NOTHING_TO_GUARD) == FROZEN_BY_ENGINE
+        if state["clock"] != _clock_identity() and self._op is None:
+            self._id = tick()
+            if self._writes is not None:
+                self._writes = [self._writes[0], -1] + [-1] * STAMPS_KEPT
         data = self._data
         if self._op is None and type(data) is np.ndarray:
             self._frozen = UNGUARDED
@@ -520,6 +560,10 @@ class Value:
         def std(self, axis: _Axis = None, dtype: Any = None, out: None = None,
                 ddof: float = 0, keepdims: Any = ..., *, where: Any = ..., mean: Any = ...,
                 correction: Any = ...) -> Value: ...
+
+
+# The slots a copy carries (not the instance dict's or weak references' own).
+_STATE_SLOTS = tuple(name for name in Value.__slots__ if not name.startswith("__"))
 
 
 def operation_node(data: Any, op: Any, args: tuple[Any, ...],
