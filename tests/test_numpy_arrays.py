@@ -331,3 +331,30 @@ def test_index_tricks_r_and_c_refuse_values_that_require_grad():
         np.c_[x, x]
     assert np.array_equal(np.hstack([x, x]).data, np.r_[V, V])
     assert np.array_equal(np.column_stack([x, x]).data, np.c_[V, V])
+
+
+def test_np_copy_gives_a_value_in_memory_of_its_own():
+    # was: NotImplementedError (np.copy had no rule)
+    v = Value(np.array([[3.0, 1.0], [2.0, 5.0]]))
+    twin = np.copy(v)
+    assert isinstance(twin, Value) and twin.op == "copy"
+    assert not np.shares_memory(twin.data, v.data)
+    np.testing.assert_array_equal(twin.data, v.data)
+    (twin * twin).sum().backward()
+    np.testing.assert_array_equal(v.grad, 2 * v.data)
+    with pytest.raises(TypeError, match="copy: subok=True is not supported"):
+        np.copy(v, subok=True)
+
+
+@pytest.mark.parametrize("params", [{}, {"n": 2}, {"axis": 0}, {"n": 0}, {"prepend": 0.5},
+                                    {"prepend": 1.0, "append": 2.0, "axis": 0}])
+def test_np_diff_matches_numpy_with_its_options(params):
+    # was: NotImplementedError (np.diff had no rule)
+    a = np.array([[3.0, 1.0, 4.0], [2.0, 5.0, 9.0]])
+    np.testing.assert_array_equal(np.diff(Value(a), **params).data, np.diff(a, **params))
+    check_grad(lambda v: np.diff(v, **params), a, order=2)
+
+
+def test_np_diff_of_a_number_is_refused_as_numpy_refuses_it():
+    with pytest.raises(ValueError, match="diff requires input that is at least one dimensional"):
+        np.diff(Value(3.0))

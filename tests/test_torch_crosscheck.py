@@ -169,7 +169,24 @@ def _tile(args, kwargs):
 
 # name → (tensor args, numpy's keyword arguments) ↦ torch's result, where the generic
 # renaming (axis → dim, keepdims → keepdim, axes → dim) is not enough.
+def _diff(a, k):
+    """torch.diff takes dim, and prepend/append as tensors of the input's rank (numpy also
+    takes a number, one slice of it): constants here, as on the autodiff side."""
+    x, axis = a[0], k.get("axis", -1)
+    joined = {}
+    for key in ("prepend", "append"):
+        if key in k:
+            extra = torch.as_tensor(np.asarray(k[key]), dtype=x.dtype)
+            if extra.ndim == 0:
+                shape = list(x.shape)
+                shape[axis] = 1
+                extra = extra.expand(shape)
+            joined[key] = extra
+    return torch.diff(x, n=k.get("n", 1), dim=axis, **joined)
+
+
 ADAPTERS = {
+    "diff": _diff,
     "transpose": lambda a, k: a[0].permute(tuple(range(a[0].ndim))[::-1]
                                            if k.get("axes") is None else tuple(k["axes"])),
     "angle": _angle,

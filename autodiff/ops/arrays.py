@@ -33,7 +33,7 @@ from .shape import (
 from .table import ALL_DTYPES, declare
 
 __all__ = [
-    "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "choose", "column_stack",
+    "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "choose", "column_stack", "copy",
     "dsplit", "dstack", "expand_dims", "flip", "fliplr", "flipud", "hsplit", "hstack",
     "moveaxis", "pad", "partition", "ravel", "repeat", "roll", "rot90", "select", "sort",
     "split", "squeeze", "take", "take_along_axis", "tile", "tril", "triu", "vsplit", "vstack",
@@ -78,6 +78,27 @@ def _along(axis: int, index: Any) -> tuple:
 
 
 # --------------------------------------------------------------------------- shape
+
+
+@primitive(name="copy")
+def _copy(a):
+    """a in memory of its own  ·  the gradient passes through"""
+    return a.copy() if hasattr(a, "copy") else a  # (a lazy array's own copy stays lazy)
+
+
+_copy.defvjp(lambda g, out, a: g)
+
+
+@declare("copy", numpy=np.copy, group="shape", dtypes=ALL_DTYPES, torch="torch.clone",
+         cases=lambda gen: ((gen.array(gen.shape()),), {}))
+def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
+    """a new Value equal to a, in memory of its own, as np.copy (`order` is only a memory
+    layout, which Values leave to numpy)  ·  the gradient passes through"""
+    if order not in ("K", "A", "C", "F"):
+        raise ValueError(f"copy: order must be one of 'K', 'A', 'C', 'F'; got {order!r}")
+    if subok:
+        raise TypeError("copy: subok=True is not supported on Values (the copy is a Value)")
+    return _copy(a)
 
 
 def _ravel_cases(gen):

@@ -24,6 +24,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 from ..backend import any_, is_duck, is_lazy
 from ..engine import astype, broadcast_to, conj, primitive
@@ -34,8 +35,8 @@ from .reductions import _axes, _cast, _restore, max_, mean, min_, refuse, sum_
 from .shape import concatenate, getitem, reshape, transpose
 from .table import ALL_DTYPES, constant, declare, reduction
 
-__all__ = ["average", "cumprod", "cumsum", "median", "nanmax", "nanmean", "nanmin", "nansum",
-           "percentile", "prod", "ptp", "quantile", "std", "var"]
+__all__ = ["average", "cumprod", "cumsum", "diff", "median", "nanmax", "nanmean", "nanmin",
+           "nansum", "percentile", "prod", "ptp", "quantile", "std", "var"]
 
 _NO = np._NoValue
 
@@ -201,6 +202,46 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     refuse("cumsum", out=out)
     x, axis = _flatten_for_cumulative(a, axis, dtype, "cumsum")
     return _cumsum(x, axis)
+
+
+def _diff_cases(gen):
+    x = gen.array(gen.shape(min_dims=1, min_side=2))
+    params = {"n": gen.choice([1, 1, 2]), "axis": gen.choice(list(range(-x.ndim, x.ndim)))}
+    if gen.boolean():
+        params["prepend"] = gen.choice([0.5, gen.array(())])
+    return (x,), params
+
+
+@declare("diff", numpy=np.diff, group="reductions", cases=_diff_cases, dtypes=ALL_DTYPES,
+         torch="torch.diff")
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NO, append: Any = _NO) -> Any:
+    """a[i+1] − a[i] along `axis`, n times, with `prepend`/`append` joined first, as np.diff
+    ·  the gradient of each difference goes +g to a[i+1] and −g to a[i]"""
+    if n == 0:
+        return a
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    ndim = np.ndim(raw(a))
+    if ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = normalize_axis_index(axis, ndim)
+    parts = []
+    for name, extra in (("prepend", prepend), (None, a), ("append", append)):
+        if extra is _NO:
+            continue
+        if name is not None and np.ndim(raw(extra)) == 0:  # a number: one slice of it
+            shape = list(np.shape(raw(a)))
+            shape[axis] = 1
+            extra = broadcast_to(extra, tuple(shape)) if isinstance(extra, Value) else \
+                np.broadcast_to(extra, tuple(shape))
+        parts.append(extra)
+    if len(parts) > 1:
+        a = concatenate(parts, axis=axis)
+    later = (slice(None),) * axis + (slice(1, None),)
+    earlier = (slice(None),) * axis + (slice(None, -1),)
+    for _ in range(n):
+        a = getitem(a, later) - getitem(a, earlier)
+    return a
 
 
 @primitive(name="cumprod")
