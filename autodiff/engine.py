@@ -188,19 +188,22 @@ class Primitive:
         return self
 
     def __reduce__(self) -> str:
-        """Pickled by reference, as a function is: its module and name, where it lives."""
+        """Pickled by reference, as a function is: its module and the name it lives under
+        there (its forward's qualified name, or its own name)."""
         module = getattr(self.forward, "__module__", None)
-        name = getattr(self.forward, "__qualname__", None)
-        found: Any = sys.modules.get(module) if module else None
-        for part in (name or "").split("."):
-            found = getattr(found, part, None)
-        if found is not self or name is None:
-            raise TypeError(
-                f"pickle: the operation {self.name} is not reachable by its name at module "
-                f"level ({module}.{name}), so it cannot be pickled; define it at module "
-                "level to pickle what holds it"
-            )
-        return name
+        qualname = getattr(self.forward, "__qualname__", None)
+        home = sys.modules.get(module) if module else None
+        for name in (qualname, self.name):
+            found: Any = home
+            for part in (name or "").split("."):
+                found = getattr(found, part, None)
+            if found is self and name:
+                return name
+        raise TypeError(
+            f"pickle: the operation {self.name} is not reachable by its name at module level "
+            f"({module}.{qualname}), so it cannot be pickled; define it at module level to "
+            "pickle what holds it"
+        )
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         # The lean path: one or two positional arguments, no keywords (elementwise math,

@@ -358,3 +358,40 @@ def test_np_diff_matches_numpy_with_its_options(params):
 def test_np_diff_of_a_number_is_refused_as_numpy_refuses_it():
     with pytest.raises(ValueError, match="diff requires input that is at least one dimensional"):
         np.diff(Value(3.0))
+
+
+def test_np_round_and_around_round_half_to_even_with_gradient_zero():
+    # was: NotImplementedError (np.round, np.around and Value.round had no rule)
+    v = Value(np.array([1.26, 2.5, -0.5]))
+    rounded = np.round(v, 1)
+    np.testing.assert_array_equal(rounded.data, np.round(v.data, 1))
+    np.testing.assert_array_equal(np.around(v).data, [1.0, 2.0, -0.0])
+    np.testing.assert_array_equal(v.round().data, np.round(v.data))
+    (rounded * 3.0).sum().backward()
+    np.testing.assert_array_equal(v.grad, [0.0, 0.0, 0.0])
+    assert np.round(Value(2.5)).data == 2.0
+
+
+@pytest.mark.parametrize("params", [{}, {"dx": 0.5}, {"axis": 0},
+                                    {"x": np.array([0.0, 0.5, 2.0])},
+                                    {"x": np.array([0.0, 1.5]), "axis": 0}])
+def test_np_trapezoid_matches_numpy(params):
+    # was: NotImplementedError (np.trapezoid had no rule)
+    y = np.array([[3.0, 1.0, 4.0], [2.0, 5.0, 9.0]])
+    np.testing.assert_allclose(np.trapezoid(Value(y), **params).data, np.trapezoid(y, **params),
+                               rtol=1e-15)
+    check_grad(lambda v: np.trapezoid(v, **params), y, order=2)
+
+
+def test_np_trapezoid_differentiates_the_sample_points_too():
+    y, x = np.array([3.0, 1.0, 4.0]), np.array([0.0, 0.5, 2.0])
+    check_grad(lambda v, w: np.trapezoid(v, w), y, x, order=2)
+
+
+def test_np_linalg_cross_matches_numpy_and_refuses_2_vectors():
+    # was: NotImplementedError (np.linalg.cross had no rule; np.cross did)
+    a, b = np.array([[1.0, 2.0, 3.0]]), np.array([0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(np.linalg.cross(Value(a), b).data, np.linalg.cross(a, b))
+    check_grad(lambda u, w: np.linalg.cross(u, w), a, b, order=2)
+    with pytest.raises(ValueError, match="must be \\(arrays of\\) 3-dimensional vectors"):
+        np.linalg.cross(Value(np.ones(2)), np.ones(2))

@@ -30,8 +30,8 @@ from .reductions import sum_
 from .shape import getitem, reshape, scatter_add, stack, transpose
 from .table import ALL_DTYPES, declare
 
-__all__ = ["cross", "diag", "diagonal", "dot", "einsum", "inner", "kron", "outer", "tensordot",
-           "trace", "vdot"]
+__all__ = ["cross", "diag", "diagonal", "dot", "einsum", "inner", "kron", "linalg_cross", "outer",
+           "tensordot", "trace", "vdot"]
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # in numpy's (ASCII) order
 
@@ -409,6 +409,24 @@ def _cross_cases(gen):
     left, right = gen.choice([((3,), (3,)), ((*batch, 3), (3,)), ((3,), (*batch, 3)),
                               ((*batch, 3), (*batch, 3))])
     return (gen.array(left), gen.array(right)), {}
+
+
+def _linalg_cross_cases(gen):
+    batch = gen.choice([(), (2,)])
+    return (gen.array((*batch, 3)), gen.array((*batch, 3))), {}
+
+
+@declare("linalg.cross", numpy=np.linalg.cross, group="contractions", cases=_linalg_cross_cases,
+         dtypes=ALL_DTYPES, torch="torch.linalg.cross")
+def linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """x1 × x2 of 3-vectors along `axis`, broadcast, as np.linalg.cross"""
+    for x in (x1, x2):
+        shape = np.shape(raw(x))
+        if not shape or shape[axis] != 3:
+            raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors, but "
+                             f"they are {np.shape(raw(x1))[axis:] or ()} and "
+                             f"{np.shape(raw(x2))[axis:] or ()} dimensional instead.")
+    return cross(x1, x2, axis=axis)
 
 
 @declare("cross", numpy=np.cross, group="contractions", cases=_cross_cases,

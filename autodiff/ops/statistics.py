@@ -36,7 +36,7 @@ from .shape import concatenate, getitem, reshape, transpose
 from .table import ALL_DTYPES, constant, declare, reduction
 
 __all__ = ["average", "cumprod", "cumsum", "diff", "median", "nanmax", "nanmean", "nanmin",
-           "nansum", "percentile", "prod", "ptp", "quantile", "std", "var"]
+           "nansum", "percentile", "prod", "ptp", "quantile", "std", "trapezoid", "var"]
 
 _NO = np._NoValue
 
@@ -242,6 +242,34 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NO, append: Any = _
     for _ in range(n):
         a = getitem(a, later) - getitem(a, earlier)
     return a
+
+
+def _trapezoid_cases(gen):
+    y = gen.array(gen.shape(min_dims=1, min_side=2))
+    axis = gen.choice(list(range(-y.ndim, y.ndim)))
+    if gen.boolean():
+        return (y,), {"axis": axis, "dx": 0.5}
+    return (y, np.sort(gen.array((y.shape[axis],)).real)), {"axis": axis}
+
+
+@declare("trapezoid", numpy=np.trapezoid, group="reductions", cases=_trapezoid_cases,
+         dtypes=ALL_DTYPES, torch="torch.trapezoid")
+def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
+    """∫ y dx by the trapezoidal rule along `axis`, at sample points x (spacing dx when x is
+    None), as np.trapezoid  ·  linear in y (and in the spacings)"""
+    ndim = np.ndim(raw(y))
+    axis = normalize_axis_index(axis, ndim)
+    if x is None:
+        step: Any = dx
+    else:
+        step = diff(x, axis=-1 if np.ndim(raw(x)) == 1 else axis)
+        if np.ndim(raw(x)) == 1:  # spacings along `axis`: shaped to broadcast there
+            shape = [1] * ndim
+            shape[axis] = np.shape(raw(step))[0]
+            step = reshape(step, tuple(shape))
+    later = (slice(None),) * axis + (slice(1, None),)
+    earlier = (slice(None),) * axis + (slice(None, -1),)
+    return sum_(step * (getitem(y, later) + getitem(y, earlier)) / 2.0, axis=axis)
 
 
 @primitive(name="cumprod")

@@ -28,8 +28,8 @@ __all__ = [
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cbrt", "ceil",
     "copysign", "cosh", "deg2rad", "divmod_", "exp2", "expm1", "fabs", "float_power", "floor",
     "fmax", "fmin", "fmod", "hypot", "log1p", "log2", "log10", "logaddexp", "logaddexp2",
-    "positive", "rad2deg", "reciprocal", "remainder", "rint", "sign", "sinh", "square", "tan",
-    "trunc",
+    "positive", "rad2deg", "reciprocal", "remainder", "rint", "round_", "sign", "sinh", "square",
+    "tan", "trunc",
 ]
 
 _LN2 = math.log(2.0)
@@ -511,6 +511,28 @@ trunc: Primitive = _zero_derivative("trunc", np.trunc, "smooth", "the nonzero in
                                     "torch.trunc", "x rounded towards 0  ·  d/dx = 0")
 rint: Primitive = _zero_derivative("rint", np.rint, "smooth", "the half-integers", "torch.round",
                                    "x rounded to the nearest integer, half to even  ·  d/dx = 0")
+
+
+@primitive(name="round")
+def _round(x, decimals=0):
+    """x rounded to `decimals` digits, half to even  ·  d/dx = 0"""
+    if type(x) is float:
+        return float(np.round(x, decimals))
+    return np.round(x, decimals)
+
+
+_round.defvjp(lambda g, out, x, decimals=0: _zero(g, out, x))
+
+
+@declare("round", numpy=(np.round, np.around), method="round", group="rounding",
+         cases=unary("smooth", decimals=0),  # (other decimals jump closer than a step)
+         domain="derivative 0, as PyTorch (jumps halfway between the rounded values)",
+         torch="torch.round")
+def round_(a: Any, decimals: int = 0, out: Any = None) -> Any:
+    """a rounded to `decimals` digits, half to even, as np.round  ·  d/dx = 0"""
+    if out is not None:
+        raise TypeError("round: out= is not supported on Values (results are new Values)")
+    return _round(a, decimals=int(decimals))
 
 
 # --------------------------------------------------------------------------- fmax, fmin
