@@ -335,3 +335,17 @@ def test_numpy_conversion_of_a_value_that_requires_grad_is_refused_never_an_obje
         convert(Value(X), Value(3.0))
     constant = Value(X, requires_grad=False)
     assert np.asarray(constant).dtype == np.float64  # a constant converts as its data
+
+
+@pytest.mark.parametrize("function", [np.sum, np.mean])
+@pytest.mark.parametrize("params", [{}, {"axis": 0}, {"axis": 1, "keepdims": True}])
+def test_sum_and_mean_take_a_where_mask_as_numpy_does(function, params):
+    # was: TypeError "where= is not supported on Values" (var, std and prod took it)
+    a = np.array([[3.0, 1.0, 4.0], [2.0, 5.0, 9.0]])
+    mask = np.array([[True, False, True], [False, True, True]])
+    np.testing.assert_allclose(function(Value(a), where=mask, **params).data,
+                               function(a, where=mask, **params), rtol=1e-15)
+    check_grad(lambda v: function(v, where=mask, **params), a, order=2)
+    v = Value(a)
+    function(v, where=mask, **params).sum().backward()
+    assert (v.grad[~mask] == 0).all() and (v.grad[mask] > 0).all()

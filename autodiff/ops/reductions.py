@@ -19,6 +19,7 @@ import numpy as np
 from ..backend import any_, is_duck, is_lazy
 from ..engine import astype, broadcast_to, primitive
 from ..value import Value, raw
+from .arithmetic import where as _select
 from .elementwise import exp
 from .table import ALL_DTYPES, declare, reduction
 
@@ -31,6 +32,18 @@ def refuse(name: Any, **unsupported: Any) -> Any:
         if value is not None and value is not np._NoValue:
             raise TypeError(f"{name}: {key}= is not supported on Values (got {value!r})"
                             + ("; results are new Values" if key == "out" else ""))
+
+
+def _mask(where: Any, shape: tuple, name: str) -> np.ndarray | None:
+    """numpy's `where=` as a boolean mask of `shape` (None: every element takes part)."""
+    if where is np._NoValue or where is None or where is True:
+        return None
+    if isinstance(where, Value) and where.requires_grad:
+        raise TypeError(f"{name}: where= is a constant mask; got a Value that requires grad")
+    mask = np.asarray(raw(where))
+    if mask.dtype != bool:
+        raise TypeError(f"{name}: where= must be a boolean mask; got dtype {mask.dtype}")
+    return np.broadcast_to(mask, shape)
 
 
 def _axes(axis, ndim):
@@ -206,8 +219,13 @@ def _cast(result, dtype):
          dtypes=ALL_DTYPES, torch="torch.sum")
 def sum_(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
          initial: Any = None, where: Any = None) -> Any:
-    """Σ a over `axis`, as np.sum  ·  ∂/∂aᵢ = 1"""
-    refuse("sum", out=out, where=where)
+    """Σ a over `axis` (the elements `where` selects), as np.sum  ·  ∂/∂aᵢ = 1 (0 where
+    masked)"""
+    refuse("sum", out=out)
+    if where is not None:  # (the usual call pays no shape look-up)
+        mask = _mask(where, np.shape(raw(a)), "sum")
+        if mask is not None:
+            a = _select(mask, a, 0)
     result = _cast(_sum(a, axis=axis, keepdims=bool(keepdims)), dtype)
     return result if initial is None else result + initial
 
@@ -216,9 +234,16 @@ def sum_(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
          dtypes=ALL_DTYPES, torch="torch.mean")
 def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False, *,
          where: Any = None) -> Any:
-    """(1/n) Σ a over `axis`, as np.mean  ·  ∂/∂aᵢ = 1/n"""
-    refuse("mean", out=out, where=where)
-    return _mean(_cast(a, dtype), axis=axis, keepdims=bool(keepdims))
+    """(1/n) Σ a over `axis` (the n elements `where` selects), as np.mean  ·  ∂/∂aᵢ = 1/n
+    (0 where masked)"""
+    refuse("mean", out=out)
+    x = _cast(a, dtype)
+    mask = None if where is None else _mask(where, np.shape(raw(x)), "mean")
+    if mask is None:
+        return _mean(x, axis=axis, keepdims=bool(keepdims))
+    count = np.sum(mask, axis=axis, keepdims=bool(keepdims))
+    real = np.empty(0, np.result_type(raw(x))).real.dtype
+    return _sum(_select(mask, x, 0), axis=axis, keepdims=bool(keepdims)) / count.astype(real)
 
 
 @declare("max", numpy=(np.max, np.amax), method="max", group="reductions",

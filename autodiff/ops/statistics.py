@@ -31,7 +31,7 @@ from ..engine import astype, broadcast_to, conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide
 from .arithmetic import where as _select
-from .reductions import _axes, _cast, _restore, max_, mean, min_, refuse, sum_
+from .reductions import _axes, _cast, _mask, _restore, max_, mean, min_, refuse, sum_
 from .shape import concatenate, getitem, reshape, transpose
 from .table import ALL_DTYPES, constant, declare, reduction
 
@@ -50,18 +50,6 @@ def _given(value: Any) -> bool:
 
 def _keep(keepdims: Any) -> bool:
     return False if keepdims is _NO else bool(keepdims)
-
-
-def _mask(where: Any, shape: tuple, name: str) -> np.ndarray | None:
-    """numpy's `where=` as a boolean mask of `shape` (None: every element takes part)."""
-    if where is _NO or where is None or where is True:
-        return None
-    if isinstance(where, Value) and where.requires_grad:
-        raise TypeError(f"{name}: where= is a constant mask; got a Value that requires grad")
-    mask = np.asarray(raw(where))
-    if mask.dtype != bool:
-        raise TypeError(f"{name}: where= must be a boolean mask; got dtype {mask.dtype}")
-    return np.broadcast_to(mask, shape)
 
 
 def _dtype_of(x: Any) -> np.dtype:
