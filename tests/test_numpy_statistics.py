@@ -349,3 +349,28 @@ def test_sum_and_mean_take_a_where_mask_as_numpy_does(function, params):
     v = Value(a)
     function(v, where=mask, **params).sum().backward()
     assert (v.grad[~mask] == 0).all() and (v.grad[mask] > 0).all()
+
+
+@pytest.mark.parametrize("params", [{}, {"bias": True}, {"ddof": 2}, {"rowvar": False}])
+def test_np_cov_and_corrcoef_match_numpy(params):
+    # was: NotImplementedError (np.cov and np.corrcoef had no rule)
+    m = np.random.default_rng(0).standard_normal((3, 5))
+    a = m.T if params.get("rowvar") is False else m
+    np.testing.assert_allclose(np.cov(Value(a), **params).data, np.cov(a, **params), rtol=1e-13)
+    check_grad(lambda v: np.cov(v, **params), a, order=2)
+    rowvar = params.get("rowvar", True)
+    np.testing.assert_allclose(np.corrcoef(Value(a), rowvar=rowvar).data,
+                               np.corrcoef(a, rowvar=rowvar), rtol=1e-13)
+    check_grad(lambda v: np.corrcoef(v, rowvar=rowvar), a, order=2)
+
+
+def test_np_cov_of_two_variables_and_of_complex_data():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(5), rng.standard_normal(5)
+    np.testing.assert_allclose(np.cov(Value(x), y).data, np.cov(x, y), rtol=1e-13)
+    check_grad(lambda u, w: np.cov(u, w), x, y, order=2)
+    z = rng.standard_normal((2, 4)) + 1j * rng.standard_normal((2, 4))
+    np.testing.assert_allclose(np.cov(Value(z)).data, np.cov(z), rtol=1e-13)
+    check_grad(np.cov, z)
+    with pytest.raises(TypeError, match="cov: fweights= and aweights= are not supported"):
+        np.cov(Value(x), fweights=np.ones(5, dtype=int))

@@ -367,3 +367,19 @@ def test_second_order_check_of_a_function_constant_in_a_complex_argument_warns_n
         warnings.simplefilter("error")
         error = check_grad(lambda v: np.linalg.norm(v, ord=0) * 2.0, z, order=2)
     assert error == 0.0
+
+
+def test_check_grad_moves_the_elements_of_a_transposed_argument():
+    # was: the finite differences stepped a copy (reshape of a non-C-ordered array), so they
+    # read 0 everywhere: a correct gradient was reported wrong, and a rule returning zeros
+    # passed
+    m = np.random.default_rng(0).standard_normal((3, 5)).T
+    assert check_grad(lambda v: (v * v * v).sum(), m) < 1e-6
+
+    @primitive
+    def cube(x):
+        return x**3
+
+    cube.defvjp(lambda g, out, x: 0 * x)  # wrong: zero
+    with pytest.raises(AssertionError, match="disagrees with central finite differences"):
+        check_grad(lambda v: cube(v).sum(), m)

@@ -185,8 +185,15 @@ def _diff(a, k):
     return torch.diff(x, n=k.get("n", 1), dim=axis, **joined)
 
 
+def _variables(a, k):
+    """torch.cov and torch.corrcoef take variables as rows (numpy's rowvar=True)."""
+    return a[0] if k.get("rowvar", True) else a[0].T
+
+
 ADAPTERS = {
     "diff": _diff,
+    "cov": lambda a, k: torch.cov(_variables(a, k), correction=0 if k.get("bias") else 1),
+    "corrcoef": lambda a, k: torch.corrcoef(_variables(a, k)),
     "transpose": lambda a, k: a[0].permute(tuple(range(a[0].ndim))[::-1]
                                            if k.get("axes") is None else tuple(k["axes"])),
     "angle": _angle,

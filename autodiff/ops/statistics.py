@@ -31,12 +31,14 @@ from ..engine import astype, broadcast_to, conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide
 from .arithmetic import where as _select
+from .elementwise import clip, sqrt
 from .reductions import _axes, _cast, _mask, _restore, max_, mean, min_, refuse, sum_
 from .shape import concatenate, getitem, reshape, transpose
 from .table import ALL_DTYPES, constant, declare, reduction
 
-__all__ = ["average", "cumprod", "cumsum", "diff", "median", "nanmax", "nanmean", "nanmin",
-           "nansum", "percentile", "prod", "ptp", "quantile", "std", "trapezoid", "var"]
+__all__ = ["average", "corrcoef", "cov", "cumprod", "cumsum", "diff", "median", "nanmax",
+           "nanmean", "nanmin", "nansum", "percentile", "prod", "ptp", "quantile", "std",
+           "trapezoid", "var"]
 
 _NO = np._NoValue
 
@@ -193,7 +195,7 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
 
 
 def _diff_cases(gen):
-    x = gen.array(gen.shape(min_dims=1, min_side=2))
+    x = gen.array(gen.shape(min_dims=1, min_side=3))  # (n ≤ 2 leaves a difference)
     params = {"n": gen.choice([1, 1, 2]), "axis": gen.choice(list(range(-x.ndim, x.ndim)))}
     if gen.boolean():
         params["prepend"] = gen.choice([0.5, gen.array(())])
@@ -230,6 +232,70 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NO, append: Any = _
     for _ in range(n):
         a = getitem(a, later) - getitem(a, earlier)
     return a
+
+
+def _cov_cases(gen, domain="any"):
+    m = gen.array((gen.integer(1, 3), gen.integer(3, 5)), domain)
+    rowvar = gen.boolean()
+    params = {"rowvar": rowvar, "bias": gen.boolean()}
+    return ((m if rowvar else m.T),), params
+
+
+def _corrcoef_cases(gen):
+    (m,), params = _cov_cases(gen, "distinct")
+    return (m,), {"rowvar": params["rowvar"]}
+
+
+def _observations(name: str, m: Any, y: Any, rowvar: bool) -> Any:
+    """The variables as the rows of one matrix, as np.cov reads m and y."""
+    parts = []
+    for x in (m, y):
+        if x is None:
+            continue
+        ndim = np.ndim(raw(x))
+        if ndim > 2:
+            raise ValueError(f"{name}: m has more than 2 dimensions")
+        if ndim < 2:
+            x = reshape(x, (1, -1))
+        elif not rowvar:
+            x = transpose(x)
+        parts.append(x)
+    return parts[0] if len(parts) == 1 else concatenate(parts, axis=0)
+
+
+@declare("cov", numpy=np.cov, group="reductions", cases=_cov_cases, dtypes=ALL_DTYPES,
+         torch="torch.cov")
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
+        fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Any:
+    """The covariance matrix of the variables (rows of m, and of y), as np.cov  ·
+    C = X̃ X̃ᴴ / (N − ddof), X̃ the observations less their means"""
+    if fweights is not None or aweights is not None:
+        raise TypeError("cov: fweights= and aweights= are not supported on Values")
+    x = _cast(_observations("cov", m, y, rowvar), dtype)
+    n = np.shape(raw(x))[1]
+    dof = n - (ddof if ddof is not None else (0 if bias else 1))
+    if dof <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+    centred = x - mean(x, axis=1, keepdims=True)
+    real = np.empty(0, _dtype_of(x)).real.dtype
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = (centred @ transpose(conj(centred))) / np.asarray(max(dof, 0), dtype=real)
+    return reshape(c, ()) if np.shape(raw(c)) == (1, 1) else c
+
+
+@declare("corrcoef", numpy=np.corrcoef, group="reductions",
+         cases=lambda gen: _corrcoef_cases(gen),
+         domain="real variables of nonzero variance", torch="torch.corrcoef")
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, bias: Any = _NO, ddof: Any = _NO, *,
+             dtype: Any = None) -> Any:
+    """Pearson correlation coefficients, as np.corrcoef  ·  R = C / √(diag C diag Cᵀ)"""
+    if any(np.iscomplexobj(raw(v)) for v in (x, y) if v is not None):
+        raise TypeError("corrcoef: complex variables are not supported on Values")
+    c = cov(x, y, rowvar, dtype=dtype)
+    if np.ndim(raw(c)) == 0:
+        return c / c
+    spread = sqrt(getitem(c, (np.arange(np.shape(raw(c))[0]),) * 2))
+    return clip(c / reshape(spread, (-1, 1)) / reshape(spread, (1, -1)), -1, 1)
 
 
 def _trapezoid_cases(gen):

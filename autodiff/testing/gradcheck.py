@@ -410,7 +410,9 @@ def _nudged(base: list[np.ndarray], which: int, flat_index: int, step: complex) 
         -> list[np.ndarray]:
     """A copy of `base` with one element of one argument moved by `step` (h, or i·h along
     the imaginary part of a complex argument)."""
-    moved = [np.array(x) for x in base]  # copies; 0-d stays an array
+    # C-ordered copies (0-d stays an array): reshape(-1) of any other order is a copy, and
+    # the step would move the copy rather than the argument
+    moved = [np.array(x, order="C") for x in base]
     moved[which].reshape(-1)[flat_index] += step
     return moved
 
