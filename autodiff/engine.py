@@ -190,9 +190,9 @@ class Primitive:
     def __reduce__(self) -> str:
         """Pickled by reference, as a function is: its module and the name it lives under
         there (its forward's qualified name, or its own name)."""
-        module = getattr(self.forward, "__module__", None)
+        module = self.__module__
         qualname = getattr(self.forward, "__qualname__", None)
-        home = sys.modules.get(module) if module else None
+        home = sys.modules.get(module)
         for name in (qualname, self.name):
             found: Any = home
             for part in (name or "").split("."):

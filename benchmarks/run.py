@@ -116,7 +116,7 @@ def _contestants(built, runner) -> list[Contestant]:
 
 def workload_1(settings: Settings) -> dict[str, Any]:
     n_ops = scalar.moons_op_count()
-    libraries = ("autodiff", "micrograd", "bare")
+    libraries = scalar.LIBRARIES
     entries = [scalar.mlp_contestant(library, gc_off)
                for gc_off in (True, False) for library in libraries]
     rows = race(entries, repeats=settings.repeats, warmup=settings.warmup,
@@ -178,7 +178,7 @@ def workload_2(settings: Settings) -> dict[str, Any]:
     for n in sizes:
         repeats = settings.chain_repeats if n < 10**6 else max(1, settings.chain_repeats - 1)
         for repeat in range(repeats):
-            for library in ("autodiff", "micrograd", "bare"):
+            for library in scalar.LIBRARIES:
                 record = results.setdefault((library, n), {"times": []})
                 if record.get("survived") is False or record.get("missing"):
                     continue  # a failure is deterministic: do not repeat it
@@ -193,7 +193,7 @@ def workload_2(settings: Settings) -> dict[str, Any]:
     limit = scalar.run_child(["limit", "micrograd", "10000"], timeout=600)
     table, rows = [], []
     for n in sizes:
-        for library in ("autodiff", "micrograd", "bare"):
+        for library in scalar.LIBRARIES:
             record = results[(library, n)]
             median = statistics.median(record["times"]) if record["times"] else None
             record["seconds"] = median
@@ -204,8 +204,7 @@ def workload_2(settings: Settings) -> dict[str, Any]:
                 survived = "yes" + ("" if record.get("grad_ok") else " (wrong gradient!)")
             else:
                 survived = f"no: {record.get('reason', '?')}"
-            shown = "pure-Python floor (reference)" if library == "bare" else library
-            table.append([f"{n:,}", shown, survived, fmt_time(median),
+            table.append([f"{n:,}", scalar.shown(library), survived, fmt_time(median),
                           "—" if median is None else f"{median / n * 1e6:.2f} µs"])
     ours = results[("autodiff", 10**6)]
     survives = bool(ours.get("survived")) and bool(ours.get("grad_ok"))

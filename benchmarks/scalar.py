@@ -27,6 +27,16 @@ POINTS = 16  # as in the speed issue's measurements: 10,979 scalar operations
 ALPHA = 1e-4  # L2 weight of the demo's loss
 
 
+# The scalar libraries workloads 1 and 2 race ("bare": the reference floor of
+# `benchmarks.bare`, not a contestant).
+LIBRARIES = ("autodiff", "micrograd", "bare")
+
+
+def shown(library: str) -> str:
+    """A library's name in the reports."""
+    return "pure-Python floor (reference)" if library == "bare" else library
+
+
 def value_class(library: str) -> type:
     """The scalar Value class of `library` ("autodiff", "micrograd", or "bare": the
     reference floor of `benchmarks.bare`)."""
@@ -138,8 +148,7 @@ def mlp_contestant(library: str, gc_off: bool = False) -> Contestant:
 
         return step_without_gc
 
-    shown = "pure-Python floor (reference)" if library == "bare" else library
-    return Contestant(f"{shown}{' (GC off)' if gc_off else ''}", make)
+    return Contestant(f"{shown(library)}{' (GC off)' if gc_off else ''}", make)
 
 
 def moons_op_count() -> int:

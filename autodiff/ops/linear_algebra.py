@@ -214,11 +214,11 @@ def _det(a):
 
 
 def _det_vjp(g, out, a):
-    if isinstance(a, Value):  # create_graph: differentiable ops (A must be invertible)
-        return _expand(g * out) * _mT(inv(a))
     try:
-        return _expand(g * out) * _mT(np.linalg.inv(a))
+        return _expand(g * out) * _mT(inv(a))
     except np.linalg.LinAlgError:  # a singular matrix in the batch
+        if isinstance(a, Value):  # create_graph: the cofactors below are not recorded
+            raise
         return _expand(g) * _cofactors(a)
 
 

@@ -46,6 +46,11 @@ def _mask(where: Any, shape: tuple, name: str) -> np.ndarray | None:
     return np.broadcast_to(mask, shape)
 
 
+def real_dtype(x: Any) -> np.dtype:
+    """The real dtype of x's numbers (float64 for complex128, x's own for real x)."""
+    return np.empty(0, np.result_type(raw(x))).real.dtype
+
+
 def _axes(axis, ndim):
     """`axis` as a tuple of non-negative ints (None: every axis)."""
     if axis is None:
@@ -242,8 +247,8 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
     if mask is None:
         return _mean(x, axis=axis, keepdims=bool(keepdims))
     count = np.sum(mask, axis=axis, keepdims=bool(keepdims))
-    real = np.empty(0, np.result_type(raw(x))).real.dtype
-    return _sum(_select(mask, x, 0), axis=axis, keepdims=bool(keepdims)) / count.astype(real)
+    return _sum(_select(mask, x, 0), axis=axis, keepdims=bool(keepdims)) / \
+        count.astype(real_dtype(x))
 
 
 @declare("max", numpy=(np.max, np.amax), method="max", group="reductions",

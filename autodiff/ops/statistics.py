@@ -31,8 +31,20 @@ from ..engine import astype, broadcast_to, conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide
 from .arithmetic import where as _select
+from .arrays import _along
 from .elementwise import clip, sqrt
-from .reductions import _axes, _cast, _mask, _restore, max_, mean, min_, refuse, sum_
+from .reductions import (
+    _axes,
+    _cast,
+    _mask,
+    _restore,
+    max_,
+    mean,
+    min_,
+    real_dtype,
+    refuse,
+    sum_,
+)
 from .shape import concatenate, getitem, reshape, transpose
 from .table import ALL_DTYPES, constant, declare, reduction
 
@@ -227,8 +239,7 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NO, append: Any = _
         parts.append(extra)
     if len(parts) > 1:
         a = concatenate(parts, axis=axis)
-    later = (slice(None),) * axis + (slice(1, None),)
-    earlier = (slice(None),) * axis + (slice(None, -1),)
+    later, earlier = _along(axis, slice(1, None)), _along(axis, slice(None, -1))
     for _ in range(n):
         a = getitem(a, later) - getitem(a, earlier)
     return a
@@ -277,9 +288,8 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
     if dof <= 0:
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
     centred = x - mean(x, axis=1, keepdims=True)
-    real = np.empty(0, _dtype_of(x)).real.dtype
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = (centred @ transpose(conj(centred))) / np.asarray(max(dof, 0), dtype=real)
+        c = (centred @ transpose(conj(centred))) / np.asarray(max(dof, 0), dtype=real_dtype(x))
     return reshape(c, ()) if np.shape(raw(c)) == (1, 1) else c
 
 
@@ -321,8 +331,7 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
             shape = [1] * ndim
             shape[axis] = np.shape(raw(step))[0]
             step = reshape(step, tuple(shape))
-    later = (slice(None),) * axis + (slice(1, None),)
-    earlier = (slice(None),) * axis + (slice(None, -1),)
+    later, earlier = _along(axis, slice(1, None)), _along(axis, slice(None, -1))
     return sum_(step * (getitem(y, later) + getitem(y, earlier)) / 2.0, axis=axis)
 
 
@@ -390,7 +399,7 @@ def _real_square(d: Any) -> Any:
     """|d|² (d·d̄ for complex data, as a real array)."""
     if _dtype_of(d).kind != "c":
         return d * d
-    return astype(d * conj(d), np.empty(0, _dtype_of(d)).real.dtype)
+    return astype(d * conj(d), real_dtype(d))
 
 
 def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction):
@@ -403,7 +412,7 @@ def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correctio
     shape = np.shape(raw(x))
     keepdims = _keep(keepdims)
     mask = _mask(where, shape, name)
-    real = np.empty(0, _dtype_of(x)).real.dtype
+    real = real_dtype(x)
     if mask is None:
         if not shape and axis is not None:  # (numpy's own reductions accept this; var not)
             raise np.exceptions.AxisError(
@@ -411,9 +420,8 @@ def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correctio
         n = np.asarray(math.prod(shape[i] for i in _axes(axis, len(shape))))
         d = x - mean(x, axis=axis, keepdims=True)
     else:
-        count = np.sum(mask, axis=axis, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            centre = sum_(_select(mask, x, 0), axis=axis, keepdims=True) / count.astype(real)
+            centre = mean(x, axis=axis, keepdims=True, where=mask)
         d = _select(mask, x - centre, 0)
         n = np.sum(mask, axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0)
@@ -584,9 +592,8 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
     if not is_lazy(count) and np.any(count == 0):  # (lazy: nan, without the warning)
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
     total = sum_(_select(keep, x, 0), axis=axis, keepdims=keepdims)
-    real = np.empty(0, _dtype_of(x)).real.dtype
     with np.errstate(divide="ignore", invalid="ignore"):
-        return total / count.astype(real)
+        return total / count.astype(real_dtype(x))
 
 
 def _nan_extremum(name, reduce, fill, a, axis, out, keepdims, initial, where):
