@@ -41,6 +41,8 @@ from . import value as _value
 from .backend import is_duck
 from .value import Value, as_data, freeze, init_node, new_value, operation_node, raw, thaw_all
 
+_ndarray = np.ndarray
+
 if TYPE_CHECKING:
     _T = TypeVar("_T")
 
@@ -308,17 +310,18 @@ class Primitive:
             out, residuals = self._split(out)
         kind = type(out)
         # The storage convention (`as_data`), skipped for the common real results.
-        if kind is not float and (kind is not np.ndarray or out.dtype not in _REAL_DTYPES
-                                  or not out.ndim):
+        if kind is _ndarray:
+            if not out.ndim or out.dtype not in _REAL_DTYPES:
+                out = as_data(out, caller=self.name)
+        elif kind is not float:
             out = as_data(out, caller=self.name)
         if tracked and (not _not_recording[0] or _state.recording):
             if unguarded is not None:
                 for a in unguarded:
                     freeze(a)
-            if params is not None or residuals is not None:
-                return init_node(new_value(), out, True, self, args, raw_args, params,
-                                 residuals)
-            return operation_node(out, self, args, raw_args)
+            if params is None and residuals is None:
+                return operation_node(out, self, args, raw_args)
+            return init_node(new_value(), out, True, self, args, raw_args, params, residuals)
         return init_node(new_value(), out, False)
 
 
@@ -704,29 +707,33 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
                 if rules is None:  # one rule for all the arguments that need a cotangent
                     _apply_argnums_rule(grads, pending, args, op, g, out, inputs, params)
                     continue
-                if len(args) > len(rules):
+                count = len(args)
+                if count > len(rules):
                     _refuse_missing_rules(node, rules)
                 for rule, parent in zip(rules, args):  # noqa: B905  (checked just above)
-                    if rule is None or not (type(parent) is Value and parent.requires_grad):
+                    if rule is None or type(parent) is not Value or not parent.requires_grad:
                         continue
                     # One and two inputs by a fixed-arity call: no argument tuple to build.
                     if params:
                         cotangent = rule(g, out, *inputs, **params)
-                    elif len(inputs) == 1:
+                    elif count == 1:
                         cotangent = rule(g, out, inputs[0])
-                    elif len(inputs) == 2:
+                    elif count == 2:
                         cotangent = rule(g, out, inputs[0], inputs[1])
                     else:
                         cotangent = rule(g, out, *inputs)
-                    if cotangent is None:
-                        continue
                     # The hot case without a call: the first cotangent to arrive, an exact fit
                     # (`is`: comparing dtypes with == costs more than the rest of this test).
-                    data, kind = parent._data, type(cotangent)
-                    if parent not in grads and ((kind is float and type(data) is float) or (
-                        kind is np.ndarray and type(data) is np.ndarray
-                        and cotangent.shape == data.shape and cotangent.dtype is data.dtype
-                    )):
+                    kind = type(cotangent)
+                    if kind is _ndarray:
+                        data = parent._data
+                        fits = (type(data) is _ndarray and cotangent.shape == data.shape
+                                and cotangent.dtype is data.dtype)
+                    elif cotangent is None:
+                        continue
+                    else:
+                        fits = kind is float and type(parent._data) is float
+                    if fits and parent not in grads:
                         grads[parent] = cotangent
                         if parent._op is not None:
                             heappush(pending, (-parent._id, parent))
@@ -882,11 +889,12 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
     # is a view or read-only. Intermediates' arrays, a read-out of this pass, are not copied.
     shared = None
     leaves: list[tuple[Value, Any]] = []
+    keep = intermediate_grads and not release_graph
     with _grad_lock:
         for node, g in grads.items():
             if node._op is not None:
-                if intermediate_grads and not release_graph:
-                    node.grad = g[()] if type(g) is np.ndarray and not g.ndim else g
+                if keep:
+                    node.grad = g if type(g) is not _ndarray or g.ndim else g[()]
                 continue
             if type(g) is np.ndarray:
                 if not g.ndim:

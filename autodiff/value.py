@@ -289,6 +289,11 @@ class Value:
 
     # -- data and its version ----------------------------------------------------------
     def _set_data(self, new: Any) -> None:
+        if new is self._data and self._frozen == UNGUARDED:
+            # The same leaf array, written in place (an optimiser's step): only a new
+            # version (what it buys: the conversions and guard checks below, already done).
+            mark_written(self)
+            return
         data = as_data(new, caller="Value.data")
         thaw(self)  # the old array is the caller's again
         self._data = data

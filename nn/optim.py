@@ -158,7 +158,7 @@ class Optimizer:
         Finiteness: a finite Σg² proves every element finite (nan and ±inf propagate through
         it); it takes BLAS dots (`_screening_sum`), with no temporary for a C-contiguous
         gradient. Only a non-finite sum (or one that overflowed) needs the element-by-element
-        look.
+        look. `given`: the gradients to check in place of `.grad` (lazy ones, computed).
         """
         params = self.params
         grads = []
@@ -174,6 +174,10 @@ class Optimizer:
                     self._check_gradient(index, g)
                 finite = math.isfinite(_screening_sum(g))
             else:
+                if given is None and type(g) not in _EAGER and is_lazy(g):
+                    # Lazy gradients (Dask): computed together, in one pass over the data,
+                    # and checked from the start (nothing has changed yet).
+                    return Optimizer._gradients(self, list(compute(*(q.grad for q in params))))
                 if type(g) is not float or type(p.data) is not float:
                     self._check_gradient(index, g)
                 try:
@@ -247,22 +251,20 @@ class Optimizer:
         )
 
     def step(self) -> None:
-        """Check every gradient (nothing changes if one is wrong), then update every
-        parameter that has one, in place under no_grad()."""
-        given = None
-        if any(type(p.grad) not in _EAGER and is_lazy(p.grad) for p in self.params):
-            given = list(compute(*(p.grad for p in self.params)))  # one pass over the data
-        grads = self._gradients(given)
+        """Check every gradient (nothing changes if one is wrong; lazy ones are computed
+        first, together), then update every parameter that has one, in place (recording no
+        graph)."""
+        grads = self._gradients()
         decay = self.weight_decay
-        with no_grad():
-            for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-                if g is None:
-                    continue
-                data = p.data
-                if type(g) is np.ndarray and type(data) is np.ndarray and data.flags.writeable:
-                    p.data = data  # the same array, a new version: a graph that read it is stale
-                    self._update_array(index, data, g)
-                else:  # a float, lazy data, or a read-only array: the whole-value formula
+        for index, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            if g is None:
+                continue
+            data = p.data
+            if type(g) is np.ndarray and type(data) is np.ndarray and data.flags.writeable:
+                p.data = data  # the same array, a new version: a graph that read it is stale
+                self._update_array(index, data, g)  # (numpy's in-place ufuncs: no graph)
+            else:  # a float, lazy data, or a read-only array: the whole-value formula
+                with no_grad():
                     self._update_number(index, p, g + decay * data if decay else g)
 
     def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
