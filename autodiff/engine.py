@@ -241,10 +241,12 @@ class Primitive:
                         if b._op is None and not b._frozen:
                             unguarded = (b,) if unguarded is None else (a, b)
                     else:
-                        y = b if type(b) is float or type(b) is np.ndarray else _plain(b)
+                        y = b if type(b) is float or type(b) is np.ndarray \
+                            else _plain(b, self.name)
                         tracked = a.requires_grad
                 elif type(b) is Value:
-                    x = a if type(a) is float or type(a) is np.ndarray else _plain(a)
+                    x = a if type(a) is float or type(a) is np.ndarray \
+                        else _plain(a, self.name)
                     y = b._data
                     tracked = b.requires_grad
                     unguarded = (b,) if b._op is None and not b._frozen else None
@@ -270,7 +272,8 @@ class Primitive:
                     else:
                         leaves.append(a)
             else:
-                raw_args.append(a if type(a) is float or type(a) is np.ndarray else _plain(a))
+                raw_args.append(a if type(a) is float or type(a) is np.ndarray
+                                else _plain(a, self.name))
         if params:
             _refuse_value_params(self.name, params)
         if not found_value:
@@ -351,11 +354,20 @@ def primitive(forward: Callable[..., Any] | None = None, *, name: str | None = N
     return Primitive(forward, name=name, residuals=residuals)
 
 
-def _plain(constant: Any) -> Any:
-    """A constant as the forward and the rules see it: an ndarray subclass as a plain
-    ndarray view (np.matrix's `*` is a matrix product; operations on Values are numpy's
-    functions, elementwise), anything else as it is."""
+def _plain(constant: Any, name: str = "operation") -> Any:
+    """A constant as the forward and the rules see it: an ndarray subclass (np.memmap) as a
+    plain ndarray view, anything else as it is. A masked array (its mask would be dropped)
+    and an np.matrix (whose `*` and `**` are matrix products, which the elementwise
+    operation would silently replace) are refused."""
     if isinstance(constant, np.ndarray) and type(constant) is not np.ndarray:
+        if isinstance(constant, np.ma.MaskedArray):
+            raise TypeError(f"{name}: a masked array operand is not supported with Values "
+                            "(its mask would be dropped); fill the masked elements first "
+                            "(m.filled(...)) or pass the compressed data")
+        if isinstance(constant, np.matrix):
+            raise TypeError(f"{name}: an np.matrix operand is not supported with Values (its "
+                            "* and ** are matrix products); pass np.asarray(m), and use @ "
+                            "for a matrix product")
         return constant.view(np.ndarray)
     return constant
 

@@ -61,6 +61,11 @@ def _float(self: Value) -> float:
     return self.item()
 
 
+def _complex(self: Value) -> complex:
+    _refuse_traced(self, "complex")
+    return complex(self.item())
+
+
 def _int(self: Value) -> int:
     _refuse_traced(self, "int")
     return int(self.item())
@@ -116,7 +121,9 @@ def _tolist(self: Value) -> Any:
     """The data as (nested lists of) Python numbers, as ndarray.tolist() and PyTorch's
     Tensor.tolist(). Explicitly leaves the graph, as .item() does."""
     data = self._data
-    return data if type(data) is float else data.tolist()
+    if type(data) is float:
+        return data
+    return data.tolist() if type(data) is np.ndarray else np.asarray(data).tolist()  # (lazy)
 
 
 # --------------------------------------------------------------------------- in-place
@@ -157,6 +164,9 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
         (other,) = compute(other)
     if type(data) is float:
         result = function(np.float64(data), other)
+        if np.iscomplexobj(result):  # (numpy refuses to store it in a float64 array too)
+            raise TypeError(f"x {name}= y: the result is complex and x holds float64; make "
+                            "x complex first (x = x + 0j)")
         if np.shape(result) != ():
             raise ValueError(f"x {name}= y: y of shape {np.shape(other)} does not fit x of "
                              f"shape ()")
@@ -273,7 +283,8 @@ def _array_ufunc(self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: A
 
 
 def _call_entry(entry: Any, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Call a table entry with a ufunc's keywords: dtype= casts the result; where=, order=,
+    """Call a table entry with a ufunc's keywords: dtype= is the dtype the ufunc computes
+    in (the array inputs cast to it, as numpy's same_kind casting allows); where=, order=,
     casting= and subok= other than their defaults are refused."""
     dtype = kwargs.pop("dtype", None)
     for key, default in (("where", True), ("casting", "same_kind"), ("order", "K"),
@@ -283,10 +294,23 @@ def _call_entry(entry: Any, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> 
             if value is not default and not (isinstance(value, str) and value == default):
                 raise TypeError(f"{entry.name}: the keyword {key}={value!r} is not supported "
                                 f"on Values")
-    result = entry.implementation(*inputs, **kwargs)
     if dtype is not None:
-        result = ops.astype(result, dtype)
-    return result
+        inputs = tuple(_computed_in(entry.name, x, np.dtype(dtype)) for x in inputs)
+    return entry.implementation(*inputs, **kwargs)
+
+
+def _computed_in(name: str, x: Any, dtype: np.dtype[Any]) -> Any:
+    """An input of a ufunc called with dtype=: an array (a Value's or a constant) cast to
+    `dtype`, a Python number as it is; a cast numpy's same_kind rule refuses is refused."""
+    if not isinstance(x, (Value, np.ndarray, np.generic)):
+        return x
+    source = np.result_type(raw(x))
+    if source == dtype:
+        return x
+    if not np.can_cast(source, dtype, "same_kind"):
+        raise TypeError(f"{name}: cannot compute in {dtype} from an input of dtype {source} "
+                        "(numpy's casting='same_kind' refuses it)")
+    return ops.astype(x, dtype) if isinstance(x, Value) else np.asarray(x).astype(dtype)
 
 
 def _array_function(self: Value, function: Any, types: Any, args: tuple[Any, ...],
@@ -338,6 +362,8 @@ def _reshape(self: Value, *shape: Any) -> Value:
 def _transpose(self: Value, *axes: Any) -> Value:
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
+    elif len(axes) == 1 and axes[0] is None:  # v.transpose(None): reversed, as numpy
+        axes = ()
     return ops.transpose(self, axes or None)
 
 
@@ -376,7 +402,7 @@ _METHODS: dict[str, Any] = {
     "__pos__": lambda self: self,
     "__getitem__": lambda self, index: ops.getitem(self, _index(index)),
     "__iter__": _iter,
-    "__float__": _float, "__int__": _int, "__bool__": _bool,
+    "__float__": _float, "__complex__": _complex, "__int__": _int, "__bool__": _bool,
     # Comparisons look at the data, return plain numpy booleans and record nothing.
     "__lt__": lambda self, other: np.less(self._data, raw(other)),
     "__le__": lambda self, other: np.less_equal(self._data, raw(other)),
@@ -393,11 +419,11 @@ _METHODS: dict[str, Any] = {
     "cos": lambda self: ops.cos(self),
     "softmax": lambda self, axis=-1: ops.softmax(self, axis=axis),
     "log_softmax": lambda self, axis=-1: ops.log_softmax(self, axis=axis),
-    "clip": lambda self, lo=None, hi=None: ops.clip(self, lo, hi),
+    "clip": lambda self, min=None, max=None, **kwargs: ops.clip(self, min, max, **kwargs),
     "reshape": _reshape,
     "transpose": _transpose,
     "swapaxes": lambda self, axis1, axis2: ops.swapaxes(self, axis1, axis2),
-    "astype": lambda self, dtype: ops.astype(self, dtype),
+    "astype": lambda self, dtype, copy=True: ops.astype(self, dtype),  # (always a new Value)
     "T": property(lambda self: ops.transpose(self)),
     "backward": _backward,
     "__array_ufunc__": _array_ufunc,

@@ -785,3 +785,110 @@ def test_a_transform_of_a_function_returning_no_array_says_so(transform, name, r
     # from a Value that requires grad", "data must be real or complex numbers").
     with pytest.raises(TypeError, match=rf"^{name}: f must return a Value or an array"):
         transform(returned)
+
+
+# --------------------------------------------------------------------------- numpy's own rules
+
+
+def test_transpose_with_negative_axes_permutes_the_gradient_back():
+    """np.transpose(x, (-1, 0, 1)) on a cube-shaped x gave a wrong gradient of the right
+    shape without a word (the inverse permutation was taken of the axes unnormalised)."""
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((3, 3, 3))
+    for call in (lambda v: np.transpose(v, (-1, 0, 1)), lambda v: v.transpose(-1, 0, 1),
+                 lambda v: np.permute_dims(v, (2, -3, -2))):
+        x = Value(rng.standard_normal((3, 3, 3)))
+        call(x).backward(grad=g)
+        np.testing.assert_array_equal(x.grad, np.transpose(g, (1, 2, 0)))
+    y = Value(rng.standard_normal((2, 3, 4)))
+    np.transpose(y, (-1, 0, 1)).backward(grad=np.ones((4, 2, 3)))
+    np.testing.assert_array_equal(y.grad, np.ones((2, 3, 4)))
+
+
+def test_svd_and_pinv_with_hermitian_read_the_lower_triangle_as_numpy():
+    """hermitian=True makes numpy read only the lower triangle; svd ignored it (wrong
+    singular values) and pinv's gradient reached the upper triangle."""
+    rng = np.random.default_rng(1)
+    s = rng.standard_normal((3, 3))
+    lower = s @ s.T + np.eye(3) + np.triu(rng.standard_normal((3, 3)), 1)
+    np.testing.assert_allclose(
+        np.linalg.svd(Value(lower), hermitian=True, compute_uv=False).data,
+        np.linalg.svd(lower, hermitian=True, compute_uv=False), rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.pinv(Value(lower), hermitian=True).data,
+                               np.linalg.pinv(lower, hermitian=True), rtol=1e-10, atol=1e-12)
+    check_grad(lambda a: np.linalg.svd(a, hermitian=True, compute_uv=False), lower)
+    check_grad(lambda a: np.linalg.pinv(a, hermitian=True), lower)
+    x = Value(lower)
+    np.linalg.pinv(x, hermitian=True).sum().backward()
+    assert np.all(x.grad[np.triu_indices(3, 1)] == 0)
+
+
+def test_a_ufuncs_dtype_is_the_dtype_it_computes_in():
+    """dtype= cast the result after computing in the input's dtype: sqrt(-4, dtype=complex)
+    gave nan, and a float32 sum with dtype=float64 accumulated in float32."""
+    np.testing.assert_allclose(np.sqrt(Value(np.array([-4.0])), dtype=np.complex128).data,
+                               [2j])
+    one = np.array([1 + 1e-8])
+    assert np.subtract(Value(one), 1.0, dtype=np.float32).data[0] == \
+        np.subtract(one, 1.0, dtype=np.float32)[0]
+    b = np.full(10**5, 0.1, np.float32)
+    assert np.sum(Value(b), dtype=np.float64).data == np.sum(b, dtype=np.float64)
+    assert np.add.reduce(Value(b), dtype=np.float64).data == np.add.reduce(b, dtype=np.float64)
+    with pytest.raises(TypeError, match="sin: cannot compute in float32 from an input of dtype "
+                                        "complex128"):
+        np.sin(Value(np.array([1 + 1j])), dtype=np.float32)
+    check_grad(lambda v: np.abs(np.sqrt(v, dtype=np.complex128)), np.array([-4.0, 2.0]))
+
+
+@pytest.mark.parametrize("call", [
+    lambda v: np.median(v, axis=3), lambda v: np.quantile(v, 0.5, axis=-4),
+    lambda v: np.percentile(v, 50, axis=(1, 3)), lambda v: np.linalg.norm(v, axis=3),
+    lambda v: np.linalg.vector_norm(v, axis=(1, 3)),
+    lambda v: np.cross(v[..., :3], v[..., :3], axis=3),
+    lambda v: np.tensordot(v, v, axes=([3], [3])), lambda v: np.diagonal(v, 0, 0, 5),
+], ids=["median", "quantile", "percentile", "norm", "vector_norm", "cross", "tensordot",
+        "diagonal"])
+def test_an_axis_out_of_range_raises_as_numpy_instead_of_wrapping(call):
+    """Axes were taken modulo the number of dimensions: axis=3 of a 3-d array reduced
+    axis 0 without a word."""
+    with pytest.raises(np.exceptions.AxisError):
+        call(Value(np.arange(24.0).reshape(2, 3, 4)))
+
+
+def test_repeated_contraction_axes_are_refused_as_numpy_refuses_them():
+    v = Value(np.arange(24.0).reshape(2, 3, 4))
+    with pytest.raises(ValueError, match="repeated axis"):
+        np.tensordot(v, v, axes=([0, 0], [0, 0]))
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (np.matrix's own)
+def test_masked_and_matrix_operands_are_refused_by_name():
+    """A masked operand lost its mask (Σ = 6 where numpy gives 4) and an np.matrix's `*`
+    became elementwise, silently."""
+    masked = np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0])
+    with pytest.raises(TypeError, match="multiply: a masked array operand"):
+        Value(np.ones(3)) * masked
+    with pytest.raises(TypeError, match="concatenate: a masked array operand"):
+        np.concatenate([Value(np.ones(3)), masked])
+    with pytest.raises(TypeError, match="multiply: an np.matrix operand"):
+        np.matrix([[1.0, 2.0], [3.0, 4.0]]) * Value(np.eye(2))
+
+
+def test_value_methods_take_numpys_keywords():
+    """v.clip(max=...), v.astype(t, copy=False) and v.transpose(None) raised internal
+    TypeErrors from lambdas; complex(v) raised "__float__ returned non-float"."""
+    v = Value(np.array([0.2, 0.7, 1.5]))
+    np.testing.assert_array_equal(v.clip(max=0.5).data, [0.2, 0.5, 0.5])
+    np.testing.assert_array_equal(v.clip(min=0.3, max=1.0).data, [0.3, 0.7, 1.0])
+    assert v.astype(np.float32, copy=False).dtype == np.float32
+    assert Value(np.ones((2, 3))).transpose(None).shape == (3, 2)
+    assert complex(Value(np.array(1 + 2j))) == 1 + 2j
+
+
+def test_a_complex_result_is_not_stored_in_a_float_scalar_in_place():
+    """`s += 1j` on a float Value kept 2.0 (the imaginary part dropped, with a warning
+    only); an array refuses it."""
+    s = Value(2.0, requires_grad=False)
+    with pytest.raises(TypeError, match="the result is complex"):
+        s += 1j
+    assert s.data == 2.0

@@ -21,6 +21,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ..backend import is_lazy
 from ..engine import conj, primitive
@@ -210,8 +211,10 @@ def _tensordot_spec(a_ndim: int, b_ndim: int, axes: Any) -> str:
                          "length)")
     a = list(_LETTERS[:a_ndim])
     b = list(_LETTERS[a_ndim:a_ndim + b_ndim])
+    axes_a = list(normalize_axis_tuple(axes_a, a_ndim, "axes"))  # (range and repeats checked)
+    axes_b = list(normalize_axis_tuple(axes_b, b_ndim, "axes"))
     for i, j in zip(axes_a, axes_b, strict=True):
-        b[operator.index(j) % b_ndim] = a[operator.index(i) % a_ndim]
+        b[j] = a[i]
     contracted = set(a) & set(b)
     output = [c for c in a if c not in contracted] + [c for c in b if c not in contracted]
     return "".join(a) + "," + "".join(b) + "->" + "".join(output)
@@ -334,7 +337,8 @@ def kron(a: Any, b: Any) -> Any:
 
 def _moveaxis(x: Any, source: int, destination: int) -> Any:
     ndim = np.ndim(raw(x))
-    source, destination = source % ndim, destination % ndim
+    source = normalize_axis_index(source, ndim)
+    destination = normalize_axis_index(destination, ndim)
     if source == destination:
         return x
     order = [i for i in range(ndim) if i != source]
@@ -357,7 +361,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     ndim = len(shape)
     if ndim < 2:
         raise ValueError("diagonal: a needs at least two axes")
-    axis1, axis2 = operator.index(axis1) % ndim, operator.index(axis2) % ndim
+    axis1, axis2 = normalize_axis_index(axis1, ndim), normalize_axis_index(axis2, ndim)
     if axis1 == axis2:
         raise ValueError("diagonal: axis1 and axis2 cannot be the same")
     order = (*tuple(i for i in range(ndim) if i not in (axis1, axis2)), axis1, axis2)

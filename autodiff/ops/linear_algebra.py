@@ -37,6 +37,7 @@ import operator
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ..backend import any_, is_dask, is_lazy, not_lazy
 from ..engine import conj, primitive
@@ -95,6 +96,14 @@ def _fold(x: Any, uplo: str) -> Any:
     n = np.shape(raw(x))[-1]
     keep = np.tril(np.ones((n, n))) if uplo == "L" else np.triu(np.ones((n, n)))
     return (x + _mT(x)) * keep - x * _eye(n)
+
+
+def _from_lower(a: Any) -> Any:
+    """The symmetric matrix of A's lower triangle, tril(A) + tril(A, −1)ᵀ, as numpy's
+    `hermitian=True` reads A (the gradient lands on the lower triangle only)."""
+    n, dtype = np.shape(raw(a))[-1], np.result_type(raw(a))
+    ones = np.ones((n, n), dtype=dtype)
+    return a * np.tril(ones) + _mT(a * np.tril(ones, -1))
 
 
 def _real_only(name: str, *xs: Any) -> None:
@@ -457,6 +466,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     """A = U diag(S) Vh (batched), as np.linalg.svd  ·  Townsend 2016"""
     m, n = _matrices(a, "svd")[-2:]
     _real_only("svd", a)
+    if hermitian:
+        a = _from_lower(a)
     u, s, vh = _svd_parts(_svd(a), m, n)
     if not compute_uv:
         return s
@@ -586,7 +597,9 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     if rcond is None:  # rtol=None: numpy's default max(M, N)·eps
         m, n = np.shape(raw(a))[-2:]
         rcond = max(m, n) * np.finfo(np.result_type(raw(a))).eps
-    return _pinv(a, rcond=rcond, hermitian=bool(hermitian))
+    if hermitian:  # numpy reads the lower triangle: so does the gradient
+        a = _from_lower(a)
+    return _pinv(a, rcond=rcond)
 
 
 @primitive(name="lstsq")
@@ -743,9 +756,9 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         else:
             raise ValueError("Improper number of dimensions to norm.")
     if isinstance(axis, (tuple, list)):
-        axes = tuple(operator.index(a) % ndim for a in axis)
+        axes = normalize_axis_tuple(axis, ndim)  # (AxisError out of range, as numpy)
     else:
-        axes = (operator.index(axis) % max(ndim, 1),)
+        axes = (normalize_axis_index(axis, ndim),)
     if len(axes) == 1:
         return _vector_norm(x, ord, axes[0], keepdims)
     if len(axes) == 2:
@@ -909,7 +922,7 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
         result = _vector_norm(reshape(x, (-1,)), ord, 0, False)
         return reshape(result, (1,) * len(shape)) if keepdims else result
     if isinstance(axis, (tuple, list)) and len(axis) != 1:
-        axes = tuple(operator.index(a) % len(shape) for a in axis)
+        axes = normalize_axis_tuple(axis, len(shape))
         rest = tuple(i for i in range(len(shape)) if i not in axes)
         moved = transpose(x, rest + axes)
         flat = reshape(moved, (*tuple(shape[i] for i in rest), -1))

@@ -15,6 +15,7 @@ import operator
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..backend import any_, is_duck, is_lazy
 from ..engine import astype, broadcast_to, primitive
@@ -56,7 +57,9 @@ def _axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
     parts = axis if isinstance(axis, (tuple, list)) else (axis,)
-    return tuple(operator.index(a) % ndim if ndim else operator.index(a) for a in parts)
+    if not ndim:
+        return tuple(operator.index(a) for a in parts)
+    return normalize_axis_tuple(parts, ndim)  # (AxisError out of range, as numpy)
 
 
 def _kept_shape(shape, axis):
@@ -231,7 +234,7 @@ def sum_(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
         mask = _mask(where, np.shape(raw(a)), "sum")
         if mask is not None:
             a = _select(mask, a, 0)
-    result = _cast(_sum(a, axis=axis, keepdims=bool(keepdims)), dtype)
+    result = _sum(_cast(a, dtype), axis=axis, keepdims=bool(keepdims))  # summed in dtype
     return result if initial is None else result + initial
 
 

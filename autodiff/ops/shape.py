@@ -56,8 +56,13 @@ def transpose(x: Any, axes: Any = None) -> Any:
     return np.transpose(x, axes)
 
 
+def _inverse_permutation(axes: Any, ndim: int) -> tuple[int, ...] | None:
+    """The axes that undo `np.transpose(·, axes)` (negative axes counted from the end)."""
+    return None if axes is None else tuple(int(i) for i in np.argsort([a % ndim for a in axes]))
+
+
 transpose.defvjp(lambda g, out, x, axes=None:
-                 transpose(g, None if axes is None else tuple(np.argsort(axes))))
+                 transpose(g, _inverse_permutation(axes, np.ndim(raw(x)))))
 
 
 @declare("swapaxes", numpy=np.swapaxes, method="swapaxes", group="shape",
