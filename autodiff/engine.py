@@ -355,19 +355,15 @@ def primitive(forward: Callable[..., Any] | None = None, *, name: str | None = N
 
 
 def _plain(constant: Any, name: str = "operation") -> Any:
-    """A constant as the forward and the rules see it: an ndarray subclass (np.memmap) as a
-    plain ndarray view, anything else as it is. A masked array (its mask would be dropped)
-    and an np.matrix (whose `*` and `**` are matrix products, which the elementwise
-    operation would silently replace) are refused."""
+    """A constant as the forward and the rules see it: an ndarray subclass as a plain
+    ndarray view (np.matrix's `*` is a matrix product; operations on Values are numpy's
+    functions, elementwise), anything else as it is. A masked array is refused: its mask
+    would be dropped."""
     if isinstance(constant, np.ndarray) and type(constant) is not np.ndarray:
         if isinstance(constant, np.ma.MaskedArray):
             raise TypeError(f"{name}: a masked array operand is not supported with Values "
                             "(its mask would be dropped); fill the masked elements first "
                             "(m.filled(...)) or pass the compressed data")
-        if isinstance(constant, np.matrix):
-            raise TypeError(f"{name}: an np.matrix operand is not supported with Values (its "
-                            "* and ** are matrix products); pass np.asarray(m), and use @ "
-                            "for a matrix product")
         return constant.view(np.ndarray)
     return constant
 

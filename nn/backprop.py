@@ -18,6 +18,10 @@ sigmoid′ = a(1 − a). Output deltas, with s = 1/count for reduction "mean" an
                       E = s Σ (log(1 + e^z) − z t)     δ = s (σ(z) − t)
     hinge_loss        E = s Σ max(0, 1 − y z)          δ = −s y [1 − y z > 0]
 
+A single sample of shape (features,) is taken as `nn.MLP` takes it: every a_l and δ_l is
+then a vector, ∂E/∂W_l = a_{l−1} ⊗ δ_l (the outer product) and ∂E/∂b_l = δ_l. Cross-entropy
+needs logits of shape (batch, classes), as `nn.cross_entropy` does (ValueError otherwise).
+
 This module deliberately imports nothing but numpy: it is the reference that the
 reverse-mode engine is checked against (tests/test_backprop.py), and the hand-written
 baseline of the training-throughput benchmark.
@@ -91,6 +95,9 @@ def _output_delta(
         raise ValueError(f"backprop: loss must be one of {', '.join(LOSSES)}; got {loss!r}")
     target = np.asarray(target)
     if loss == "cross_entropy":
+        if z.ndim != 2:  # as nn.cross_entropy: a single sample is a batch of one, (1, classes)
+            raise ValueError(f"backprop: cross_entropy: logits must have shape (batch, "
+                             f"classes); got shape {z.shape}")
         batch = z.shape[0]
         _check_labels(target, batch, z.shape[1])
         scale = _scale(loss, reduction, batch)
@@ -158,15 +165,20 @@ def loss_and_gradients(
     loss: str = "cross_entropy",
     reduction: str = "mean",
 ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
-    """(E, [∂E/∂W_l], [∂E/∂b_l]) for one batch, by the delta rule."""
+    """(E, [∂E/∂W_l], [∂E/∂b_l]) for one batch, by the delta rule: ∂E/∂W_l = a_{l−1}ᵀ δ_l,
+    ∂E/∂b_l = Σ_batch δ_l (a ⊗ δ and δ itself for a single sample X of shape (features,))."""
     outputs = forward(weights, biases, X, activation)
     value, delta = _output_delta(loss, outputs[-1], target, reduction)
     weight_grads: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
     bias_grads: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
     for layer in range(len(weights) - 1, -1, -1):
         below = outputs[layer]
-        weight_grads[layer] = below.T @ delta
-        bias_grads[layer] = delta.sum(axis=0)
+        if below.ndim == 1:  # one sample: the outer product, and δ itself for the bias
+            weight_grads[layer] = np.outer(below, delta)
+            bias_grads[layer] = delta.copy()
+        else:
+            weight_grads[layer] = below.T @ delta
+            bias_grads[layer] = delta.sum(axis=0)
         if layer:
             delta = (delta @ weights[layer].T) * _derivative(activation, below)
     return value, weight_grads, bias_grads

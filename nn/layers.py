@@ -126,7 +126,15 @@ class Linear(Module):
 
     def forward(self, x: Value | np.ndarray) -> Value:
         if not isinstance(x, (Value, np.ndarray)) and not is_lazy(x):  # Dask stays lazy
-            x = np.asarray(x, dtype=self.W.dtype)
+            try:
+                x = np.asarray(x, dtype=self.W.dtype)
+            except (TypeError, ValueError) as error:  # text, objects, ragged rows
+                kind = TypeError if isinstance(error, TypeError) else ValueError
+                raise kind(
+                    f"{self.layer_name}: expected input of shape (batch, {self.nin}) holding "
+                    f"real numbers (a Value, a numpy array, or equal-length rows of numbers); "
+                    f"got a {type(x).__name__} that is not one ({error})"
+                ) from None
         shape = x.shape
         if len(shape) not in (1, 2) or shape[-1] != self.nin:
             raise ValueError(
@@ -194,9 +202,15 @@ class Sequential(Module):
 
     def __getitem__(self, index: int | slice) -> Module | Sequential:
         """One module, or for a slice a Sequential of those modules (the same objects, so
-        their parameters are shared), as PyTorch's Sequential does."""
+        their parameters are shared), as PyTorch's Sequential does.
+
+        Indexing has no side effects: the parameters keep their names (their paths in this
+        model), so errors about them still name them as this model does.
+        """
         if isinstance(index, slice):
-            return Sequential(*self.layers[index])
+            part = Sequential.__new__(Sequential)
+            object.__setattr__(part, "layers", self.layers[index])  # (no renaming)
+            return part
         return self.layers[index]
 
 

@@ -204,7 +204,10 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value:
 def _lazy_cross_entropy(logits: Any, labels: Any, batch: int, classes: int,
                         scale: float) -> Value:
     """The cross-entropy of Dask logits or labels, lazily: −scale · Σ log_softmax(z) ⊙
-    onehot(y), row by row as the chunks come (a label out of range gives nan)."""
+    onehot(y), row by row as the chunks come (a label out of range gives nan). Labels
+    that are not lazy (a list or tuple too) are read as a numpy array."""
+    if not is_lazy(labels):
+        labels = np.asarray(labels)
     if np.shape(labels) != (batch,):
         raise ValueError(
             f"cross_entropy: logits have shape ({batch}, {classes}), so labels must have "

@@ -231,7 +231,9 @@ class Module:
         return self
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write `state_dict()` to `path` as an .npz archive (atomically; see `save_state`)."""
+        """Write `state_dict()` to `path` as an .npz archive (atomically; see `save_state`).
+        TypeError unless `path` is a str or an os.PathLike."""
+        _check_path(f"{type(self).__name__}.save", path)
         save_state(self.state_dict(), path)
 
     def load(self, path: str | os.PathLike[str]) -> Module:
@@ -241,10 +243,12 @@ class Module:
         data is read, so a file for another model (or a crafted one declaring huge arrays)
         is refused without inflating it. Raises ValueError listing every difference (as
         `load_state_dict` does), or naming the damage for a truncated or corrupt file;
-        FileNotFoundError if there is no file. On any error no parameter is changed.
+        FileNotFoundError if there is no file; TypeError unless `path` is a str or an
+        os.PathLike. On any error no parameter is changed.
         """
-        own = dict(self.named_parameters())
         caller = f"{type(self).__name__}.load"
+        _check_path(caller, path)
+        own = dict(self.named_parameters())
 
         def check(declared: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
             problems = _mismatches(own, declared)
@@ -273,6 +277,15 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def _check_path(caller: str, path: object) -> None:
+    """TypeError, naming `caller`, unless `path` is a str or an os.PathLike (a file path)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"{caller}: path must be a str or os.PathLike (such as pathlib.Path) naming the "
+            f"model file; got {type(path).__name__} {path!r}"
+        )
 
 
 def _checked_state(caller: str, state: Any) -> Mapping[Any, Any]:
@@ -349,6 +362,7 @@ def save_state(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     path in a missing directory and a read-only file are refused before anything is written
     (IsADirectoryError, FileNotFoundError, PermissionError), naming `path`.
     """
+    _check_path("save_state", path)
     arrays: dict[str, np.ndarray] = {}
     for key, value in _checked_state("save_state", state).items():
         name = str(key)
@@ -484,6 +498,7 @@ def load_state(path: str | os.PathLike[str], *,
     .npz archive, is truncated or corrupt, holds pickled objects (never loaded), or
     declares more than the limit. The file is closed whichever way this ends.
     """
+    _check_path("load_state", path)
     if max_bytes is not None:
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
             raise TypeError(f"load_state: max_bytes must be an int or None; got {max_bytes!r}")

@@ -15,6 +15,8 @@ changes nothing: no parameter data, no momentum or Adam moment, no step counter.
     nan or inf in a gradient                                                FloatingPointError
     Adam: a gradient whose square overflows (v would be inf)               FloatingPointError
       (with weight decay: the square of gradient + weight_decay·parameter)
+    state of another shape (the parameter's data replaced since the        ValueError
+      steps that made SGD's velocity or Adam's moments: make a new optimiser)
 
 The settings (lr, momentum, betas, eps, weight_decay) are checked when the optimiser is
 made: TypeError unless a real number (bool is refused), ValueError if not finite or out of
@@ -90,6 +92,24 @@ def _setting(owner: str, name: str, value: object, allowed: tuple[Any, ...],
 def _label(p: Value, index: int) -> str:
     """How messages name a parameter: its `.name`, or its position when it has none."""
     return p.name if p.name is not None else f"#{index} (unnamed)"
+
+
+def _refuse_state(optimizer: Optimizer, index: int, what: str, state: Any) -> None:
+    """ValueError: parameter `index` no longer fits the `what` (velocity, first moment)
+    kept for it (`state`), made by earlier steps when its data had another shape (or was
+    a float where it is now an array)."""
+    p = optimizer.params[index]
+    data = p.data
+    kinds = ""
+    if isinstance(data, np.ndarray) and not isinstance(state, np.ndarray):
+        kinds = f" ({what} a number, the parameter now an array)"
+    raise ValueError(
+        f"{type(optimizer).__name__}.step: parameter {_label(p, index)} has shape "
+        f"{np.shape(data)} but its {what}, kept from earlier steps, has shape "
+        f"{np.shape(state)}{kinds}: the parameter's data was replaced since. Make a new "
+        "optimiser for the new parameters (it starts without state); no parameter was "
+        "updated"
+    )
 
 
 class Optimizer:
@@ -391,6 +411,23 @@ class SGD(Optimizer):
         self.momentum = _setting("SGD", "momentum", momentum, _FRACTION)
         self.velocity: list[Any] = [None] * len(self.params)
 
+    def _gradients(self, given: list[Any] | None = None) -> list[Any]:
+        """The checked gradients, and with momentum: each velocity v must still have its
+        parameter's shape (ValueError otherwise; nothing changes)."""
+        grads = super()._gradients(given)
+        if self.momentum:
+            params = self.params
+            for index, v in enumerate(self.velocity):
+                if v is None or grads[index] is None:
+                    continue
+                data = params[index].data
+                if type(data) is np.ndarray:
+                    if v.shape != data.shape:
+                        _refuse_state(self, index, "velocity", v)
+                elif v.shape != np.shape(data):
+                    _refuse_state(self, index, "velocity", v)
+        return grads
+
     def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
         lr, momentum = self.lr, self.momentum
         if not momentum and not self.weight_decay and g.dtype is data.dtype \
@@ -469,10 +506,15 @@ class Adam(Optimizer):
         weight decay the moments see g + weight_decay·p, whose square must fit as well."""
         grads = super()._gradients(given)
         decay = self.weight_decay
+        first = self.first
         for index, g in enumerate(grads):
             if g is None:
                 continue
             data = self.params[index].data
+            m = first[index]
+            if m is not None and (type(m) is not np.ndarray or type(data) is not np.ndarray
+                                  or m.shape != data.shape):
+                self._check_moments(index, m, data)
             if type(g) is not np.ndarray:
                 dtype = np.result_type(g)
                 dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
@@ -482,6 +524,14 @@ class Adam(Optimizer):
             elif decay and type(data) is np.ndarray and g.size:
                 self._check_decayed_square(index, g, data)
         return grads
+
+    def _check_moments(self, index: int, m: Any, data: Any) -> None:
+        """ValueError unless the moments m, v kept for parameter `index` still fit its data:
+        the same shape, and arrays for an array parameter (float moments, kept from steps
+        of a float parameter, would be updated in place as local names only: frozen)."""
+        if np.shape(m) != np.shape(data) or (
+                isinstance(data, np.ndarray) and not isinstance(m, np.ndarray)):
+            _refuse_state(self, index, "first moment", m)
 
     def _check_decayed_square(self, index: int, g: np.ndarray, data: np.ndarray) -> None:
         """FloatingPointError if (g + weight_decay·p)² overflows the second moment's dtype.
@@ -557,8 +607,16 @@ class Adam(Optimizer):
         beta1, beta2 = self.beta1, self.beta2
         m, v = self.first[index], self.second[index]
         t = self.steps[index] = self.steps[index] + 1
-        m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
-        v = (1 - beta2) * (g * g) if v is None else beta2 * v + (1 - beta2) * (g * g)
-        self.first[index], self.second[index] = m, v
+        if type(m) is np.ndarray:  # m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², in place: the
+            m *= beta1  # arrays the block-by-block steps write, and keep writing
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+        else:
+            m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
+            v = (1 - beta2) * (g * g) if v is None else beta2 * v + (1 - beta2) * (g * g)
+            if isinstance(m, np.generic):  # from a 0-d array: kept as a 0-d array, which
+                m, v = np.array(m), np.array(v)  # a later in-place step can write
+            self.first[index], self.second[index] = m, v
         step_size = self.lr / (1 - beta1**t)
         _descend(p, step_size * (m / (np.sqrt(v / (1 - beta2**t)) + self.eps)))

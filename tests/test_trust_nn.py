@@ -474,3 +474,252 @@ def test_sgd_still_takes_huge_finite_gradients():
     weight.grad = np.full(2, 1e30, dtype=np.float32)
     nn.SGD([weight], lr=1e-30).step()
     np.testing.assert_allclose(weight.data, [0.0, 0.0], atol=1e-6)
+
+
+# ------------------------------------------------------- 10. optimiser state, names, 1-d input
+
+
+def _optimiser_state(optimizer):
+    """Copies of everything a step may change in an optimiser's own state."""
+    if isinstance(optimizer, nn.Adam):
+        return ([None if m is None else np.copy(m) for m in optimizer.first],
+                [None if v is None else np.copy(v) for v in optimizer.second],
+                list(optimizer.steps))
+    return ([None if v is None else np.copy(v) for v in optimizer.velocity],)
+
+
+def _assert_same_state(optimizer, saved):
+    for now, before in zip(_optimiser_state(optimizer), saved, strict=True):
+        for a, b in zip(now, before, strict=True):
+            if b is None or isinstance(b, int):
+                assert a == b
+            else:
+                np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make", [lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: nn.Adam(ps, lr=0.1)],
+                         ids=["sgd-momentum", "adam"])
+@pytest.mark.parametrize(("old", "new"), [
+    (np.zeros(3), np.zeros(4)),
+    (np.zeros((2, 3)), np.zeros((3, 2))),
+    (np.zeros(3), np.zeros(())),
+    (np.zeros(3), 0.0),
+    (0.0, np.zeros(3)),
+])
+def test_a_step_refuses_optimiser_state_of_another_shape_and_changes_nothing(make, old, new):
+    # was: numpy's broadcasting error midway through the step, after the earlier
+    # parameters were updated (and Adam's step counters moved on)
+    first, second = Value(np.zeros(2)), Value(old, name="head.W")
+    optimizer = make([first, second])
+    first.grad, second.grad = np.ones(2), np.ones_like(old) if np.ndim(old) else 1.0
+    optimizer.step()
+    second.data = new  # the parameter replaced by one of another shape (a layer resized)
+    first.grad = np.ones(2)
+    second.grad = np.ones_like(new) if isinstance(new, np.ndarray) else 1.0
+    kept, kept_second, saved = first.data.copy(), np.copy(second.data), _optimiser_state(optimizer)
+    name = type(optimizer).__name__
+    with pytest.raises(ValueError, match=rf"{name}.step: parameter head.W has shape "
+                                         rf"{re.escape(str(np.shape(new)))} but its .*, kept "
+                                         rf"from earlier steps, has shape "
+                                         rf"{re.escape(str(np.shape(old)))}.*new optimi[sz]er"):
+        optimizer.step()
+    np.testing.assert_array_equal(first.data, kept)
+    np.testing.assert_array_equal(second.data, kept_second)
+    _assert_same_state(optimizer, saved)
+
+
+def test_sgd_without_momentum_still_steps_a_parameter_whose_shape_changed():
+    weight = Value(np.zeros(3))
+    optimizer = nn.SGD([weight], lr=0.5)
+    weight.grad = np.ones(3)
+    optimizer.step()
+    weight.data, weight.grad = np.zeros(4), np.ones(4)
+    optimizer.step()
+    np.testing.assert_array_equal(weight.data, np.full(4, -0.5))
+
+
+def _adam_trajectory(dtype, steps, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam by hand for a 0-d parameter starting at 1 with gradient 1 at every step."""
+    p, m, v, path = dtype(1.0), dtype(0.0), dtype(0.0), []
+    for t in range(1, steps + 1):
+        g = dtype(1.0)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * (g * g)
+        p = p - (lr / (1 - beta1**t)) * (m / (np.sqrt(v / (1 - beta2**t)) + eps))
+        path.append((float(p), float(m), float(v)))
+    return path
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_adam_moments_of_a_zero_d_parameter_keep_moving_after_a_whole_value_step(dtype):
+    # was: a step through the whole-value formula (the array read-only while a graph that
+    # read it waited) turned the moments into numpy scalars; the in-place steps after it
+    # updated local names only, so the moments froze and the weight moved by a stale m
+    weight = Value(np.array(1.0, dtype=dtype))
+    optimizer = nn.Adam([weight], lr=0.1)
+    expected = _adam_trajectory(dtype, 5)
+    pending = []
+    for step in range(5):
+        weight.grad = np.array(1.0, dtype=dtype)
+        if step == 1:
+            pending.append(weight * 2)  # a graph that read the weight, not yet backwarded
+        optimizer.step()
+        assert isinstance(optimizer.first[0], np.ndarray)
+        assert isinstance(optimizer.second[0], np.ndarray)
+        p, m, v = expected[step]
+        tolerance = 1e-3 if dtype is np.float16 else 1e-6
+        np.testing.assert_allclose(float(optimizer.first[0]), m, rtol=tolerance)
+        np.testing.assert_allclose(float(optimizer.second[0]), v, rtol=tolerance)
+        np.testing.assert_allclose(float(weight.data), p, rtol=tolerance)
+
+
+def test_adam_on_a_zero_d_parameter_follows_the_same_path_with_or_without_a_pending_graph():
+    paths = []
+    for pending_at in (None, 1):
+        weight = Value(np.array(1.0, dtype=np.float32))
+        optimizer = nn.Adam([weight], lr=0.1)
+        pending, path = [], []
+        for step in range(4):
+            weight.grad = np.array(1.0, dtype=np.float32)
+            if step == pending_at:
+                pending.append(weight * 2)
+            optimizer.step()
+            path.append(float(weight.data))
+        paths.append(path)
+    assert paths[0] == paths[1]
+
+
+def test_sgd_momentum_of_a_zero_d_parameter_keeps_moving_after_a_whole_value_step():
+    weight = Value(np.array(1.0, dtype=np.float32))
+    optimizer = nn.SGD([weight], lr=0.1, momentum=0.5)
+    pending, velocity = [], 0.0
+    for step in range(4):
+        weight.grad = np.array(1.0, dtype=np.float32)
+        if step == 1:
+            pending.append(weight * 2)
+        optimizer.step()
+        velocity = 0.5 * velocity + 1.0
+        assert float(optimizer.velocity[0]) == pytest.approx(velocity)
+
+
+def test_indexing_a_sequential_leaves_the_original_models_parameter_names_alone():
+    # was: model[2:] built a Sequential of the same layers, which renamed their parameters
+    # to their paths in the slice: model's second Linear became layers.0.W, like its first
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=1))
+    names = [p.name for p in model.parameters()]
+    paths = [module._path for module in model.modules()[1:]]
+    head = model[2:]
+    model[0]
+    model[-1:]
+    assert [p.name for p in model.parameters()] == names == [
+        "layers.0.W", "layers.0.b", "layers.2.W", "layers.2.b"]
+    assert [module._path for module in model.modules()[1:]] == paths
+    assert head.parameters() == model.parameters()[2:]  # the same Values, shared
+    x = np.ones((4, 3))
+    np.testing.assert_array_equal(head(x).data, model.layers[2](x).data)
+
+
+def test_an_optimiser_error_names_the_parameter_of_the_original_model_after_slicing():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=1))
+    model[2:]
+    optimizer = nn.SGD(model.parameters(), lr=0.1)
+    for p in model.parameters():
+        p.grad = np.zeros(p.shape)
+    model.layers[2].W.grad = np.zeros(2)
+    with pytest.raises(ValueError, match=r"the gradient of parameter layers\.2\.W has shape"):
+        optimizer.step()
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 2, 0], (0, 1, 2, 0)], ids=["list", "tuple"])
+def test_cross_entropy_of_dask_logits_takes_labels_as_a_list_or_tuple(labels):
+    # was: AttributeError: 'list' object has no attribute 'dtype'
+    da = pytest.importorskip("dask.array")
+    logits = np.random.default_rng(0).standard_normal((4, 3))
+    lazy = Value(da.from_array(logits, chunks=2))
+    loss = nn.cross_entropy(lazy, labels)
+    loss.backward()
+    eager = Value(logits)
+    expected = nn.cross_entropy(eager, np.array(labels))
+    expected.backward()
+    np.testing.assert_allclose(float(np.asarray(loss.data.compute())), float(expected.data),
+                               rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(lazy.grad.compute()), eager.grad, rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_cross_entropy_of_dask_logits_refuses_float_labels_in_a_list():
+    da = pytest.importorskip("dask.array")
+    lazy = Value(da.from_array(np.zeros((2, 3)), chunks=1))
+    with pytest.raises(TypeError, match=r"cross_entropy: labels must be integer class indices"):
+        nn.cross_entropy(lazy, [0.5, 1.0])
+
+
+def _mlp_and_weights(nin, sizes, activation):
+    model = nn.MLP(nin, sizes, activation=activation, rng=3)
+    weights = [layer.W.data.copy() for layer in model.layers]
+    biases = [layer.b.data.copy() for layer in model.layers]
+    return model, weights, biases
+
+
+@pytest.mark.parametrize(("loss", "target"), [
+    ("mse_loss", np.array([0.5, -1.0])),
+    ("binary_cross_entropy_with_logits", np.array([1.0, 0.0])),
+    ("hinge_loss", np.array([1.0, -1.0])),
+])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_backprop_of_a_single_one_d_sample_agrees_with_autodiff_through_mlp(
+        loss, target, reduction, activation):
+    # was: below.T @ delta of two 1-d arrays is a dot product, a scalar "weight gradient"
+    # (or a matmul error when nin != nout), and Σ_batch δ summed the features of the bias
+    model, weights, biases = _mlp_and_weights(3, [4, 2], activation)
+    x = np.array([0.3, -0.7, 1.1])
+    value, weight_grads, bias_grads = nn.backprop.loss_and_gradients(
+        weights, biases, x, target, activation=activation, loss=loss, reduction=reduction)
+    expected = getattr(nn, loss)(model(x), target, reduction=reduction)
+    expected.backward()
+    assert value == pytest.approx(float(expected.data), abs=1e-12)
+    for layer, dW, db in zip(model.layers, weight_grads, bias_grads, strict=True):
+        assert dW.shape == layer.W.shape and db.shape == layer.b.shape
+        np.testing.assert_allclose(dW, layer.W.grad, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(db, layer.b.grad, rtol=0, atol=1e-12)
+
+
+def test_backprop_sgd_step_on_a_one_d_sample_matches_the_batch_of_one():
+    _, weights, biases = _mlp_and_weights(3, [3, 2], "relu")
+    batch_weights, batch_biases = [w.copy() for w in weights], [b.copy() for b in biases]
+    x, target = np.array([0.3, -0.7, 1.1]), np.array([0.5, -1.0])
+    nn.backprop.sgd_step(weights, biases, x, target, lr=0.1, loss="mse_loss")
+    nn.backprop.sgd_step(batch_weights, batch_biases, x[None, :], target[None, :], lr=0.1,
+                         loss="mse_loss")
+    for new, reference in zip(weights + biases, batch_weights + batch_biases, strict=True):
+        np.testing.assert_allclose(new, reference, rtol=0, atol=1e-12)
+
+
+def test_backprop_refuses_one_d_logits_for_cross_entropy_as_nn_does():
+    _, weights, biases = _mlp_and_weights(3, [4, 2], "relu")
+    with pytest.raises(ValueError, match=r"cross_entropy: logits must have shape "
+                                         r"\(batch, classes\); got shape \(2,\)"):
+        nn.backprop.loss_and_gradients(weights, biases, np.ones(3), np.array([1]))
+
+
+@pytest.mark.parametrize("x", ["abc", [[1.0, 2.0, 3.0], [1.0, 2.0]], [object()] * 3],
+                         ids=["text", "ragged", "objects"])
+def test_linear_names_itself_when_its_input_cannot_be_read_as_numbers(x):
+    # was: numpy's own message (could not convert string to float, inhomogeneous shape)
+    model = nn.Sequential(nn.Linear(3, 2, rng=0))
+    with pytest.raises((TypeError, ValueError),
+                       match=r"Linear 'layers\.0': expected input of shape \(batch, 3\).* "
+                             r"real numbers"):
+        model(x)
+
+
+@pytest.mark.parametrize("path", [3, b"model.npz", None, 2.5], ids=["int", "bytes", "none",
+                                                                    "float"])
+@pytest.mark.parametrize("method", ["save", "load"])
+def test_save_and_load_refuse_a_path_that_is_not_a_path_naming_themselves(method, path):
+    model = nn.Linear(2, 1, rng=0)
+    with pytest.raises(TypeError, match=rf"Linear\.{method}: path must be a str or "
+                                        rf"os\.PathLike.*got {type(path).__name__}"):
+        getattr(model, method)(path)
