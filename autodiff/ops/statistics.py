@@ -253,8 +253,16 @@ def _cov_cases(gen, domain="any"):
 
 
 def _corrcoef_cases(gen):
+    """Variables away from perfect correlation: at r = ±1 the result meets numpy's clip to
+    [−1, 1], a kink (a draw such as one variable the negative of another lands there)."""
     (m,), params = _cov_cases(gen, "distinct")
-    return (m,), {"rowvar": params["rowvar"]}
+    rowvar = params["rowvar"]
+    rows = m if rowvar else m.T  # variables × observations
+    r = np.corrcoef(rows.astype(np.float64))
+    if rows.shape[0] > 1 and np.max(np.abs(r - np.diag(np.diag(r)))) > 0.95:
+        bends = np.arange(1, rows.shape[0] + 1)[:, None] * np.arange(rows.shape[1]) ** 2
+        rows = (rows + 0.5 * bends).astype(m.dtype)  # a different curvature per variable
+    return ((rows if rowvar else rows.T),), {"rowvar": rowvar}
 
 
 def _observations(name: str, m: Any, y: Any, rowvar: bool) -> Any:
@@ -295,7 +303,8 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
 
 @declare("corrcoef", numpy=np.corrcoef, group="reductions",
          cases=lambda gen: _corrcoef_cases(gen),
-         domain="real variables of nonzero variance", torch="torch.corrcoef")
+         domain="real variables of nonzero variance; gradients where |r| < 1 (numpy clips "
+                "to [−1, 1])", torch="torch.corrcoef")
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, bias: Any = _NO, ddof: Any = _NO, *,
              dtype: Any = None) -> Any:
     """Pearson correlation coefficients, as np.corrcoef  ·  R = C / √(diag C diag Cᵀ)"""
