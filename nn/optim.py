@@ -94,24 +94,6 @@ def _label(p: Value, index: int) -> str:
     return p.name if p.name is not None else f"#{index} (unnamed)"
 
 
-def _refuse_state(optimizer: Optimizer, index: int, what: str, state: Any) -> None:
-    """ValueError: parameter `index` no longer fits the `what` (velocity, first moment)
-    kept for it (`state`), made by earlier steps when its data had another shape (or was
-    a float where it is now an array)."""
-    p = optimizer.params[index]
-    data = p.data
-    kinds = ""
-    if isinstance(data, np.ndarray) and not isinstance(state, np.ndarray):
-        kinds = f" ({what} a number, the parameter now an array)"
-    raise ValueError(
-        f"{type(optimizer).__name__}.step: parameter {_label(p, index)} has shape "
-        f"{np.shape(data)} but its {what}, kept from earlier steps, has shape "
-        f"{np.shape(state)}{kinds}: the parameter's data was replaced since. Make a new "
-        "optimiser for the new parameters (it starts without state); no parameter was "
-        "updated"
-    )
-
-
 class Optimizer:
     """Holds the parameters; `zero_grad()` clears their gradients, `step()` updates them.
 
@@ -207,6 +189,23 @@ class Optimizer:
             if not finite:
                 self._check_finite(index, g)
         return grads
+
+    def _check_state(self, index: int, what: str, state: Any, data: Any) -> None:
+        """ValueError unless `state` (the velocity or first moment kept for parameter
+        `index` by earlier steps) still fits its data: the same shape, and an array for an
+        array parameter (a number would be updated in place as a local name only: frozen).
+        The usual case, arrays of one shape, is tested by the callers without a call."""
+        number_for_array = isinstance(data, np.ndarray) and not isinstance(state, np.ndarray)
+        if np.shape(state) == np.shape(data) and not number_for_array:
+            return
+        kinds = f" ({what} a number, the parameter now an array)" if number_for_array else ""
+        raise ValueError(
+            f"{type(self).__name__}.step: parameter {_label(self.params[index], index)} has "
+            f"shape {np.shape(data)} but its {what}, kept from earlier steps, has shape "
+            f"{np.shape(state)}{kinds}: the parameter's data was replaced since. Make a new "
+            "optimiser for the new parameters (it starts without state); no parameter was "
+            "updated"
+        )
 
     def _check_gradient(self, index: int, g: object) -> None:
         """Raise a clear error unless gradient `g` fits parameter `index`; changes nothing.
@@ -421,11 +420,9 @@ class SGD(Optimizer):
                 if v is None or grads[index] is None:
                     continue
                 data = params[index].data
-                if type(data) is np.ndarray:
-                    if v.shape != data.shape:
-                        _refuse_state(self, index, "velocity", v)
-                elif v.shape != np.shape(data):
-                    _refuse_state(self, index, "velocity", v)
+                if type(v) is not np.ndarray or type(data) is not np.ndarray \
+                        or v.shape != data.shape:
+                    self._check_state(index, "velocity", v, data)
         return grads
 
     def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
@@ -514,7 +511,7 @@ class Adam(Optimizer):
             m = first[index]
             if m is not None and (type(m) is not np.ndarray or type(data) is not np.ndarray
                                   or m.shape != data.shape):
-                self._check_moments(index, m, data)
+                self._check_state(index, "first moment", m, data)
             if type(g) is not np.ndarray:
                 dtype = np.result_type(g)
                 dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
@@ -524,14 +521,6 @@ class Adam(Optimizer):
             elif decay and type(data) is np.ndarray and g.size:
                 self._check_decayed_square(index, g, data)
         return grads
-
-    def _check_moments(self, index: int, m: Any, data: Any) -> None:
-        """ValueError unless the moments m, v kept for parameter `index` still fit its data:
-        the same shape, and arrays for an array parameter (float moments, kept from steps
-        of a float parameter, would be updated in place as local names only: frozen)."""
-        if np.shape(m) != np.shape(data) or (
-                isinstance(data, np.ndarray) and not isinstance(m, np.ndarray)):
-            _refuse_state(self, index, "first moment", m)
 
     def _check_decayed_square(self, index: int, g: np.ndarray, data: np.ndarray) -> None:
         """FloatingPointError if (g + weight_decay·p)² overflows the second moment's dtype.
