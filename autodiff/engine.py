@@ -218,7 +218,7 @@ class Primitive:
                     x = a._data
                     try:
                         out = self.forward(x)
-                    except (ValueError, IndexError, TypeError) as error:
+                    except _FORWARD_ERRORS as error:
                         raise _call_error(self.name, args, error) from None
                     return self._record(out, args, (x,), a.requires_grad,
                                         (a,) if a._op is None and not a._frozen else None)
@@ -226,7 +226,7 @@ class Primitive:
                 # inlined, one Python call fewer for a plain numpy call.
                 try:
                     out = self.forward(a)
-                except (ValueError, IndexError, TypeError) as error:
+                except _FORWARD_ERRORS as error:
                     raise _call_error(self.name, args, error) from None
                 return self._split(out)[0] if self.has_residuals else out
             elif count == 2:
@@ -254,7 +254,7 @@ class Primitive:
                     return self._unrecorded(args)
                 try:
                     out = self.forward(x, y)
-                except (ValueError, IndexError, TypeError) as error:
+                except _FORWARD_ERRORS as error:
                     raise _call_error(self.name, args, error) from None
                 return self._record(out, args, (x, y), tracked, unguarded)
         raw_args = []
@@ -280,7 +280,7 @@ class Primitive:
             return self._unrecorded(args, params)
         try:
             out = self.forward(*raw_args, **params) if params else self.forward(*raw_args)
-        except (ValueError, IndexError, TypeError) as error:
+        except _FORWARD_ERRORS as error:
             raise _call_error(self.name, args, error) from None
         return self._record(out, args, tuple(raw_args), tracked, leaves, params or None)
 
@@ -288,7 +288,7 @@ class Primitive:
         """No Value among the arguments: plain numpy in, plain numpy out."""
         try:
             out = self.forward(*args, **params) if params else self.forward(*args)
-        except (ValueError, IndexError, TypeError) as error:
+        except _FORWARD_ERRORS as error:
             raise _call_error(self.name, args, error) from None
         return self._split(out)[0] if self.has_residuals else out
 
@@ -376,6 +376,10 @@ def _refuse_value_params(name: str, params: dict[str, Any]) -> None:
                 "arguments are not differentiated; pass it positionally, or pass .data if it "
                 "is meant as a constant"
             )
+
+
+# The errors of a forward that are about its inputs: raised again naming the operation.
+_FORWARD_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
 
 
 def _call_error(name: str, args: tuple[Any, ...], error: Exception) -> Exception:

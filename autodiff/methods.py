@@ -156,7 +156,13 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
     (broadcast views, the caller's read-only arrays) are replaced by a new array."""
     data = value._data
     if type(data) is not float and type(data) is not np.ndarray and is_duck(data):
-        value._data = as_data(function(data, other).astype(data.dtype), caller=name)
+        _refuse_misfit(name, other, data.shape)
+        result = function(data, other)
+        if not np.can_cast(result.dtype, data.dtype, casting="same_kind"):
+            raise TypeError(f"x {name}= y: the result is {result.dtype} and x holds "
+                            f"{data.dtype}, which cannot hold it (numpy refuses the same "
+                            "in-place update); convert x first")
+        value._data = as_data(result.astype(data.dtype), caller=name)
         mark_written(value)  # a lazy array is never written into: a new one
         return
     if type(other) is not float and type(other) is not np.ndarray and is_dask(other):
@@ -172,12 +178,7 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
                              f"shape ()")
         value._data = float(result)
     else:
-        shape = getattr(other, "shape", None)
-        if shape is None:
-            shape = np.shape(other)
-        if shape != data.shape and shape != () and not _fits(shape, data.shape):
-            raise ValueError(f"x {name}= y: y of shape {np.shape(other)} does not fit x of "
-                             f"shape {data.shape}")
+        _refuse_misfit(name, other, data.shape)
         if value._frozen == FROZEN_BY_ENGINE:
             thaw(value)
         try:
@@ -187,6 +188,16 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
                 raise
             value._data = function(data, other).astype(data.dtype, copy=False)
     mark_written(value)
+
+
+def _refuse_misfit(name: str, other: Any, target: tuple[Any, ...]) -> None:
+    """ValueError unless `other` broadcasts to exactly `target` (an in-place update never
+    changes x's shape)."""
+    shape = getattr(other, "shape", None)
+    if shape is None:
+        shape = np.shape(other)
+    if shape != target and shape != () and not _fits(shape, target):
+        raise ValueError(f"x {name}= y: y of shape {shape} does not fit x of shape {target}")
 
 
 def _fits(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:

@@ -31,6 +31,7 @@ from . import ops
 from . import value as _value
 from .engine import (
     _REAL_DTYPES,
+    _accumulated,
     _creation_order,
     _grad_lock,
     _not_recording,
@@ -328,7 +329,14 @@ def _scalar_backward(root: Value, intermediate_grads: bool) -> bool:
     for leaf in reached.leaves:
         if leaf.grad is mark:
             leaf.grad = None
-    for leaf, old in reached.earlier:
+    earlier = reached.earlier
+    for leaf, old in earlier:
+        if type(old) is not float and getattr(old, "shape", ()) != () \
+                and leaf.grad is not None:
+            g = leaf.grad  # a .grad of another shape (set by hand, or the data replaced)
+            reached.undo()
+            _accumulated(leaf, g)  # refuses it, as the generic path: it would broadcast
+    for leaf, old in earlier:
         leaf.grad = old if leaf.grad is None else old + leaf.grad
     if not intermediate_grads:
         for node in nodes:
@@ -418,10 +426,11 @@ def _reverse_loop(nodes: list[Value]) -> None:
             a = x._data if type(x) is Value else x
             b = y._data if type(y) is Value else y
             if type(x) is Value and x.requires_grad:
-                c = 0.0 * g if a == 0 and b == 0 else g * b * _power(a, b - 1)
+                c = _power(a, b - 1)
+                c = 0.0 * g if b == 0 and not math.isfinite(c) else g * b * c
                 x.grad = c if x.grad is mark else x.grad + c
             if type(y) is Value and y.requires_grad:
-                c = g * node._data * _log(1.0 if a == 0 else a)
+                c = g * node._data * _log(1.0 if a == 0 else float(a))
                 y.grad = c if y.grad is mark else y.grad + c
         elif op is EXP:
             x = node._a

@@ -300,6 +300,35 @@ def test_in_place_update_with_a_lazy_operand_computes_it():
     np.testing.assert_array_equal(q.data.compute(), np.full(3, 2.0))
 
 
+def test_an_in_place_update_of_lazy_data_keeps_its_shape_and_dtype():
+    """`c += y` on lazy data replaced it by the broadcast result: (2, 3) became (4, 2, 3),
+    and `+= 1j` dropped the imaginary part, where numpy data refuses both."""
+    c = Value(da.ones((2, 3), chunks=1), requires_grad=False)
+    with pytest.raises(ValueError, match=r"y of shape \(4, 1, 3\) does not fit x of shape"):
+        c += np.ones((4, 1, 3))
+    with pytest.raises(TypeError, match="complex128 and x holds float64"):
+        c += 1j
+    assert c.shape == (2, 3) and c.dtype == np.float64 and c.version == 0
+    with no_compute():
+        c *= np.full((1, 3), 2.0)  # broadcasts to x's own shape: fine
+    np.testing.assert_array_equal(c.data.compute(), np.full((2, 3), 2.0))
+
+
+@pytest.mark.parametrize("index", [(slice(None), None), (None, 0, 1), (None,), (1, None),
+                                   (None, Ellipsis, 1)], ids=str)
+def test_backward_through_new_axes_of_lazy_data(index):
+    """Indexing lazy data with None worked forward, but backward raised an internal error
+    (Dask's item assignment takes no None)."""
+    data = np.arange(6.0).reshape(2, 3)
+    weights = np.random.default_rng(0).standard_normal(np.empty((2, 3))[index].shape)
+    expected = Value(data)
+    (expected[index] * weights).sum().backward()
+    x = Value(da.from_array(data, chunks=1))
+    with no_compute():
+        (x[index] * weights).sum().backward()
+    np.testing.assert_allclose(x.grad.compute(), expected.grad, rtol=1e-12)
+
+
 # --------------------------------------------------------------------------- the matmul rule
 
 

@@ -888,3 +888,68 @@ def test_a_complex_result_is_not_stored_in_a_float_scalar_in_place():
     with pytest.raises(TypeError, match="the result is complex"):
         s += 1j
     assert s.data == 2.0
+
+
+# --------------------------------------------------------------------------- scalar path edges
+
+
+def test_the_scalar_path_refuses_a_grad_of_another_shape_as_the_generic_path_does():
+    """The scalar pass added a float gradient to a .grad of shape (2,) left from before the
+    data was replaced: a shape-(2,) gradient for a scalar Value, without a word."""
+    a = Value(np.array([1.0, 2.0]))
+    (a * a).sum().backward()
+    a.data = 3.0
+    with pytest.raises(ValueError, match=r"\.grad of shape \(2,\)"):
+        (a * a).backward()
+    np.testing.assert_array_equal(a.grad, [2.0, 4.0])  # refused: left as it was
+    b = Value(3.0)
+    b.grad = np.array([1.0, 1.0])  # set by hand
+    with pytest.raises(ValueError, match=r"\.grad of shape \(2,\)"):
+        (b * b + b).backward()
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("base", [5e-324, math.nan, 0.0, -2.0, math.inf])
+def test_a_zero_exponent_has_a_zero_base_derivative_everywhere(base):
+    """The README's rule: ∂(x ** y)/∂x = 0 where y = 0. At a subnormal or nan base the rule
+    read 0·∞ and gave nan, on the scalar path and on arrays (PyTorch gives 0)."""
+    x = Value(base)
+    (x ** 0.0).backward()
+    assert x.grad == 0.0
+    xs = Value(np.array([base, 2.0]))
+    (xs ** 0).sum().backward()
+    np.testing.assert_array_equal(xs.grad, [0.0, 0.0])
+
+
+def test_the_derivative_of_a_zero_exponent_keeps_its_second_order():
+    """Where x^(y−1) is finite, ∂²(x ** y)/∂x∂y at y = 0 is 1/x, as before."""
+    mixed = grad(grad(lambda x, y: x ** y, 0), 1)
+    assert mixed(2.0, 0.0) == pytest.approx(0.5)
+    mixed = grad(lambda y, x: grad(lambda x: (x ** y).sum())(x).sum(), 0)
+    np.testing.assert_allclose(mixed(np.array([0.0, 0.0]), np.array([2.0, 4.0])), [0.5, 0.25])
+
+
+def test_scalar_gradients_are_python_floats_at_a_division_by_zero():
+    """The scalar path gave numpy.float64 gradients where a division by zero (or an int
+    base's log) went through numpy; the README promises a float64 scalar's gradient is a
+    Python float, as the generic path gives."""
+    a, b = Value(1.0), Value(0.0)
+    (a / b).backward()
+    c = Value(0.0)
+    c.log().backward()
+    d = Value(1.5)
+    (3 ** d).backward()
+    for g in (a.grad, b.grad, c.grad, d.grad):
+        assert type(g) is float
+
+
+def test_a_complex_number_over_a_zero_value_gives_numpys_answer():
+    """`(2+1j) / Value(0.0)` raised an internal TypeError (float() of a complex)."""
+    with np.errstate(all="ignore"):
+        expected = np.complex128(2 + 1j) / 0.0
+    assert complex((2 + 1j) / Value(0.0)) == complex(expected)
+
+
+def test_an_int_too_large_for_a_float_is_refused_naming_the_operation():
+    with pytest.raises(OverflowError, match="multiply"):
+        Value(2.0) * 10**400

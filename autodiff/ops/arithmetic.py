@@ -71,9 +71,10 @@ def divide(x: Any, y: Any) -> Any:
     """x / y  ·  ∂/∂x = 1/y, ∂/∂y = −x/y²  (division by zero gives ±inf or nan, as in numpy)"""
     try:
         return x / y
-    except ZeroDivisionError:  # Python floats; numpy semantics instead
+    except ZeroDivisionError:  # Python numbers; numpy semantics instead (a float stays one)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.divide(np.float64(x), y)
+            quotient = np.divide(np.complex128(x) if type(x) is complex else np.float64(x), y)
+        return float(quotient) if type(quotient) is np.float64 else quotient
 
 
 divide.defvjp(lambda g, out, x, y: divide(g, y),

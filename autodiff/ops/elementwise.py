@@ -125,12 +125,18 @@ def power(x: Any, y: Any) -> Any:
 
 
 def _power_vjp_base(g, out, x, y):
-    """g·y·x^(y−1), taken as 0 where x = y = 0 (so that 0 ** 0 has finite derivatives)."""
-    both_zero = np.equal(raw(y), 0) & np.equal(raw(x), 0)
-    if not any_(both_zero):
-        return g * y * power(x, y - 1)
-    # Only at x = y = 0 is y·x^(y−1) = 0·∞; elsewhere it stays a function of y (for order 2).
-    return g * where(both_zero, 0.0, y * power(x, where(both_zero, 1.0, y - 1)))
+    """g·y·x^(y−1), taken as 0 where y = 0 and x^(y−1) is not finite (x = 0, a subnormal
+    x, nan): x ** 0 = 1 for every x, so ∂/∂x = 0 there, where the formula reads 0·∞."""
+    zero_exponent = np.equal(raw(y), 0)
+    if any_(zero_exponent):
+        with np.errstate(all="ignore"):
+            blows = zero_exponent & ~np.isfinite(np.power(raw(x), raw(y) - 1))
+        if any_(blows):
+            # Elsewhere it stays a function of x and y (for order 2); at those points both
+            # are held at 1, so higher orders see a constant 0 too.
+            return g * where(blows, 0.0,
+                             y * power(where(blows, 1.0, x), where(blows, 1.0, y - 1)))
+    return g * y * power(x, y - 1)
 
 
 power.defvjp(_power_vjp_base,

@@ -141,6 +141,7 @@ def _scatter_add_lazy(g, index, shape):
     if basic or not is_dask(g):
         result = np.zeros_like(g, shape=shape)  # in g's own kind of array
         if basic:
+            index, g = _without_new_axes(index, g, len(shape))
             result[index] = g
         else:
             np.add.at(result, index, g)
@@ -154,6 +155,27 @@ def _scatter_add_lazy(g, index, shape):
         return out
 
     return da.from_delayed(dask.delayed(scatter)(g), shape, dtype=g.dtype)
+
+
+def _without_new_axes(index: Any, g: Any, ndim: int) -> tuple[Any, Any]:
+    """A basic index without its None entries, and g without the length-1 axes they made
+    (Dask's item assignment takes no None; numpy's reads it the same way)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(p is None for p in parts):
+        return index, g
+    consumed = sum(1 for p in parts if p is not None and p is not Ellipsis)
+    new_axes, kept, axis = [], [], 0  # axis: the position in x[index]
+    for p in parts:
+        if p is None:
+            new_axes.append(axis)
+            axis += 1
+            continue
+        kept.append(p)
+        if p is Ellipsis:
+            axis += ndim - consumed
+        elif isinstance(p, slice):
+            axis += 1
+    return tuple(kept), np.squeeze(g, axis=tuple(new_axes))
 
 
 def _concatenate_vjp(argnums, g, out, *xs, axis=0):
