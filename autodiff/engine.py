@@ -316,6 +316,8 @@ class Primitive:
         if kind is _ndarray:
             if not out.ndim or out.dtype not in _REAL_DTYPES:
                 out = as_data(out, caller=self.name)
+            elif out is raw_args[0]:  # (real, conj of real data, astype to its own dtype)
+                out = out.view()  # a Value of its own: see `update_in_place` on views
         elif kind is not float:
             out = as_data(out, caller=self.name)
         if tracked and (not _not_recording[0] or _state.recording):
@@ -510,7 +512,7 @@ def fit(g: Any, data: Any) -> Any:
         return g
     if g.dtype.kind == "c" and dtype.kind != "c":
         g = g.real
-    elif g.dtype.kind not in "fiub":
+    elif g.dtype.kind not in "fiubc":  # (complex128 → complex64 narrows as float64 → float32)
         raise TypeError(f"a VJP rule returned a cotangent of dtype {g.dtype} for an argument "
                         f"of dtype {dtype}: cotangents are numbers")
     return g.astype(dtype)
@@ -906,6 +908,8 @@ def backward(root: Value, grad: Any = None, create_graph: bool = False, *,
         for node, g in grads.items():
             if node._op is not None:
                 if keep:
+                    if g is grad and type(g) is _ndarray:
+                        g = g.copy()  # the caller's own seed array: not shared with it
                     node.grad = g if type(g) is not _ndarray or g.ndim else g[()]
                 continue
             if type(g) is np.ndarray:

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from .backend import compute, is_dask, is_duck
-from .engine import backprop, primitive, transform_depth, transform_scope
+from .engine import backprop, primitive, reachable_nodes, transform_depth, transform_scope
 from .ops import stack
-from .value import Value, as_data, raw
+from .value import Value, as_data, raw, tick
 
 __all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
 
@@ -87,9 +87,12 @@ def _trace(f: Callable[..., Any], args: Sequence[Any], name: str,
     kwargs = kwargs or {}
     nested = (transform_depth() > 0 or any(_is_traced(a) for a in args)
               or any(_is_traced(a) for a in kwargs.values()))
+    start = tick()  # Values made from here on are f's own
     with transform_scope():
         inputs = _trace_inputs(args, name)
         out = f(*inputs, **kwargs)
+    if not nested and isinstance(out, Value) and out.requires_grad:
+        nested = _closes_over_tracked(out, start)
     if not isinstance(out, Value):
         try:  # a constant output (a number or an array): zero derivatives
             out = Value(out, requires_grad=False)
@@ -103,6 +106,12 @@ def _trace(f: Callable[..., Any], args: Sequence[Any], name: str,
     return out, inputs, nested
 
 
+def _closes_over_tracked(out: Value, start: int) -> bool:
+    """True if `out` depends on a leaf that requires grad made before f ran (`start`): one f
+    closes over, to which the results must stay connected, as Values."""
+    return any(v._op is None and v._id < start for v in reachable_nodes(out))
+
+
 def _short(x: Any) -> str:
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -113,7 +122,7 @@ def _pullback(out: Value, inputs: list[Value], nested: bool,
     """g ↦ d⟨g, out⟩/d(input) for each input (zeros where out does not depend on it)."""
 
     def vjp_fn(g: Any) -> tuple[Any, ...]:
-        higher = create_graph or nested
+        higher = create_graph or nested or _is_traced(g)
         if not out.requires_grad:
             cotangents = [_zeros_like(x) for x in inputs]
         else:
@@ -218,14 +227,16 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
                 "primal complex (x + 0j) to differentiate along complex directions"
             )
     out, inputs, nested = _trace(f, primals, "jvp")
+    nested = nested or any(_is_traced(t) for t in tangents)
     with transform_scope():
         u = Value(_zeros_like(out))
         cotangents = _pullback(out, inputs, nested, create_graph=True)(u)
         pairing = Value(0.0, requires_grad=False)
         for c, t in zip(cotangents, tangents, strict=True):
             if isinstance(c, Value):
-                if np.iscomplexobj(raw(t)):  # Re⟨c, t̄⟩: the real pairing of complex numbers
-                    term = (c * np.conj(raw(t))).sum()
+                if c.dtype.kind == "c":  # Re⟨c, t̄⟩: the real pairing (a real t of a complex
+                    # primal is a direction along the real axis)
+                    term = (c * np.conj(t)).sum()
                     term = term.astype(np.float64) if term.dtype.kind == "c" else term
                 else:
                     term = (c * t).sum()
@@ -298,10 +309,19 @@ def hessian(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
     """x ↦ ∂²f/∂x², of shape x.shape + x.shape, for a scalar-valued f; a tuple of argnums
     gives the blocks ((∂²f/∂x∂x, ∂²f/∂x∂y), (∂²f/∂y∂x, ∂²f/∂y∂y)), as in JAX."""
     which = _argnums("hessian", argnum, argnums)
-    if isinstance(which, int):
-        return jacobian(grad(f, which), which)
 
-    def hessian_blocks(*args: Any, **kwargs: Any) -> Any:
+    def hessian_at(*args: Any, **kwargs: Any) -> Any:
+        _check_argnums("hessian", which, len(args))
+        for i in which if isinstance(which, tuple) else (which,):
+            if np.iscomplexobj(raw(args[i])):
+                raise ValueError(
+                    f"hessian: argument {i} is complex ({np.result_type(raw(args[i]))}); the "
+                    "second derivatives of a real function of complex numbers are not one "
+                    "complex matrix (as in PyTorch and JAX): pass the real and imaginary "
+                    "parts as real arguments"
+                )
+        if isinstance(which, int):
+            return jacobian(grad(f, which), which)(*args, **kwargs)
         return tuple(jacobian(grad(f, i), which)(*args, **kwargs) for i in which)
 
-    return hessian_blocks
+    return hessian_at

@@ -32,8 +32,15 @@ __all__: list[str] = []
 
 
 def _index(index: Any) -> Any:
-    """Check an index: Values (which hold floats) cannot index; use numpy arrays."""
-    for part in index if isinstance(index, tuple) else (index,):
+    """Check an index: Values (which hold floats) cannot index; use numpy arrays. A list
+    becomes the array numpy reads it as, a copy: the graph keeps the index for backward,
+    and the caller may reuse the list."""
+    if type(index) is list:
+        return _index_array(index)
+    if type(index) is tuple:
+        if any(type(part) is list for part in index):
+            index = tuple(_index_array(p) if type(p) is list else p for p in index)
+    for part in index if type(index) is tuple else (index,):
         if isinstance(part, Value):
             raise TypeError(
                 "getitem: index with ints, slices, None, ..., integer or boolean numpy arrays; "
@@ -41,6 +48,14 @@ def _index(index: Any) -> Any:
                 "or a comparison such as v > 0, which gives a boolean array)"
             )
     return index
+
+
+def _index_array(part: list[Any]) -> Any:
+    """A list index as numpy reads it: an integer or boolean array (an empty one indexes
+    nothing). A list holding Values is left for `_index` to refuse."""
+    if any(isinstance(p, Value) for p in part):
+        return part
+    return np.asarray(part) if part else np.empty(0, dtype=np.intp)
 
 
 # --------------------------------------------------------------------------- conversions
@@ -158,6 +173,9 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
     if type(data) is not float and type(data) is not np.ndarray and is_duck(data):
         _refuse_misfit(name, other, data.shape)
         result = function(data, other)
+        if result.shape != data.shape:  # (a matrix product of another shape)
+            raise ValueError(f"x {name}= y: the result has shape {result.shape}, not x's "
+                             f"shape {data.shape}")
         if not np.can_cast(result.dtype, data.dtype, casting="same_kind"):
             raise TypeError(f"x {name}= y: the result is {result.dtype} and x holds "
                             f"{data.dtype}, which cannot hold it (numpy refuses the same "
@@ -179,20 +197,27 @@ def update_in_place(value: Value, function: Any, other: Any, name: str) -> None:
         value._data = float(result)
     else:
         _refuse_misfit(name, other, data.shape)
+        if data.base is not None or (not data.flags.writeable
+                                     and value._frozen != FROZEN_BY_ENGINE):
+            # A view of memory that other arrays share (a slice, reshape or transpose of
+            # another Value, or of the caller's array), or a read-only array: a new array,
+            # so that what shares the memory, and the graphs that read it, stay as they were.
+            # numpy's in-place casting rule (same_kind) still holds.
+            new = np.empty_like(data)
+            function(data, other, out=new)
+            value.data = new  # (a new version; guarded as a leaf's own array)
+            return
         if value._frozen == FROZEN_BY_ENGINE:
             thaw(value)
-        try:
-            function(data, other, out=data)
-        except ValueError:  # read-only: a new array instead
-            if data.flags.writeable:
-                raise
-            value._data = function(data, other).astype(data.dtype, copy=False)
+        function(data, other, out=data)
     mark_written(value)
 
 
 def _refuse_misfit(name: str, other: Any, target: tuple[Any, ...]) -> None:
     """ValueError unless `other` broadcasts to exactly `target` (an in-place update never
-    changes x's shape)."""
+    changes x's shape; for `@=` numpy's matmul checks the product's shape itself)."""
+    if name == "@":
+        return
     shape = getattr(other, "shape", None)
     if shape is None:
         shape = np.shape(other)
@@ -364,10 +389,17 @@ def _reduction(primitive: Any) -> Any:
     return method
 
 
-def _reshape(self: Value, *shape: Any) -> Value:
+def _reshape(self: Value, *shape: Any, order: str = "C", copy: Any = None,
+             **keywords: Any) -> Value:
+    """v.reshape(2, 3), v.reshape((2, 3)) or v.reshape(shape=(2, 3)), as ndarray.reshape."""
+    if keywords.keys() - {"shape"} or (shape and keywords):
+        raise TypeError(f"reshape: unexpected arguments {sorted(keywords)}; give the shape as "
+                        "v.reshape(2, 3), v.reshape((2, 3)) or v.reshape(shape=(2, 3))")
+    if keywords:
+        shape = (keywords["shape"],)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return ops.reshape(self, shape)
+    return ops.reshape(self, shape, order=order, copy=copy)
 
 
 def _transpose(self: Value, *axes: Any) -> Value:
@@ -397,6 +429,10 @@ _METHODS: dict[str, Any] = {
     "__isub__": _in_place("-", np.subtract, ops.subtract),
     "__imul__": _in_place("*", np.multiply, ops.multiply),
     "__itruediv__": _in_place("/", np.true_divide, ops.divide),
+    "__ipow__": _in_place("**", np.power, ops.power),
+    "__imatmul__": _in_place("@", np.matmul, ops.matmul),
+    "__ifloordiv__": _in_place("//", np.floor_divide, lambda x, y: np.floor_divide(x, y)),
+    "__imod__": _in_place("%", np.remainder, lambda x, y: np.remainder(x, y)),
     "__mod__": lambda self, other: np.mod(self, other),
     "__rmod__": lambda self, other: np.mod(other, self),
     "__floordiv__": lambda self, other: np.floor_divide(self, other),

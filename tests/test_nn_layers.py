@@ -47,7 +47,7 @@ def test_linear_second_derivative_through_the_fused_rule():
         return autodiff.tanh(layer(x)).sum()
 
     x0 = rng.normal(size=(1, 2))
-    hessian = autodiff.hessian(f)(x0)
+    hessian = autodiff.hessian(f)(x0).data  # (a Value: f closes over the layer's parameters)
     w = layer.W.data[:, 0]
     z = (x0 @ layer.W.data + layer.b.data).item()
     t = np.tanh(z)

@@ -953,3 +953,199 @@ def test_a_complex_number_over_a_zero_value_gives_numpys_answer():
 def test_an_int_too_large_for_a_float_is_refused_naming_the_operation():
     with pytest.raises(OverflowError, match="multiply"):
         Value(2.0) * 10**400
+
+
+# --------------------------------------------------------------------------- views and indexes
+
+
+def test_an_in_place_update_of_a_slice_leaves_the_sliced_value_and_its_graph_alone():
+    """`y = z[0:2]`, then `y += 100` under no_grad wrote into z's array, which a waiting
+    graph had read: backward gave [408, 416, 24] instead of [8, 16, 24]."""
+    w = Value(np.array([1.0, 2.0, 3.0]))
+    z = w * 2
+    q = (z * z).sum()
+    y = z[0:2]
+    with no_grad():
+        y += 100
+    q.backward()
+    np.testing.assert_array_equal(w.grad, [8.0, 16.0, 24.0])
+    np.testing.assert_array_equal(z.data, [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(y.data, [102.0, 104.0])
+
+
+@pytest.mark.parametrize("view", [lambda w: w.T, lambda w: w.reshape(2), lambda w: w[0:2],
+                                  lambda w: np.real(w), lambda w: w.astype(np.float64)],
+                         ids=["T", "reshape", "slice", "real", "astype"])
+def test_an_in_place_update_of_a_view_made_earlier_leaves_the_parameter_alone(view):
+    """A view of a parameter made under no_grad before a graph read the parameter escaped
+    the read-only guard: `v += 100` changed w's data and the gradient, silently."""
+    w = Value(np.array([1.0, 2.0]))
+    with no_grad():
+        v = view(w)
+    y = (w * w).sum()
+    with no_grad():
+        v += 100
+    y.backward()
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+    np.testing.assert_array_equal(v.data, [101.0, 102.0])
+
+
+def test_an_in_place_update_keeps_numpys_casting_rule_on_a_view():
+    v = Value(np.arange(4.0), requires_grad=False)[1:3]
+    with pytest.raises(TypeError):
+        v += 1j
+    np.testing.assert_array_equal(v.data, [1.0, 2.0])
+
+
+def test_a_list_index_is_read_when_the_index_is_taken_not_at_backward():
+    """The node kept the caller's list, and backward read it: changing the list between
+    the forward and the backward pass moved the gradient, silently."""
+    x = Value(np.array([10.0, 20.0, 30.0, 40.0]))
+    index = [1, 1, 1]
+    y = x[index]
+    index[0] = 3
+    (y * np.array([1.0, 2.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 7.0, 0.0, 0.0])
+    m = Value(np.arange(6.0).reshape(2, 3))
+    rows = [0, 0]
+    picked = m[rows, 1]
+    rows[1] = 1
+    picked.sum().backward()
+    np.testing.assert_array_equal(m.grad, [[0.0, 2.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_list_indexes_select_as_numpy_reads_them():
+    data = np.arange(6.0).reshape(2, 3)
+    x = Value(data)
+    for index in ([], [True, False], [[0, 1], [1, 0]], ([0, 1], [2, 2]), (1, [0, 2])):
+        np.testing.assert_array_equal(x[index].data, data[index])
+
+
+@pytest.mark.parametrize("join", [
+    lambda z: np.concatenate([z, z], dtype=np.float64),
+    lambda z: np.stack([z], dtype=np.float32),
+    lambda z: np.concatenate([z.real, z.real.astype(np.float32)], dtype=np.float32,
+                             casting="no"),
+], ids=["concatenate", "stack", "casting=no"])
+def test_joining_refuses_a_cast_numpys_rule_refuses(join):
+    """`np.concatenate([z, z], dtype=float64)` of complex Values dropped the imaginary
+    parts without a word; numpy raises TypeError."""
+    with pytest.raises(TypeError, match="cannot cast"):
+        join(Value(np.array([1 + 2j, 3 - 4j])))
+
+
+# --------------------------------------------------------------------------- in-place operators
+
+
+def test_every_in_place_operator_follows_the_in_place_rules():
+    """`**=`, `@=`, `//=` and `%=` rebound the name to a new Value: under no_grad the
+    parameter a model holds was left unchanged (an update loop silently did nothing), and
+    outside no_grad `w **= 2` on a leaf that requires grad was not refused."""
+    w = Value(np.array([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match=r"x \*\*= \.\.\. on a leaf"):
+        w **= 2
+    held = w
+    with no_grad():
+        w **= 2
+        w //= 3
+        w %= 1.5
+    assert w is held and w.version == 3
+    np.testing.assert_array_equal(w.data, [0.0, 1.0])
+    a = Value(np.ones((3, 2)))
+    held = a
+    with no_grad():
+        a @= np.array([[2.0, 0.0], [0.0, 3.0]])
+    assert a is held
+    np.testing.assert_array_equal(a.data, [[2.0, 3.0]] * 3)
+    with no_grad(), pytest.raises(ValueError, match="matmul"):
+        a @= np.ones((2, 3))  # the product would change a's shape
+    assert a.shape == (3, 2)
+
+
+def test_reshape_takes_ndarrays_keywords():
+    v = Value(np.arange(6.0))
+    assert v.reshape(shape=(3, 2)).shape == (3, 2)
+    with pytest.raises(TypeError, match="only order='C'"):
+        v.reshape((3, 2), order="F")
+    with pytest.raises(TypeError, match="reshape: unexpected arguments"):
+        v.reshape(newshape=(3, 2))
+
+
+# --------------------------------------------------------------------------- dtypes in backward
+
+
+@pytest.mark.parametrize("wider", [np.array([1.0, 2.0]), np.array([1 + 0j, 2 + 0j]),
+                                   np.float64(2.0), np.array([1, 2])],
+                         ids=["float64", "complex128", "np.float64", "int"])
+def test_complex64_data_meeting_wider_data_gets_its_gradient(wider):
+    """The forward promoted to complex128 as numpy does, and backward then raised an
+    internal TypeError ("a VJP rule returned a cotangent of dtype complex128")."""
+    data = np.array([1 + 1j, 2 - 1j], np.complex64)
+    z = Value(data)
+    (abs(z * wider) ** 2).sum().backward()
+    reference = Value(data.astype(np.complex128))
+    (abs(reference * wider) ** 2).sum().backward()
+    assert z.grad.dtype == np.complex64
+    np.testing.assert_allclose(z.grad, reference.grad, rtol=1e-6)
+
+
+def test_an_intermediates_gradient_is_not_the_callers_seed_array():
+    x = Value(np.ones(2))
+    y = x * 1.0
+    seed = np.array([1.0, 2.0])
+    y.backward(seed)
+    y.grad[1] = 7.0
+    np.testing.assert_array_equal(seed, [1.0, 2.0])
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def test_a_transform_keeps_the_gradient_of_a_value_it_closes_over():
+    """At the top level a transform returned plain numbers even when f closed over a Value
+    that requires grad: d(loss)/da was 1 instead of 1 + 3·1.5² = 7.75, silently."""
+    a = Value(2.0)
+    loss = a * 1.0 + grad(lambda x: a * x**3)(1.5)
+    loss.backward()
+    assert a.grad == pytest.approx(7.75)
+    w = Value(np.array([1.0, -2.0]))
+    g = grad(lambda x: (w * x**2).sum())(np.array([0.5, 1.5]))
+    g.sum().backward()
+    np.testing.assert_allclose(w.grad, [1.0, 3.0])
+    assert isinstance(grad(lambda x: (x**2).sum())(np.ones(2)), np.ndarray)  # no closure
+
+
+def test_jvp_and_vjp_stay_connected_to_tangents_and_cotangents_that_require_grad():
+    """A tangent or a cotangent that requires grad came back as a plain array: its
+    gradient was lost."""
+    t = Value(np.array([1.0, 2.0]))
+    _, tangent_out = jvp(lambda x: x**3, (np.array([0.5, 1.5]),), (t,))
+    tangent_out.sum().backward()
+    np.testing.assert_allclose(t.grad, [0.75, 6.75])
+    g = Value(np.array([1.0, 2.0]))
+    (cotangent,) = vjp(lambda x: x**3, np.array([0.5, 1.5]))[1](g)
+    cotangent.sum().backward()
+    np.testing.assert_allclose(g.grad, [0.75, 6.75])
+
+
+def test_jvp_of_a_complex_primal_along_a_real_tangent():
+    """A real tangent of a complex primal raised backward()'s "needs a real output"."""
+    out, tangent = jvp(lambda z: z**2, (1 + 1j,), (1.0,))
+    assert complex(out) == 2j and complex(tangent) == 2 + 2j
+
+
+def test_hessian_of_a_complex_argument_is_refused_naming_hessian():
+    with pytest.raises(ValueError, match="hessian: argument 0 is complex"):
+        autodiff.hessian(lambda z: (abs(z) ** 2).sum())(np.array([1 + 1j, 2 - 0.5j]))
+
+
+def test_the_second_derivative_of_prod_is_accurate_at_a_small_factor_in_float32():
+    """prod's rule divided out/xᵢ; differentiated again at a small xᵢ that is two large
+    terms cancelling: in float32 the Hessian-vector product was off by nearly half."""
+    x = np.array([-2.0, 1e-5, -2.0], np.float32)
+    v = np.array([0.5, 0.3, -0.49], np.float32)
+    _, hvp = jvp(grad(lambda u: np.prod(u)), (x,), (v,))
+    x64, v64 = x.astype(np.float64), v.astype(np.float64)
+    hessian = np.array([[0.0, x64[2], x64[1]], [x64[2], 0.0, x64[0]], [x64[1], x64[0], 0.0]])
+    np.testing.assert_allclose(hvp, hessian @ v64, rtol=1e-5, atol=1e-6)

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ..backend import is_lazy
-from ..engine import conj, primitive
+from ..engine import astype, conj, primitive
 from ..value import raw
 from .linalg import matmul
 from .reductions import sum_
@@ -408,6 +408,20 @@ def diag(v: Any, k: int = 0) -> Any:
     return scatter_add(v, (index + max(-k, 0), index + max(k, 0)), (n, n))
 
 
+def _dtype(x: Any) -> np.dtype:
+    data = raw(x)
+    return data.dtype if hasattr(data, "dtype") else np.asarray(data).dtype
+
+
+def _in_common_dtype(a: Any, b: Any) -> tuple[Any, Any]:
+    """a and b cast to numpy's promoted dtype of the two, as np.cross computes: its 0-d
+    float64 components would otherwise be Python floats, pulled to float32 by the other's."""
+    dtype = np.promote_types(_dtype(a), _dtype(b))
+    a = a if _dtype(a) == dtype else astype(a, dtype)
+    b = b if _dtype(b) == dtype else astype(b, dtype)
+    return a, b
+
+
 def _cross_cases(gen):
     batch = gen.choice([(), (2,)])
     left, right = gen.choice([((3,), (3,)), ((*batch, 3), (3,)), ((3,), (*batch, 3)),
@@ -440,6 +454,7 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     """a × b of 3-vectors (2-vectors have a zero third component), broadcast, as np.cross"""
     if axis is not None:
         axisa = axisb = axisc = axis
+    a, b = _in_common_dtype(a, b)
     a, b = _moveaxis(a, axisa, -1), _moveaxis(b, axisb, -1)
     sizes = np.shape(raw(a))[-1], np.shape(raw(b))[-1]
     if any(n not in (2, 3) for n in sizes):

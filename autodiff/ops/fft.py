@@ -21,6 +21,7 @@ differentiable again:
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -51,11 +52,27 @@ def _refuse_out(name, out):
         raise TypeError(f"{name}: out= is not supported on Values (results are new Values)")
 
 
-def _length(name, n, default):
-    n = default if n is None else int(n)
-    if n < 1:
-        raise ValueError(f"{name}: invalid number of FFT data points ({n}) specified")
-    return n
+def _length(name, n, default, bool_ok=False, whole=None):
+    """n as numpy reads a transform length: an integer (operator.index, never truncated),
+    at least 1; `default` when None, `whole` when -1 (the n-D transforms). numpy takes True
+    only where the length it writes is not n itself (rfft's n//2 + 1): `bool_ok` there."""
+    if n is None:
+        length = default
+    else:
+        is_bool = isinstance(n, (bool, np.bool_))
+        try:
+            length = int(n) if is_bool else operator.index(n)
+        except TypeError:
+            raise TypeError(f"{name}: the number of FFT data points must be an integer; "
+                            f"got {n!r}") from None
+        if length == -1 and whole is not None:
+            length = whole
+        if is_bool and length == 1 and not bool_ok:
+            raise TypeError(f"{name}: the number of FFT data points must be an integer; "
+                            f"got {n!r}")
+    if length < 1:
+        raise ValueError(f"{name}: invalid number of FFT data points ({length}) specified")
+    return length
 
 
 # --------------------------------------------------------------------------- primitives
@@ -178,22 +195,38 @@ def _axis(a, axis):
     return normalize_axis_index(axis, np.ndim(raw(a)))
 
 
-def _cook(name, a, s, axes, invreal=False):
+def _cook(name, a, s, axes, kind="c2c"):
     """(s, axes) as numpy's n-dimensional transforms resolve them: axes non-negative, every
-    length explicit (-1 or None: the input's; irfftn's last default: 2(m − 1))."""
+    length explicit. No s: the input's lengths (irfftn's last: 2(m − 1)); -1 in s: the
+    input's length; None in s: the axis's length when its step runs, in numpy's order (an
+    axis may repeat): complex steps last to first, rfftn's real step (to n//2 + 1) before
+    them, irfftn's (default 2(m − 1)) after them, first to last."""
     shape = np.shape(raw(a))
     if axes is None:
         axes = range(len(shape)) if s is None else range(-len(s), 0)
     axes = tuple(normalize_axis_index(ax, len(shape)) for ax in axes)
-    lengths = [None] * len(axes) if s is None else list(s)
+    lengths = [shape[ax] for ax in axes] if s is None else list(s)
     if len(lengths) != len(axes):
         raise ValueError(f"{name}: shape and axes have different lengths ({len(lengths)} and "
                          f"{len(axes)})")
-    cooked = []
-    for i, (n, ax) in enumerate(zip(lengths, axes, strict=True)):
-        if n is None and invreal and i == len(axes) - 1:
-            n = (shape[ax] - 1) * 2
-        cooked.append(_length(name, None if n is None or n == -1 else n, shape[ax]))
+    if s is None and kind == "c2r" and axes:  # (numpy's default: from the input's shape)
+        lengths[-1] = 2 * (shape[axes[-1]] - 1)
+    last = len(axes) - 1
+    if kind == "c2c":
+        steps = list(range(last, -1, -1))
+    elif kind == "r2c":
+        steps = [last, *range(last - 1, -1, -1)] if axes else []
+    else:
+        steps = list(range(len(axes)))
+    current = list(shape)
+    cooked = [0] * len(axes)
+    for i in steps:
+        ax = axes[i]
+        real = kind != "c2c" and i == last
+        default = 2 * (current[ax] - 1) if real and kind == "c2r" else current[ax]
+        cooked[i] = _length(name, lengths[i], default, bool_ok=real and kind == "r2c",
+                            whole=shape[ax])
+        current[ax] = cooked[i] // 2 + 1 if real and kind == "r2c" else cooked[i]
     return tuple(cooked), axes
 
 
@@ -212,7 +245,7 @@ def _complex_nd(name, a, s, axes, norm, out, inverse):
 
 def _rfftn(name, a, s, axes, norm, out):
     _refuse_out(name, out)
-    s, axes = _cook(name, a, s, axes)
+    s, axes = _cook(name, a, s, axes, kind="r2c")
     if not axes:
         raise ValueError(f"{name}: needs at least one axis")
     norm = _norm(name, norm)
@@ -222,7 +255,7 @@ def _rfftn(name, a, s, axes, norm, out):
 
 def _irfftn(name, a, s, axes, norm, out):
     _refuse_out(name, out)
-    s, axes = _cook(name, a, s, axes, invreal=True)
+    s, axes = _cook(name, a, s, axes, kind="c2r")
     if not axes:
         raise ValueError(f"{name}: needs at least one axis")
     norm = _norm(name, norm)
@@ -316,7 +349,7 @@ def rfft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = Non
     transpose: Re fft(g zero-padded to n)"""
     _refuse_out("rfft", out)
     axis = _axis(a, axis)
-    n = _length("rfft", n, np.shape(raw(a))[axis])
+    n = _length("rfft", n, np.shape(raw(a))[axis], bool_ok=True)
     return _rfft(a, n, axis, _norm("rfft", norm))
 
 
@@ -349,7 +382,7 @@ def ihfft(a: Any, n: Any = None, axis: Any = -1, norm: Any = None, out: Any = No
     norm"""
     _refuse_out("ihfft", out)
     axis = _axis(a, axis)
-    n = _length("ihfft", n, np.shape(raw(a))[axis])
+    n = _length("ihfft", n, np.shape(raw(a))[axis], bool_ok=True)
     return conj(_rfft(a, n, axis, _DUAL[_norm("ihfft", norm)]))
 
 

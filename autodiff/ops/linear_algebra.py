@@ -379,9 +379,10 @@ def eigh(a: Any, UPLO: str = "L") -> Any:
     np.linalg.eigh  ·  Ā = V (diag w̄ + F ∘ VᵀV̄) Vᵀ"""
     _square(a, "eigh")
     _real_only("eigh", a)
-    if UPLO not in ("L", "U"):
+    uplo = UPLO.upper() if isinstance(UPLO, str) else UPLO  # (either case, as numpy)
+    if uplo not in ("L", "U"):
         raise ValueError("eigh: UPLO argument must be 'L' or 'U'")
-    packed = _eigh(a, uplo=UPLO)
+    packed = _eigh(a, uplo=uplo)
     w = getitem(packed, (Ellipsis, 0, slice(None)))
     v = getitem(packed, (Ellipsis, slice(1, None), slice(None)))
     return _EighResult(w, v)
@@ -654,7 +655,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, ...]:
             residuals = reshape(residuals, (1,))
     else:
         residuals = np.zeros((0,), dtype=np.result_type(raw(a), raw(b)))
-    return x, residuals, rank, svd(a, compute_uv=False)
+    return x, residuals, numpy_rank, svd(a, compute_uv=False)  # (rank: numpy's integer type)
 
 
 # --------------------------------------------------------------------------- norms
@@ -691,6 +692,22 @@ def _kept(result: Any, shape: tuple, axes: tuple, keepdims: bool) -> Any:
     return reshape(result, tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
+def _largest(x: Any, axis: int, keepdims: bool) -> Any:
+    """max x over `axis`, 0 where the axis is empty (numpy's initial=0 for these norms of
+    magnitudes, x ≥ 0): then the sum of nothing, whose gradient is empty."""
+    if np.shape(raw(x))[axis] == 0:
+        return sum_(x, axis=axis, keepdims=keepdims)
+    return max_(x, axis=axis, keepdims=keepdims)
+
+
+def _smallest(x: Any, axis: int, keepdims: bool) -> Any:
+    """min x over `axis`; an empty axis raises numpy's ValueError (min has no identity)."""
+    if np.shape(raw(x))[axis] == 0:
+        raise ValueError("zero-size array to reduction operation minimum which has no "
+                         "identity")
+    return min_(x, axis=axis, keepdims=keepdims)
+
+
 def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
     if ord is None or ord == 2:
         return _norm2(x, axis=axis, keepdims=keepdims)
@@ -698,9 +715,9 @@ def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
     magnitude = absolute(x)
     if ord == np.inf:
-        return max_(magnitude, axis=axis, keepdims=keepdims)
+        return _largest(magnitude, axis, keepdims)
     if ord == -np.inf:
-        return min_(magnitude, axis=axis, keepdims=keepdims)
+        return _smallest(magnitude, axis, keepdims)
     if ord == 0:  # the number of nonzero elements: a constant
         count = np.sum(raw(x) != 0, axis=axis, keepdims=keepdims)
         return Value(count.astype(np.result_type(raw(magnitude))), requires_grad=False)
@@ -720,13 +737,13 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
             raise not_lazy(f"linalg.norm (ord={ord!r}: singular values)", raw(x))
         s = _singular_values_last(x, axes)
         result = (sum_(s, axis=-1) if ord == "nuc" else
-                  max_(s, axis=-1) if ord == 2 else min_(s, axis=-1))
+                  _largest(s, -1, False) if ord == 2 else _smallest(s, -1, False))
         return _kept(result, shape, axes, keepdims)
     if ord in (1, -1, np.inf, -np.inf):
         summed, over = (row, col) if ord in (1, -1) else (col, row)
         sums = sum_(absolute(x), axis=summed, keepdims=True)
-        pick = max_ if ord in (1, np.inf) else min_
-        result = pick(sums, axis=over, keepdims=True)
+        result = (_largest(sums, over, True) if ord in (1, np.inf) else
+                  _smallest(sums, over, True))
         return result if keepdims else reshape(
             result, tuple(n for i, n in enumerate(shape) if i not in axes))
     raise ValueError("Invalid norm order for matrices.")
@@ -811,8 +828,10 @@ def matrix_power(a: Any, n: int) -> Any:
     """Aⁿ by repeated squaring (A⁻¹ for n < 0; the identity for n = 0), batched"""
     size = _square(a, "matrix_power")
     n = operator.index(n)
-    if n == 0:
-        return a * 0 + _eye(size, np.result_type(raw(a)))
+    if n == 0:  # numpy's identity, even where a has inf or nan (a · 0 would give nan)
+        shape = np.shape(raw(a))
+        identity = np.broadcast_to(_eye(size, np.result_type(raw(a))), shape)
+        return where(np.zeros(shape, dtype=bool), a, identity)
     if n < 0:
         a, n = inv(a), -n
     result, base = None, a

@@ -216,6 +216,7 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, dtype: Any = None,
                 casting: Any = "same_kind") -> Any:
     """Join Values (or arrays) along an existing axis, as np.concatenate."""
     _refuse_out("concatenate", out)
+    _refuse_cast("concatenate", arrays, dtype, casting)
     if axis is None:
         arrays = [_reshape(a, (-1,)) for a in arrays]
         axis = 0
@@ -229,6 +230,7 @@ def stack(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
           casting: Any = "same_kind") -> Any:
     """Join Values (or arrays) along a new axis, as np.stack."""
     _refuse_out("stack", out)
+    _refuse_cast("stack", arrays, dtype, casting)
     joined = _stack(*arrays, axis=axis)
     return joined if dtype is None else joined.astype(dtype)
 
@@ -240,6 +242,19 @@ def broadcast_to(array: Any, shape: Any, subok: Any = False) -> Any:
     """array repeated along broadcast axes, as np.broadcast_to  ·  the gradient is summed"""
     return _broadcast_to(array, (shape,) if isinstance(shape, (int, np.integer))
                          else tuple(shape))
+
+
+def _refuse_cast(name: str, arrays: Any, dtype: Any, casting: Any) -> None:
+    """TypeError, as numpy's, if an input cannot be cast to the result's dtype under
+    `casting` (complex to real drops the imaginary part: same_kind refuses it)."""
+    if dtype is None and casting in ("same_kind", "safe", "unsafe"):
+        return  # the promoted dtype takes every input under these rules
+    dtypes = [np.result_type(raw(a)) for a in arrays]
+    target = np.dtype(dtype) if dtype is not None else np.result_type(*dtypes)
+    for d in dtypes:
+        if not np.can_cast(d, target, casting=casting):
+            raise TypeError(f"{name}: cannot cast {d} to {target} according to the rule "
+                            f"{casting!r} (as numpy refuses it)")
 
 
 def _refuse_out(name, out):

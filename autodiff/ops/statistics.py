@@ -20,6 +20,7 @@ Conventions (PyTorch's where it has one):
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from typing import Any
 
@@ -121,9 +122,15 @@ def _reverse_cumsum(g: Any, axis: int) -> Any:
 
 
 def _int_axis(axis: Any, name: str) -> int:
+    """axis as numpy reads one axis: an integer (operator.index, never truncated), no bool."""
     if isinstance(axis, (tuple, list)):
         raise TypeError(f"{name}: axis must be an int or None; got {axis!r}")
-    return int(axis)
+    if isinstance(axis, (bool, np.bool_)):
+        raise TypeError(f"{name}: an integer is required for the axis; got {axis!r}")
+    try:
+        return operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name}: axis must be an int or None; got {axis!r}") from None
 
 
 # --------------------------------------------------------------------------- prod
@@ -149,7 +156,10 @@ def _prod_vjp(g, out, x, axis=None, keepdims=False):
     g = _restore(g, x, axis, keepdims)
     if math.prod(np.shape(raw(x))) == 0:
         return np.zeros(np.shape(raw(x)), dtype=_dtype_of(x))
-    if not any_(raw(x) == 0):  # out / x is exact (and smooth) away from zeros
+    if type(x) is not Value and not any_(raw(x) == 0):
+        # out / x: accurate away from zeros, at first order. Its derivative is not: at a
+        # small xᵢ, ∂(out/xᵢ)/∂xᵢ is two large terms cancelling, so higher orders take
+        # the products of the others.
         return divide(g * _restore(out, x, axis, keepdims), x)
     return g * _others(x, axis)
 
@@ -417,7 +427,13 @@ def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correctio
         raise TypeError(f"{name}: mean= (a precomputed mean) is not supported on Values; "
                         "drop it")
     ddof = raw(_ddof(ddof, correction, name))
-    x = _cast(_as_value_or_array(a), dtype)
+    a = _as_value_or_array(a)
+    if dtype is not None and np.dtype(dtype).kind == "f" and _dtype_of(a).kind == "c":
+        raise TypeError(f"{name}: a real dtype ({np.dtype(dtype)}) for complex input is not "
+                        "supported on Values: numpy takes the mean of the real parts only "
+                        "(with a ComplexWarning), giving neither variance; cast the input, "
+                        "or pass a complex dtype")
+    x = _cast(a, dtype)
     shape = np.shape(raw(x))
     keepdims = _keep(keepdims)
     mask = _mask(where, shape, name)
@@ -440,6 +456,13 @@ def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correctio
         return sum_(_real_square(d), axis=axis, keepdims=keepdims) / dof.astype(real)
 
 
+def _in_complex_dtype(result: Any, dtype: Any) -> Any:
+    """A var or std (real) as numpy returns it for a complex dtype=: in that dtype."""
+    if dtype is None or np.dtype(dtype).kind != "c":
+        return result
+    return astype(result, dtype)
+
+
 def _var_cases(gen):
     """Distinct elements (a nonzero variance), at least two per slice (ddof 0 or 1)."""
     x = gen.array(gen.shape(min_dims=1), "distinct")
@@ -459,7 +482,8 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         where: Any = _NO, mean: Any = _NO,
         correction: Any = _NO) -> Any:
     """Σ |a − ā|² / (n − ddof) over `axis`, as np.var  ·  ∂/∂aᵢ = 2(aᵢ − ā)/(n − ddof)"""
-    return _variance("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+    return _in_complex_dtype(
+        _variance("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction), dtype)
 
 
 @primitive(name="std_sqrt")
@@ -488,8 +512,8 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         where: Any = _NO, mean: Any = _NO,
         correction: Any = _NO) -> Any:
     """√var(a), as np.std  ·  ∂/∂aᵢ = (aᵢ − ā) / ((n − ddof)·std), 0 at zero variance"""
-    return _std_sqrt(_variance("std", a, axis, dtype, out, ddof, keepdims, where, mean,
-                               correction))
+    return _in_complex_dtype(_std_sqrt(_variance("std", a, axis, dtype, out, ddof, keepdims,
+                                                 where, mean, correction)), dtype)
 
 
 @declare("ptp", numpy=np.ptp, method="ptp", group="statistics", cases=reduction("distinct"),
@@ -516,6 +540,19 @@ def _average_cases(gen):
     return (x, axis, weights), {"keepdims": gen.boolean()}
 
 
+def _average_dtype(a: Any, w: Any) -> np.dtype:
+    """numpy's dtype for a weighted average: of a and w, at least float64 for integer a."""
+    a_dtype, w_dtype = _dtype_of(a), _dtype_of(w)
+    if a_dtype.kind in "biu":
+        return np.result_type(a_dtype, w_dtype, np.float64)
+    return np.result_type(a_dtype, w_dtype)
+
+
+def _cast_to(x: Any, dtype: np.dtype) -> Any:
+    """x in `dtype` (differentiable: the gradient comes back in x's own dtype)."""
+    return x if _dtype_of(x) == dtype else astype(x, dtype)
+
+
 @declare("average", numpy=np.average, group="statistics", cases=_average_cases,
          dtypes=ALL_DTYPES, domain="Σ w·a / Σ w (Σ w ≠ 0); differentiable in a and weights")
 def average(a: Any, axis: Any = None, weights: Any = None, returned: Any = False, *,
@@ -524,12 +561,18 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: Any = False
     a = _as_value_or_array(a)
     keepdims = _keep(keepdims)
     shape = np.shape(raw(a))
+    if isinstance(axis, list):  # numpy normalizes axis to a tuple first (np.mean takes no list)
+        axis = tuple(axis)
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
         count = math.prod(shape[i] for i in _axes(axis, len(shape)))
         scale = np.full(np.shape(raw(avg)), count, dtype=_dtype_of(avg))
     else:
         w = _as_value_or_array(weights)
+        # In numpy's result dtype, as np.average: a 0-d float64 intermediate is a Python
+        # float, which a float32 array would otherwise pull down to float32.
+        result = _average_dtype(a, w)
+        a, w = _cast_to(a, result), _cast_to(w, result)
         w_shape = np.shape(raw(w))
         if w_shape != shape:
             if axis is None:
@@ -541,7 +584,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: Any = False
                                  f"a along specified axis (a {shape}, weights {w_shape}, "
                                  f"axis {axis})")
             if list(axes) != sorted(axes):
-                w = transpose(w, tuple(int(i) for i in np.argsort(np.argsort(axes))))
+                w = transpose(w, tuple(int(i) for i in np.argsort(axes)))
             w = reshape(w, tuple(shape[i] if i in axes else 1 for i in range(len(shape))))
         scale = sum_(broadcast_to(w, np.broadcast_shapes(np.shape(raw(w)), shape)),
                      axis=axis, keepdims=keepdims)
