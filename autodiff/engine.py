@@ -120,6 +120,22 @@ class transform_scope:
         _set_recording(self._previous)
 
 
+def refuse_traced(value: Value, conversion: str) -> None:
+    """TypeError if `value` is traced by a running transform on this thread: converting it
+    to a number, or to a new leaf, would make a constant whose derivative is silently 0."""
+    if _state.depth and value.requires_grad and (not _not_recording[0] or _state.recording):
+        raise TypeError(
+            f"{conversion}() of a traced Value inside a transform (grad, vjp, jvp, jacobian, "
+            f"...): the result would be a constant, so its derivative would silently be 0. "
+            f"Use autodiff operations instead (for math.sin(x), use autodiff.sin(x) or "
+            f"x.sin(); a Value is used as it is, without Value(x) or a copy); call .item() or "
+            f".detach() only where a constant is meant."
+        )
+
+
+_value.refuse_traced[0] = refuse_traced  # (Value(v) and copies of a leaf ask it)
+
+
 # --------------------------------------------------------------------------- primitives
 
 
@@ -170,6 +186,7 @@ class Primitive:
             if rule is not None and not callable(rule):
                 raise TypeError(f"{self.name}.defvjp: rule {index} is not callable: {rule!r}")
         self.vjps = rules
+        self.vjp_argnums = None  # (the later definition wins)
         return self
 
     def defvjp_argnums(self, rule: Callable[..., Any]) -> Primitive:
@@ -177,6 +194,7 @@ class Primitive:
         if not callable(rule):
             raise TypeError(f"{self.name}.defvjp_argnums: rule is not callable: {rule!r}")
         self.vjp_argnums = rule
+        self.vjps = None  # (the later definition wins)
         return self
 
     def __repr__(self) -> str:
@@ -200,6 +218,9 @@ class Primitive:
             for part in (name or "").split("."):
                 found = getattr(found, part, None)
             if found is self and name:
+                return name
+        for name, found in vars(home).items() if home is not None else ():
+            if found is self:  # (`softplus = primitive(_softplus)`)
                 return name
         raise TypeError(
             f"pickle: the operation {self.name} is not reachable by its name at module level "
@@ -275,7 +296,7 @@ class Primitive:
                 raw_args.append(a if type(a) is float or type(a) is np.ndarray
                                 else _plain(a, self.name))
         if params:
-            _refuse_value_params(self.name, params)
+            params = _plain_params(self.name, params)
         if not found_value:
             return self._unrecorded(args, params)
         try:
@@ -370,6 +391,15 @@ def _plain(constant: Any, name: str = "operation") -> Any:
     return constant
 
 
+def _plain_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Keyword parameters as the forward and the rules see them: a constant Value as its
+    data (as a positional one); one that requires grad is refused (not differentiated)."""
+    if not any(isinstance(value, Value) for value in params.values()):
+        return params
+    _refuse_value_params(name, params)
+    return {key: raw(value) for key, value in params.items()}
+
+
 def _refuse_value_params(name: str, params: dict[str, Any]) -> None:
     for key, value in params.items():
         if isinstance(value, Value) and value.requires_grad:
@@ -384,6 +414,11 @@ def _refuse_value_params(name: str, params: dict[str, Any]) -> None:
 _FORWARD_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
 
 
+# What numpy's broadcasting and core-dimension errors say (other ValueErrors are not about
+# the shapes: a custom forward's own "needs positive input").
+_SHAPE_WORDS = ("broadcast", "shape", "dimension", "mismatch", "size")
+
+
 def _call_error(name: str, args: tuple[Any, ...], error: Exception) -> Exception:
     """The error of a failed forward, naming the operation and its inputs' shapes."""
     message = str(error)
@@ -391,8 +426,8 @@ def _call_error(name: str, args: tuple[Any, ...], error: Exception) -> Exception
     described = " and ".join(str(s) for s in shapes) or "(no arrays)"
     if message.startswith(f"{name}:"):  # already names the operation and what was wrong
         text = f"{message} (input shapes {described})"
-    elif type(error) is ValueError:  # numpy's broadcasting and core-dimension mismatches
-        text = f"{name}: incompatible input shapes {described}: {message}"
+    elif type(error) is ValueError and any(word in message for word in _SHAPE_WORDS):
+        text = f"{name}: incompatible input shapes {described}: {message}"  # (numpy's)
     else:
         text = f"{name}: {message} (input shapes {described})"
     try:
@@ -740,12 +775,16 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
                     # (`is`: comparing dtypes with == costs more than the rest of this test).
                     kind = type(cotangent)
                     if kind is _ndarray:
+                        if create_graph:
+                            _refuse_plain_cotangent(node._op.name, cotangent)
                         data = parent._data
                         fits = (type(data) is _ndarray and cotangent.shape == data.shape
                                 and cotangent.dtype is data.dtype)
                     elif cotangent is None:
                         continue
                     else:
+                        if create_graph and kind is not Value:
+                            _refuse_plain_cotangent(node._op.name, cotangent)
                         fits = kind is float and type(parent._data) is float
                     if fits and parent not in grads:
                         grads[parent] = cotangent
@@ -834,6 +873,12 @@ def _apply_argnums_rule(grads: dict[Value, Any], pending: list[tuple[int, Value]
         )
     params = params or {}
     cotangents = op.vjp_argnums(argnums, g, out, *inputs, **params)
+    if isinstance(cotangents, (dict, set, frozenset)):
+        raise TypeError(
+            f"{op.name}: its defvjp_argnums rule must return a sequence of {len(argnums)} "
+            f"cotangents, in the order of argnums {argnums}; it returned a "
+            f"{type(cotangents).__name__}"
+        )
     if type(cotangents) is not list and type(cotangents) is not tuple:
         if cotangents is None or isinstance(cotangents, (np.ndarray, Value, str)) \
                 or not hasattr(cotangents, "__iter__"):
@@ -846,8 +891,11 @@ def _apply_argnums_rule(grads: dict[Value, Any], pending: list[tuple[int, Value]
             f"for each of argnums {argnums} (None for no gradient); it returned "
             f"{_short_description(cotangents)}"
         )
+    higher = isinstance(g, Value)  # (create_graph)
     for argnum, cotangent in zip(argnums, cotangents, strict=True):
         if cotangent is not None:
+            if higher and not isinstance(cotangent, Value):
+                _refuse_plain_cotangent(op.name, cotangent)
             _accumulate(grads, pending, args[argnum], cotangent)
 
 
@@ -857,6 +905,22 @@ def _short_description(cotangents: list[Any]) -> str:
         return "None" if one is None else f"one {type(one).__name__}" + (
             f" of shape {np.shape(raw(one))}" if hasattr(one, "shape") else "")
     return f"a sequence of {len(cotangents)}"
+
+
+def _refuse_plain_cotangent(name: str, cotangent: Any) -> None:
+    """With create_graph, a rule given a Value cotangent returned plain nonzero numbers: it
+    read the data (`raw`, `.data`) and its result no longer depends on the cotangent or the
+    inputs, so every higher derivative through it would be silently 0. (Plain zeros, a
+    constant derivative of 0, are fine.)"""
+    if isinstance(cotangent, (np.ndarray, np.generic, float, int, complex)) and \
+            not np.any(cotangent != 0):
+        return
+    raise TypeError(
+        f"backward(create_graph=True) through {name}: its VJP rule returned plain numbers "
+        f"({type(cotangent).__name__}), not a Value, so higher derivatives through it (and "
+        "jvp, hessian, grad of grad) would be silently 0. Write the rule with autodiff's "
+        "operations on its arguments (they are Values here), not on their .data or raw()"
+    )
 
 
 def _refuse_missing_rules(node: Value, rules: tuple[Any, ...]) -> None:

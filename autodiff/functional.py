@@ -229,7 +229,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     out, inputs, nested = _trace(f, primals, "jvp")
     nested = nested or any(_is_traced(t) for t in tangents)
     with transform_scope():
-        u = Value(_zeros_like(out))
+        # Any u will do (the VJP is linear in it); ones, not zeros, so that a rule that
+        # reads plain data (and so cuts the dependence on u) shows, and is refused by name.
+        u = Value(_zeros_like(out) + 1)
         cotangents = _pullback(out, inputs, nested, create_graph=True)(u)
         pairing = Value(0.0, requires_grad=False)
         for c, t in zip(cotangents, tangents, strict=True):

@@ -23,8 +23,10 @@ import numpy as np
 from . import ops
 from .backend import compute, is_dask, is_duck
 from .engine import _not_recording, _state
+from .engine import refuse_traced as _refuse_traced
 from .ops.table import BY_NUMPY, CONSTANT_FUNCTIONS, TABLE
 from .scalar import OPERATORS as _SCALAR_OPERATORS
+from .scalar import as_operand as _as_operand
 from .scalar import backward
 from .value import FROZEN_BY_ENGINE, Value, as_data, mark_written, raw, thaw
 
@@ -61,19 +63,12 @@ def _index_array(part: list[Any]) -> Any:
 # --------------------------------------------------------------------------- conversions
 
 
-def _refuse_traced(value: Value, conversion: str) -> None:
-    if _state.depth and value.requires_grad and (not _not_recording[0] or _state.recording):
-        raise TypeError(
-            f"{conversion}() of a traced Value inside a transform (grad, vjp, jvp, jacobian, "
-            f"...): the result would be a constant, so its derivative would silently be 0. "
-            f"Use autodiff operations instead (for math.sin(x), use autodiff.sin(x) or "
-            f"x.sin()); call .item() only where a constant is meant."
-        )
-
-
 def _float(self: Value) -> float:
     _refuse_traced(self, "float")
-    return self.item()
+    number = self.item()
+    if type(number) is complex:
+        raise TypeError(f"float() of a complex Value ({number!r}): take .real or abs() first")
+    return float(number)  # (a longdouble's item is a numpy scalar)
 
 
 def _complex(self: Value) -> complex:
@@ -281,6 +276,8 @@ _entry_of = BY_NUMPY.get
 
 
 def _array_ufunc(self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    if any(type(x) is list or type(x) is tuple for x in inputs):
+        inputs = tuple(_as_operand(x) for x in inputs)
     if not kwargs and method == "__call__":  # the common call: straight to the table
         entry = _entry_of(ufunc)
         if entry is not None:
@@ -304,6 +301,14 @@ def _array_ufunc(self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: A
         return _call_entry(TABLE[_REDUCE[ufunc]], inputs, kwargs)
     if method == "accumulate" and ufunc in _ACCUMULATE and len(inputs) == 1:
         kwargs.setdefault("axis", 0)
+        if kwargs["axis"] is None:
+            raise ValueError(f"np.{ufunc.__name__}.accumulate: axis=None is not allowed "
+                             "(accumulate does not allow multiple axes), as numpy")
+        if isinstance(kwargs["axis"], tuple) and len(kwargs["axis"]) == 1:
+            kwargs["axis"] = kwargs["axis"][0]
+        if np.ndim(raw(inputs[0])) == 0:
+            raise TypeError(f"np.{ufunc.__name__}.accumulate: cannot accumulate on a scalar, "
+                            "as numpy")
         return _call_entry(TABLE[_ACCUMULATE[ufunc]], inputs, kwargs)
     if method == "outer" and len(inputs) == 2 and ufunc in BY_NUMPY:
         a, b = inputs
@@ -377,8 +382,10 @@ def _array(self: Value, dtype: Any = None, copy: Any = None) -> np.ndarray:
 
 def _binary(primitive: Any, reflected: bool = False) -> Any:
     if reflected:
-        return lambda self, other: primitive(other, self)
-    return lambda self, other: primitive(self, other)
+        return lambda self, other: primitive(_as_operand(other), self)
+    return lambda self, other: primitive(self, _as_operand(other))
+
+
 
 
 def _reduction(primitive: Any) -> Any:

@@ -90,7 +90,7 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                 y = other = float(other)
                 tracked = self.requires_grad
             else:
-                return generic(other, self) if reflected else generic(self, other)
+                return _generic_call(generic, self, other, reflected)
             try:
                 data = compute(y, x) if reflected else compute(x, y)
             except (ZeroDivisionError, OverflowError):  # numpy's answer instead
@@ -108,11 +108,11 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
                 y = other._data
                 tracked = self.requires_grad or other.requires_grad
             else:
-                return generic(other, self) if reflected else generic(self, other)
+                return _generic_call(generic, self, other, reflected)
             data = compute(y, x) if reflected else compute(x, y)
             raw_args = (y, x) if reflected else (x, y)
         else:
-            return generic(other, self) if reflected else generic(self, other)
+            return _generic_call(generic, self, other, reflected)
         if not tracked or (_not_recording[0] and not _state.recording):
             return init_node(_new(Value), data, False)
         if raw_args is not None:  # arrays: leaf arrays the graph reads are guarded
@@ -142,6 +142,20 @@ def _binary(op: Any, compute: Any, reflected: bool) -> Any:
 
     operator.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     return operator
+
+
+def _generic_call(generic: Any, self: Value, other: Any, reflected: bool) -> Value:
+    """The operator by the primitive itself, a list or tuple operand read as numpy reads it."""
+    other = as_operand(other)
+    return generic(other, self) if reflected else generic(self, other)
+
+
+def as_operand(x: Any) -> Any:
+    """A list or tuple operand as the array numpy reads it (a constant); anything else as it
+    is. A sequence holding Values is left for the operation to refuse by name."""
+    if (type(x) is list or type(x) is tuple) and not any(isinstance(p, Value) for p in x):
+        return np.asarray(x)
+    return x
 
 
 def _unary(op: Any, compute: Any) -> Any:

@@ -51,6 +51,16 @@ _new_value = object.__new__
 _clock_origin = os.urandom(8).hex()  # with the process id: which clock stamped a Value
 
 
+def _no_transform_running(value: Any, what: str) -> None:
+    """Replaced by the engine (which keeps the per-thread transform state) with a check that
+    refuses to turn a traced Value into a new leaf inside a transform."""
+
+
+# What `Value(v)` and copies of a leaf call with a Value: `engine.refuse_traced` once the
+# engine is imported (a new leaf made from a traced Value would silently cut its gradient).
+refuse_traced: list[Callable[[Any, str], None]] = [_no_transform_running]
+
+
 def _clock_identity() -> tuple[int, str]:
     return os.getpid(), _clock_origin
 
@@ -233,6 +243,8 @@ class Value:
             )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Value: name must be a str or None; got {type(name).__name__}")
+        if type(data) is Value:
+            refuse_traced[0](data, "Value")
         init_node(self, as_data(data), bool(requires_grad))
         if name is not None:
             self.name = name
@@ -255,11 +267,15 @@ class Value:
         return self._state()
 
     def __copy__(self) -> Value:
+        if self._op is None:  # (a copy of a leaf is a new leaf)
+            refuse_traced[0](self, "copy.copy")
         twin = _new_value(Value)
         twin.__setstate__(self._state())
         return twin
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        if self._op is None:
+            refuse_traced[0](self, "copy.deepcopy")
         twin = _new_value(Value)
         memo[id(self)] = twin
         twin.__setstate__(copy.deepcopy(self._state(), memo))
@@ -438,9 +454,15 @@ class Value:
             parts.append("requires_grad=False")
         return f"Value({', '.join(parts)})"
 
-    # `==` and hashing stay identity-based so Values can sit in sets and dicts.
-    __eq__: ClassVar[Callable[[object, object], bool]] = object.__eq__
-    __ne__: ClassVar[Callable[[object, object], bool]] = object.__ne__
+    # `==` and hashing stay identity-based so Values can sit in sets and dicts. They answer
+    # themselves (never NotImplemented), so a numpy operand on the right does not turn
+    # `v == x` into numpy's elementwise comparison of the data.
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
     __hash__: ClassVar[Callable[[object], int]] = object.__hash__
 
     if TYPE_CHECKING:

@@ -1149,3 +1149,154 @@ def test_the_second_derivative_of_prod_is_accurate_at_a_small_factor_in_float32(
     x64, v64 = x.astype(np.float64), v.astype(np.float64)
     hessian = np.array([[0.0, x64[2], x64[1]], [x64[2], 0.0, x64[0]], [x64[1], x64[0], 0.0]])
     np.testing.assert_allclose(hvp, hessian @ v64, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- constants and copies
+
+
+def test_a_list_base_of_a_power_takes_the_zero_base_convention():
+    """`np.power([0., 0.], y)` gave y.grad [nan, -inf]: the rule's `x == 0` mask compared a
+    list with 0 (False). As an array base it gives 0, the README's log 0 = 0 convention."""
+    y = Value(np.array([1.5, 0.0]))
+    np.power([0.0, 0.0], y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.0, 0.0])
+
+
+def test_a_list_or_tuple_operand_reads_as_numpys_array():
+    """A float64 scalar Value with a list crashed inside the forward (`float * list`);
+    `[1, 2, 3] @ x` crashed in backward."""
+    s = Value(2.0)
+    assert (s * [1.0, 2.0]).data.tolist() == [2.0, 4.0]
+    left = [1.0, 2.0]
+    assert (left + s).data.tolist() == [3.0, 4.0]
+    assert (s - (1.0, 2.0)).data.tolist() == [1.0, 0.0]
+    x = Value(np.ones(3))
+    ([1.0, 2.0, 3.0] @ x).backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0, 3.0])
+    x.grad = None
+    (x ** [1.0, 2.0, 3.0]).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("make_leaf", [Value, copy.copy, copy.deepcopy],
+                         ids=["Value", "copy", "deepcopy"])
+def test_a_new_leaf_from_a_traced_value_is_refused_inside_a_transform(make_leaf):
+    """`grad(lambda x: Value(x) * x)(3.0)` gave 3.0 instead of 6.0: the new leaf cut the
+    gradient through it without a word (float(x) is refused for the same reason)."""
+    with pytest.raises(TypeError, match="inside a transform"):
+        grad(lambda x: make_leaf(x) * x)(3.0)
+    assert grad(lambda x: copy.copy(x * 1.0) * x)(3.0) == 6.0  # a copy of a computed Value
+
+
+def test_equality_with_a_numpy_scalar_on_the_right_is_by_identity():
+    """`v == np.float64(1.0)` was numpy's comparison of the data (True) while `v == 1.0`
+    is False: `==` is by identity, as documented."""
+    v = Value(1.0)
+    assert (v == np.float64(1.0)) is False and (v != np.float64(1.0)) is True
+    assert (v == Value(np.array([1.0, 2.0]))) is False and v == v
+
+
+def test_ufunc_accumulate_refuses_what_numpy_refuses():
+    """`np.add.accumulate(v, axis=None)` flattened (numpy: ValueError) and a 0-d Value gave
+    [2.] (numpy: TypeError)."""
+    with pytest.raises(ValueError, match="axis=None"):
+        np.add.accumulate(Value(np.ones((2, 3))), axis=None)
+    with pytest.raises(TypeError, match="scalar"):
+        np.add.accumulate(Value(np.array(2.0)))
+    np.testing.assert_array_equal(
+        np.multiply.accumulate(Value(np.arange(1.0, 4.0)), axis=(0,)).data, [1.0, 2.0, 6.0])
+
+
+def test_einsum_refuses_a_dtype_its_casting_rule_refuses():
+    """`einsum(..., dtype=float32)` of float64 operands computed anyway; numpy refuses the
+    cast under its default casting='safe'."""
+    with pytest.raises(TypeError, match="einsum: cannot cast"):
+        np.einsum("i,i", Value(np.ones(2)), Value(np.ones(2)), dtype=np.float32)
+
+
+def test_conversions_and_dtype_queries_of_values():
+    """float() of a longdouble Value raised "__float__ returned non-float"; np.result_type
+    and np.can_cast of a Value said it had no gradient rule."""
+    assert float(Value(np.longdouble(2.5))) == 2.5
+    with pytest.raises(TypeError, match="float\\(\\) of a complex Value"):
+        float(Value(1 + 2j))
+    assert np.result_type(Value(np.ones(2, np.float32))) == np.float32
+    assert not np.can_cast(Value(np.ones(2)), np.float32)
+
+
+# --------------------------------------------------------------------------- custom primitives
+
+
+def test_a_rule_that_reads_plain_data_is_refused_where_higher_derivatives_need_it():
+    """A rule written with raw numpy gave jvp, hessian and grad of grad silently 0."""
+    @primitive
+    def plain_sin(x):
+        return np.sin(x)
+
+    plain_sin.defvjp(lambda g, out, x: autodiff.extend.raw(g) * np.cos(autodiff.extend.raw(x)))
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(grad(lambda v: plain_sin(v).sum())(x), np.cos(x))  # order 1
+    for call in (lambda: jvp(plain_sin, (x,), (np.ones(2),)),
+                 lambda: autodiff.hessian(lambda v: plain_sin(v).sum())(x)):
+        with pytest.raises(TypeError, match="through plain_sin: its VJP rule returned plain"):
+            call()
+
+
+def test_a_constant_value_as_a_keyword_parameter_reaches_the_rules_as_data():
+    """`scale(x, k=Value(3.0, requires_grad=False))` left x.grad a Value, where a
+    positional constant gives a float."""
+    @primitive
+    def scale(x, *, k=2.0):
+        return x * k
+
+    scale.defvjp(lambda g, out, x, k=2.0: g * k)
+    x = Value(2.0)
+    scale(x, k=Value(3.0, requires_grad=False)).backward()
+    assert type(x.grad) is float and x.grad == 3.0
+
+
+def test_a_defvjp_argnums_rule_returning_a_dict_is_refused():
+    """A dict of cotangents was read by its keys: x.grad 0.0 and y.grad 1.0 for x·y."""
+    product = primitive(lambda x, y: x * y, name="product")
+    product.defvjp_argnums(lambda argnums, g, out, x, y: {i: g * (y, x)[i] for i in argnums})
+    with pytest.raises(TypeError, match="product: its defvjp_argnums rule must return a "
+                                        "sequence"):
+        product(Value(2.0), Value(5.0)).backward()
+
+
+def test_the_later_of_defvjp_and_defvjp_argnums_is_the_rule():
+    """defvjp_argnums after defvjp was silently ignored."""
+    double = primitive(lambda x: 2 * x, name="double")
+    double.defvjp(lambda g, out, x: g * 3)
+    double.defvjp_argnums(lambda argnums, g, out, x: [g * 2])
+    x = Value(1.0)
+    double(x).backward()
+    assert x.grad == 2.0
+
+
+def test_a_forwards_own_value_error_is_not_called_a_shape_error():
+    @primitive
+    def positive_log(x):
+        if np.any(x <= 0):
+            raise ValueError("needs positive input")
+        return np.log(x)
+
+    with pytest.raises(ValueError) as raised:
+        positive_log(Value(-1.0))
+    assert "incompatible input shapes" not in str(raised.value)
+    assert str(raised.value).startswith("positive_log: needs positive input")
+
+
+def test_a_primitive_bound_to_another_module_level_name_pickles():
+    """`softplus = primitive(_softplus)` could not be pickled: only the forward's own name
+    was looked up."""
+    restored = pickle.loads(pickle.dumps(_bound_softplus))
+    assert restored is _bound_softplus
+
+
+def _softplus_forward(x):
+    return np.logaddexp(0.0, x)
+
+
+_bound_softplus = primitive(_softplus_forward)
+_bound_softplus.defvjp(lambda g, out, x: g * autodiff.sigmoid(x))

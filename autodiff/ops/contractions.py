@@ -182,7 +182,7 @@ def _einsum_cases(gen):
          dtypes=ALL_DTYPES, torch="torch.einsum",
          domain="explicit or implicit subscripts, repeated letters, '...'; any operands")
 def einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None,
-           order: str = "K", casting: str = "safe") -> Any:
+           order: str = "K", casting: Any = "safe") -> Any:
     """Einstein summation, as np.einsum  ·  ∂/∂operand k = einsum(g, other operands)"""
     _refuse_out("einsum", out)
     if not operands:
@@ -192,6 +192,12 @@ def einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = 
     else:
         subscripts, arrays = _from_sublists(operands)
     spec = _explicit(subscripts, [np.shape(raw(a)) for a in arrays])
+    if dtype is not None:
+        for a in arrays:  # numpy casts the operands to dtype under `casting` ('safe')
+            if not np.can_cast(np.result_type(raw(a)), dtype, casting=casting):
+                raise TypeError(f"einsum: cannot cast an operand of dtype "
+                                f"{np.result_type(raw(a))} to {np.dtype(dtype)} according to "
+                                f"the rule {casting!r} (as numpy refuses it)")
     result = _einsum(*arrays, subscripts=spec, optimize=optimize)
     return result if dtype is None else result.astype(dtype)
 

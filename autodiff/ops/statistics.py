@@ -829,4 +829,5 @@ constant(
     np.nonzero, np.flatnonzero, np.argwhere, np.searchsorted, np.count_nonzero,
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
     np.isclose, np.allclose, np.array_equal, np.array_equiv, np.digitize,
+    np.result_type, np.can_cast, np.min_scalar_type, np.may_share_memory, np.shares_memory,
 )
