@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .explain import _mean, _norm
 from .value import Value
 
 __all__ = ["MAX_ELEMENTS", "summary", "value_html"]
@@ -40,8 +41,8 @@ def summary(x: Any) -> str:
     if array.size and np.issubdtype(array.dtype, np.number):
         magnitude = np.abs(array) if np.iscomplexobj(array) else array
         with np.errstate(all="ignore"):
-            stats = (f"min {np.min(magnitude):.6g}, mean {np.mean(array):.6g}, "
-                     f"max {np.max(magnitude):.6g}, norm {np.linalg.norm(array.ravel()):.6g}")
+            stats = (f"min {np.min(magnitude):.6g}, mean {_mean(array):.6g}, "
+                     f"max {np.max(magnitude):.6g}, norm {_norm(array):.6g}")
         if np.iscomplexobj(array):
             stats = stats.replace("min", "min |·|", 1).replace("max", "max |·|", 1)
         return f"{corners}\n{stats}"

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from . import value as _value
 from .engine import _creation_order, backprop, reachable_nodes
-from .value import Value
+from .value import FROZEN_BY_ENGINE, UNGUARDED, Value, freeze
 
 __all__ = ["BackwardPass", "BackwardStep", "Contribution", "Explanation", "backward_steps",
            "explain", "format_number"]
@@ -54,7 +57,10 @@ class Explanation(str):
 def format_number(x: Any, digits: int = 9) -> str:
     """x as hand-worked examples print it: `digits` decimal places from 0.01 up to 1e6
     (0.082167041), `digits` significant digits below 0.01 (0.000438567734) and scientific
-    notation below 1e-6 or from 1e6 up (1.23456789e-07); trailing zeros dropped."""
+    notation below 1e-6 or from 1e6 up (1.23456789e-07); trailing zeros dropped. A complex
+    number prints as its real and imaginary parts so written: `1+2j`, `0.6-0.8j`."""
+    if np.iscomplexobj(x):
+        return _complex_text(complex(x), lambda part: format_number(part, digits))
     x = float(x)
     if x == 0:
         return "0"
@@ -73,8 +79,33 @@ def format_number(x: Any, digits: int = 9) -> str:
     return f"{mantissa}e{exponent}"
 
 
+def _complex_text(z: complex, number: Any) -> str:
+    """`1+2j` as Python writes complex numbers, each part written by `number`; a number
+    with no imaginary part as a real one."""
+    if z.imag == 0:
+        return number(z.real)
+    imaginary = number(z.imag)
+    sign = "" if imaginary.startswith("-") else "+"
+    return f"{number(z.real)}{sign}{imaginary}j"
+
+
 def _is_scalar(x: Any) -> bool:
     return np.size(x) == 1
+
+
+@contextmanager
+def _leaf_guards_kept() -> Iterator[None]:
+    """Leaf arrays the engine keeps read-only (a graph waits for backward) stay read-only:
+    the `thaw_all` that ends each inner `backprop` is undone for them."""
+    frozen = [leaf for ref in _value._frozen_leaves
+              if (leaf := ref()) is not None and leaf._frozen == FROZEN_BY_ENGINE]
+    try:
+        yield
+    finally:
+        for leaf in frozen:
+            if leaf._frozen != FROZEN_BY_ENGINE:  # thawed by an inner backprop
+                leaf._frozen = UNGUARDED  # (freeze does nothing to a leaf marked otherwise)
+                freeze(leaf)
 
 
 # --------------------------------------------------------------------------- the bookkeeping
@@ -191,6 +222,24 @@ def _push(consumer: Value, seed: Any, shown: set[Value]
     return reached, between
 
 
+def _complex_push(consumer: Value, upstream: Any, shown: set[Value]
+                  ) -> tuple[dict[Value, tuple[Any, list[Value]]], dict[Value, Any],
+                             dict[Value, Any]]:
+    """`_push` from a one-element complex `consumer`, whose backward needs a seed: the
+    shares are the VJPs of its gradient `upstream`; an input's local derivative (the seed
+    1+0j, PyTorch's convention: conj f'(x) for holomorphic f) is returned only when upstream
+    × it is that share (None where the operations on the way are not holomorphic)."""
+    reached, between = _push(consumer, np.asarray(upstream).astype(consumer.dtype), shown)
+    ones, _ = _push(consumer, np.ones_like(consumer.data), shown)
+    locals_ = {}
+    for parent, (cotangent, _path) in reached.items():
+        local = ones[parent][0]
+        with np.errstate(all="ignore"):
+            if np.allclose(upstream * local, cotangent, rtol=1e-9, atol=0):
+                locals_[parent] = local
+    return reached, between, locals_
+
+
 def _check_root(root: Any, caller: str) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"{caller}(root): root must be an autodiff Value, got "
@@ -212,9 +261,15 @@ def backward_steps(root: Value, wrt: Any = None, *,
     For each Value that `explain` reports on, from `root` back to the inputs: the Values
     that used it (consumers), their gradients (upstream), the local derivative or a VJP
     marker, the operations on the way, the summed gradient, and what the Value passes back
-    in turn. Arguments and errors as for `explain`; nothing reads or writes any `.grad`.
+    in turn. Arguments and errors as for `explain`; nothing reads or writes any `.grad`, and
+    leaf arrays kept read-only for a pending backward stay so.
     """
     _check_root(root, _caller)
+    with _leaf_guards_kept():
+        return _backward_steps(root, wrt, _caller)
+
+
+def _backward_steps(root: Value, wrt: Any, _caller: str) -> BackwardPass:
     nodes = reachable_nodes(root)  # root first, every Value before its inputs
     gradients = backprop(root)
 
@@ -243,10 +298,15 @@ def backward_steps(root: Value, wrt: Any = None, *,
         # only a vector-Jacobian product of its upstream gradient.
         local_wanted = _is_scalar(consumer.data)
         seed = None if local_wanted else upstream
-        reached, between = _push(consumer, seed, shown)
+        if local_wanted and np.iscomplexobj(consumer.data):
+            reached, between, locals_ = _complex_push(consumer, upstream, shown)
+            local_wanted = False  # the shares are the VJPs themselves
+        else:
+            reached, between = _push(consumer, seed, shown)
+            locals_ = {}
         shares = []
         for parent, (cotangent, path) in reached.items():
-            local = cotangent if local_wanted else None
+            local = cotangent if local_wanted else locals_.get(parent)
             value = upstream * cotangent if local_wanted else cotangent
             ops = tuple(n._op.name for n in path)
             terms.setdefault(parent, []).append(
@@ -325,6 +385,9 @@ def _labels(nodes: list[Value], root: Value, named: bool) -> dict[Value, str]:
 def _on_paths(nodes: list[Value], wrt: Any, caller: str = "explain") -> set[Value]:
     """The Values on some path from the root down to one of `wrt`."""
     wanted = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
+    if not wanted:
+        raise ValueError(f"{caller}: wrt is empty, so there is no path to follow; give a name, "
+                         f"a Value or a list of them (or leave wrt out for the whole graph)")
     targets: set[Value] = set()
     names = {node.name for node in nodes if node.name}
     in_graph = set(nodes)
@@ -357,7 +420,30 @@ def _on_paths(nodes: list[Value], wrt: Any, caller: str = "explain") -> set[Valu
 
 
 def _norm(x: Any) -> float:
-    return float(np.linalg.norm(np.asarray(x, dtype=np.float64).reshape(-1)))
+    """The Frobenius norm sqrt(Σ|x|²), of the magnitudes for complex data, scaled by the
+    largest magnitude m (m·‖x/m‖) so that neither 1e200 nor 1e-200 leaves float64 range."""
+    magnitudes = np.abs(np.asarray(x)).astype(np.float64).reshape(-1)
+    if magnitudes.size == 0:
+        return 0.0
+    largest = float(np.max(magnitudes))
+    if largest == 0 or not math.isfinite(largest):
+        return largest  # 0, inf or nan, as the norm itself
+    if 1e-150 < largest < 1e150:  # the squares stay normal floats: no scaling needed
+        return float(np.linalg.norm(magnitudes))
+    return largest * float(np.linalg.norm(magnitudes / largest))
+
+
+def _mean(x: Any) -> Any:
+    """The mean in float64 (complex128 for complex data) that does not overflow when the
+    sum would: [1e308, 1e308] → 1e308 (the mean of x/m, times m = max|x|)."""
+    array = np.asarray(x)
+    dtype = np.complex128 if np.iscomplexobj(array) else np.float64
+    with np.errstate(all="ignore"):
+        average = np.mean(array, dtype=dtype)
+        if not np.isfinite(average) and array.size and np.all(np.isfinite(array)):
+            largest = float(np.max(np.abs(array)))
+            average = np.mean(array / largest, dtype=dtype) * largest
+    return average
 
 
 def _quantity(x: Any, digits: int) -> str:
@@ -368,9 +454,14 @@ def _quantity(x: Any, digits: int) -> str:
 
 
 def _factor(x: Any, digits: int) -> str:
-    """A quantity ready to sit in a product: negative numbers in parentheses."""
+    """A quantity ready to sit in a product: negative and complex numbers in parentheses."""
     text = _quantity(x, digits)
-    return f"({text})" if text.startswith("-") else text
+    return f"({text})" if text.startswith("-") or _is_complex_text(text) else text
+
+
+def _is_complex_text(text: str) -> bool:
+    """Whether `format_number` wrote a number with real and imaginary parts (`1+2j`)."""
+    return text.endswith("j") and ("+" in text[1:] or "-" in text[1:].replace("e-", ""))
 
 
 def _title(root: Value, labels: dict[Any, Any], wrt: Any, digits: int, named: bool) -> str:
@@ -485,7 +576,12 @@ def _tex_number(text: str) -> str:
 
 def _tex_quantity(x: Any, digits: int, factor: bool = False) -> str:
     if _is_scalar(x):
-        text = _tex_number(format_number(np.asarray(x).reshape(()), digits))
+        number = np.asarray(x).reshape(())
+        if np.iscomplexobj(number) and number.imag != 0:
+            text = _complex_text(complex(number), lambda part: _tex_number(
+                format_number(part, digits)))[:-1] + "i"
+            return rf"\left({text}\right)" if factor else text
+        text = _tex_number(format_number(number, digits))
         return rf"\left({text}\right)" if factor and text.startswith("-") else text
     shape = ", ".join(str(n) for n in np.shape(x)) + ("," if np.ndim(x) == 1 else "")
     return (rf"\left[({shape})\ \lVert\cdot\rVert\ "

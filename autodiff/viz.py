@@ -27,8 +27,8 @@ import numpy as np
 from ._extras import missing_extra
 from .backend import is_dask
 from .engine import reachable_nodes
-from .explain import Explanation, explain
-from .value import Value
+from .explain import Explanation, _complex_text, _mean, _norm, explain
+from .value import Value, raw
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers only; graphviz is imported lazily
     import graphviz
@@ -164,7 +164,10 @@ def __getattr__(name: str) -> Any:
 
 
 def _number(x: Any) -> str:
-    """A number in 4 significant digits (the drawing is for the eye; explain() has more)."""
+    """A number in 4 significant digits (the drawing is for the eye; explain() has more);
+    a complex one as `1+2j`."""
+    if np.iscomplexobj(x):
+        return _complex_text(complex(x), _number)
     x = float(x)
     if x == 0:
         return "0"
@@ -172,8 +175,8 @@ def _number(x: Any) -> str:
 
 
 def _summary(x: Any) -> str:
-    """A number for one element; min/mean/max for an array; "lazy" for a Dask array (a
-    drawing never computes one)."""
+    """A number for one element; min/mean/max for an array (of the magnitudes |·| for
+    complex data, which says so); "lazy" for a Dask array (a drawing never computes one)."""
     if type(x) is not np.ndarray and is_dask(x):
         return "lazy (Dask, not computed)"
     array = np.asarray(x)
@@ -181,11 +184,14 @@ def _summary(x: Any) -> str:
         return _number(array.reshape(()))
     if array.size == 0:
         return "empty"
+    kind = ""
+    if np.iscomplexobj(array):
+        array, kind = np.abs(array), "|·| "
     with np.errstate(all="ignore"):
-        low, average, high = np.min(array), np.mean(array, dtype=np.float64), np.max(array)
+        low, average, high = np.min(array), _mean(array), np.max(array)
         if abs(average) < 1e-10 * max(abs(float(low)), abs(float(high))):
             average = 0.0  # rounding residue of a mean that is zero (e.g. softmax gradients)
-    return f"min {_number(low)}, mean {_number(average)}, max {_number(high)}"
+    return f"{kind}min {_number(low)}, mean {_number(average)}, max {_number(high)}"
 
 
 def _shape_text(node: Value) -> str:
@@ -258,11 +264,10 @@ def grad_to_data_ratio(node: Value) -> float | None:
 def _ratio(grad: Any, data: Any) -> float | None:
     if grad is None or is_dask(grad) or is_dask(data):  # lazy: never computed for a picture
         return None
-    with np.errstate(all="ignore"):
-        grad = np.asarray(grad, dtype=np.float64)
-        data = np.asarray(data, dtype=np.float64)
-        grad_rms = float(np.sqrt(np.mean(grad * grad))) if grad.size else 0.0
-        data_rms = float(np.sqrt(np.mean(data * data))) if data.size else 0.0
+    with np.errstate(all="ignore"):  # rms = ‖x‖ / sqrt(n): of the magnitudes, scaled
+        grad, data = np.asarray(raw(grad)), np.asarray(data)
+        grad_rms = _norm(grad) / math.sqrt(grad.size) if grad.size else 0.0
+        data_rms = _norm(data) / math.sqrt(data.size) if data.size else 0.0
     if not math.isfinite(grad_rms):
         return math.inf if not math.isnan(grad_rms) else math.nan
     return grad_rms / (data_rms if data_rms > 0 and math.isfinite(data_rms) else 1.0)
@@ -287,7 +292,7 @@ def _value_label(node: Value, show_data: bool, show_grad: bool,
     """An HTML-like Graphviz label: a one-column table of the Value's facts."""
     rows = []
     if node.name is not None:
-        rows.append(f"<B>{html.escape(node.name)}</B>")
+        rows.append(f"<B>{html.escape(_printable(node.name))}</B>")
     rows.append(f'<FONT POINT-SIZE="9">{html.escape(_shape_text(node))}</FONT>')
     if show_data:
         rows.append("data " + html.escape(_summary(node.data)))
@@ -313,6 +318,32 @@ def _legend_label() -> str:
 
 
 # --------------------------------------------------------------------------- draw
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """`text` fit for DOT: control characters, which can end a DOT line (a newline in a
+    comment) or be refused (NUL), as spaces (tabs, line breaks) or U+FFFD."""
+    return _CONTROL_CHARACTERS.sub(
+        lambda match: " " if match[0] in "\t\n\r\v\f" else "\ufffd", text)
+
+
+def _gradients_of(nodes: list[Value], grads: Any) -> Any:
+    """The gradient `draw` shows for a Value, as plain data: its `.grad`, or its entry in
+    `grads` (checked: a mapping, each gradient of its Value's shape)."""
+    if grads is None:
+        return lambda node: raw(node.grad)  # (a Value after backward(create_graph=True))
+    if not isinstance(grads, Mapping):
+        raise TypeError(f"draw: grads must be a mapping Value → gradient (such as "
+                        f"autodiff.engine.backprop(root) returns), got {type(grads).__name__}")
+    for node in nodes:
+        gradient = grads.get(node)
+        if gradient is not None and np.shape(raw(gradient)) != node.shape:
+            raise ValueError(
+                f"draw: grads gives {node.name or 'a Value'} of shape {node.shape} a gradient "
+                f"of shape {np.shape(raw(gradient))}")
+    return lambda node: raw(grads.get(node))
 
 
 def draw(
@@ -372,7 +403,7 @@ def draw(
             f"or draw a smaller part of the computation (e.g. one layer, or a smaller batch "
             f"of operations)."
         )
-    grad_of = (lambda node: node.grad) if grads is None else grads.get
+    grad_of = _gradients_of(nodes, grads)
     if color_by == "grad" and not any(grad_of(n) is not None for n in nodes):
         raise ValueError(
             "draw(color_by='grad') colours Values by their gradients, but no Value in this "
@@ -383,8 +414,12 @@ def draw(
     # always gives the same DOT text and SVG.
     number = {node: index for index, node in enumerate(nodes)}
     digraph_class, _ = _graphviz_classes()
-    title = root.name or "autodiff graph"
-    escape = _graphviz_module().escape  # plain text: no HTML, backslashes kept as written
+    title = _printable(root.name or "autodiff graph")
+    graphviz_escape = _graphviz_module().escape
+
+    def escape(text: str) -> str:  # plain text: no HTML, backslashes kept as written
+        return graphviz_escape(_printable(text))
+
     dot = digraph_class(name=escape(title), comment=f"computation graph of {title}")
     dot.attr(rankdir=rankdir, nodesep="0.2", ranksep="0.3", fontname=_FONT, fontsize="11")
     dot.attr("node", fontname=_FONT, fontsize="10")

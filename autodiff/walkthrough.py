@@ -47,9 +47,11 @@ from .viz import _RANKDIRS, _constant_text, _number, _op_label, _shape_text, dra
 
 __all__ = ["Walkthrough", "walkthrough"]
 
-# Forward-pass formulas: operations written between their operands, with a precedence.
+# Forward-pass formulas: operations written between their operands, with a precedence
+# (Python's: × / @ bind tighter than + −, unary − tighter still, ** tightest).
 _INFIX = {"add": ("+", 1), "subtract": ("−", 1), "multiply": ("×", 2), "divide": ("/", 2),
           "matmul": ("@", 2)}
+_NEGATIVE, _POWER = 3, 4  # precedences of −x and x ** y
 _ATOM = 9  # precedence of a name or a number: never parenthesised
 _MAX_FORMULA_OPS = 10  # longer unnamed runs are summarised as `op → op → … of inputs`
 _SUPERSCRIPTS = {2: "²", 3: "³"}
@@ -248,9 +250,10 @@ class _Page:
             return _number(array.reshape(()))
         if array.size == 0:
             return "empty"
+        magnitudes, kind = (np.abs(array), "|·| ") if np.iscomplexobj(array) else (array, "")
         with np.errstate(all="ignore"):
-            return (f"‖·‖ {_number(_norm(array))}, min {_number(np.min(array))}, "
-                    f"max {_number(np.max(array))}")
+            return (f"‖·‖ {_number(_norm(array))}, {kind}min {_number(np.min(magnitudes))}, "
+                    f"max {_number(np.max(magnitudes))}")
 
     def full(self, x: Any) -> str:
         """The text on hover: the number, or the array's elements (summarised if many)."""
@@ -467,44 +470,55 @@ class _Page:
         return _quantity(value.data, self.digits), _ATOM
 
     def _expression(self, node: Value, inside: set[Value], numbers: bool) -> tuple[str, int]:
-        """The formula of `node`, expanding the unnamed operations in `inside`."""
+        """The formula of `node`, expanding the unnamed operations in `inside`, with the
+        parentheses Python would need to compute it (and its precedence)."""
+        text, precedence, _ = self._term(node, inside, numbers)
+        return text, precedence
+
+    def _term(self, node: Value, inside: set[Value], numbers: bool) -> tuple[str, int, str]:
+        """`_expression`, and the name of the operation written outermost ("" for atoms)."""
         operands = []
         for argument in node._args:
             if type(argument) is Value:
                 if argument in inside:
-                    operands.append(self._expression(argument, inside, numbers))
+                    operands.append(self._term(argument, inside, numbers))
                 else:
-                    operands.append(self._operand(argument, numbers))
+                    operands.append((*self._operand(argument, numbers), ""))
             elif isinstance(argument, (int, float, np.integer, np.floating)) and not isinstance(
                     argument, bool):
-                operands.append((_factor(argument, self.digits), _ATOM))
+                operands.append((_factor(argument, self.digits), _ATOM, ""))
             else:
-                operands.append((_constant_text(argument), _ATOM))
+                operands.append((_constant_text(argument), _ATOM, ""))
         params = [f"{key}={_constant_text(value)}" for key, value in (node._params or {}).items()
                   if value is not None and value is not False and not isinstance(value, dict)]
         name = node._op.name
         if name in _INFIX and len(operands) == 2 and not params:
             symbol, precedence = _INFIX[name]
-            (left, left_precedence), (right, right_precedence) = operands
-            if left_precedence < precedence:
+            (left, left_precedence, left_name), (right, right_precedence, _) = operands
+            # `(u × A) @ v` and `(A @ v) × u`: × and @ are never mixed unparenthesised
+            mixed = left_precedence == precedence and (left_name == "matmul") != (
+                name == "matmul")
+            if left_precedence < precedence or mixed:
                 left = f"({left})"
-            if right_precedence < precedence or (right_precedence == precedence
-                                                 and name in ("subtract", "divide")):
+            if right_precedence <= precedence:  # `a − (b − c)`, `u × (A @ v)`
                 right = f"({right})"
-            return f"{left} {symbol} {right}", precedence
+            return f"{left} {symbol} {right}", precedence, name
         if name == "power" and len(operands) == 2 and not params:
-            (base, base_precedence), (exponent, _) = operands
+            (base, base_precedence, _), (exponent, exponent_precedence, _) = operands
             if base_precedence < _ATOM:
                 base = f"({base})"
             power = node._args[1]
             if (type(power) is not Value and isinstance(power, (int, float))
                     and power in _SUPERSCRIPTS):
-                return f"{base}{_SUPERSCRIPTS[int(power)]}", 3
-            return f"{base} ** {exponent}", 3
+                return f"{base}{_SUPERSCRIPTS[int(power)]}", _POWER, name
+            if exponent_precedence < _ATOM:
+                exponent = f"({exponent})"
+            return f"{base} ** {exponent}", _POWER, name
         if name == "negative" and len(operands) == 1 and not params:
-            operand, precedence = operands[0]
-            return f"−{operand if precedence >= 3 else f'({operand})'}", 3
-        return f"{name}({', '.join([text for text, _ in operands] + params)})", _ATOM
+            operand, precedence, _ = operands[0]
+            return (f"−{operand if precedence > _NEGATIVE else f'({operand})'}", _NEGATIVE,
+                    name)
+        return f"{name}({', '.join([text for text, _, _ in operands] + params)})", _ATOM, ""
 
 
 def _wrt_text(wrt: Any, trace: BackwardPass) -> str:
@@ -557,16 +571,15 @@ def _html(svg: str, steps: list[dict[str, Any]], data: dict[str, Any]) -> str:
                   f'{html.escape(data["wrt"])}</li>')
     forward_legend = ("" if not data["forward"] else
                       '<li><span class="key computed"></span>forward pass: value computed</li>')
-    return (_TEMPLATE
-            .replace("%ROOT%", root)
-            .replace("%SUBTITLE%", subtitle)
-            .replace("%LAST%", str(len(steps) - 1))
-            .replace("%COUNT%", str(len(steps)))
-            .replace("%LEGEND_FORWARD%", forward_legend)
-            .replace("%LEGEND_OFF%", off_legend)
-            .replace("%SVG%", svg)
-            .replace("%STEPS%", _json(steps))
-            .replace("%DATA%", _json(data)))
+    fills = {"ROOT": root, "SUBTITLE": subtitle, "LAST": str(len(steps) - 1),
+             "COUNT": str(len(steps)), "LEGEND_FORWARD": forward_legend,
+             "LEGEND_OFF": off_legend, "SVG": svg, "STEPS": _json(steps), "DATA": _json(data)}
+    # One pass: text put in (a Value named "%SVG%") is never searched for placeholders again.
+    return _PLACEHOLDER.sub(lambda match: fills[match[1]], _TEMPLATE)
+
+
+_PLACEHOLDER = re.compile(
+    r"%(ROOT|SUBTITLE|LAST|COUNT|LEGEND_FORWARD|LEGEND_OFF|SVG|STEPS|DATA)%")
 
 
 _TEMPLATE = r"""<!DOCTYPE html>
