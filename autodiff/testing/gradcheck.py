@@ -22,6 +22,25 @@ the real pair (x, y), so that `autodiff.jvp` sees real primals only.
 Finite differences are always evaluated in float64 (complex128 for complex arguments),
 whatever the dtype of the arguments, so the reference is as accurate as the function
 allows. Nothing here needs hypothesis.
+
+Tolerance model. The allowed error is |autodiff − fd| ≤ atol + rtol·|fd| + noise. rtol and
+atol follow the arguments' dtype (the gradient under test is computed in it; looser where f
+computes in float32 by itself), while noise is the differences' own rounding error, one
+evaluation's divided by h (h² at order 2). That rounding is that of the precision f
+computes in at the float64 points (float32 only where f returns float32 there, whatever
+the arguments' dtype), ε·‖u∘f(x)‖₂, or the rounding measured near the point (second
+differences over tiny steps: a result that cancels, a cast to float32 inside f), whichever
+is larger; in forward mode, where output elements are compared one by one, each element's
+own.
+It does not grow with the size of the output. Where the noise is above a tenth of the
+largest derivative compared and above ten times atol, a wrong gradient of that size would
+pass: check_grad says the point cannot be checked rather than widening atol silently. (The
+differences of a function that computes in float32 are coarse by nature, ε/h² is 0.5% of
+|s| at order 2; their noise is excused, as are their looser default tolerances.)
+
+A scalar output is reduced with a random cotangent too (not 1), so that a rule ignoring its
+incoming gradient g is caught; its derivatives are divided by that cotangent before they
+are compared and reported, so the numbers shown are those of f itself.
 """
 
 from __future__ import annotations
@@ -54,11 +73,16 @@ _TOLERANCES = {
 # float32 when any argument is float32 (the function may cast back to its inputs' dtype
 # inside, so its float64 evaluation can still carry float32 rounding) or when it returns
 # float32 for float64 arguments. The larger float32 steps keep that rounding small
-# against the step while the truncation error stays O(h²).
+# against the step while the truncation error stays O(h²). (The noise allowance does not
+# follow the steps: it is that of the precision f computes in, and the measured rounding.)
 _STEPS = {("float64", 1): 1e-6, ("float64", 2): 1e-4, ("float32", 1): 1e-3, ("float32", 2): 5e-3}
 # float64 arguments, but a function that computes in float32 by itself: its differences
 # are noisier than its gradient, so both are compared loosely.
 _NOISY_FD_TOLERANCES = {1: (1e-2, 1e-3), 2: (5e-2, 5e-3)}
+# Noise above this fraction of the largest derivative compared (and above ten times atol,
+# so more than atol's own scale) means a wrong gradient of that size could pass: the point
+# cannot be checked.
+_NOISE_FRACTION = 0.1
 
 
 def default_tolerances(dtype: Any, order: int = 1) -> tuple[float, float]:
@@ -70,6 +94,15 @@ def _precision(dtype: np.dtype) -> str:
     dtype = np.dtype(dtype)
     itemsize = dtype.itemsize // 2 if dtype.kind == "c" else dtype.itemsize
     return "float64" if itemsize >= 8 else "float32"
+
+
+@dataclass(frozen=True)
+class _Tolerance:
+    rtol: float
+    atol: float  # without the differences' noise, which comes with each comparison
+    floor: float  # noise within ten times this is atol's scale: atol or the default one
+    guarded: bool  # noise too large is an error (float64 differences; float32 are excused)
+    scale: float = 1.0  # the cotangent of a scalar output, divided out before comparing
 
 
 @dataclass
@@ -127,14 +160,16 @@ def _format_index(index: tuple[int, ...]) -> str:
 
 
 def _compare(
-    computed: Any, reference: np.ndarray, rtol: float, atol: float, noise: float, what: str,
+    computed: Any, reference: np.ndarray, tol: _Tolerance, noise: Any, what: str,
     shape_of: str
 ) -> float:
-    """Raise AssertionError describing the worst element unless |c − r| ≤ atol + rtol·|r|
-    (for complex values, |·| is the modulus). `noise`, the differences' own rounding error,
-    is part of `atol`, and is given (0 where it is excused) to say when it is as large as the
-    derivatives compared while they are far above the rest of `atol`: nothing was checked,
-    and that is an AssertionError too."""
+    """Raise AssertionError describing the worst element unless
+    |c − r| ≤ atol + noise + rtol·|r| (for complex values, |·| is the modulus). `noise`, the
+    differences' own rounding error (a number, or one per element), is added to atol; where
+    it is above a tenth of the largest derivative compared and far above atol (ten times
+    `tol.floor`), a wrong gradient of that size would pass: nothing is checked, and that is
+    an AssertionError too (unless `tol.guarded` is false: float32 differences)."""
+    rtol = tol.rtol
     kind = np.complex128 if np.iscomplexobj(computed) or np.iscomplexobj(reference) \
         else np.float64
     computed = np.asarray(computed, dtype=kind)
@@ -148,17 +183,22 @@ def _compare(
         return 0.0
     magnitudes = np.abs(np.concatenate([computed.ravel(), reference.ravel()]))
     signal = float(np.max(magnitudes, initial=0.0, where=np.isfinite(magnitudes)))
-    if noise >= signal > 10 * (atol - noise):  # (derivatives far above atol: meant to count)
+    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), reference.shape)
+    loudest = float(np.max(noise))
+    if tol.guarded and loudest > max(_NOISE_FRACTION * signal, 10 * tol.floor):
         raise AssertionError(
             f"check_grad: {what} cannot be checked here: the finite differences' rounding "
-            f"error (about {noise:.3g}) is as large as the derivatives compared (up to "
-            f"{signal:.3g}), so a wrong gradient of that size would pass\n  {shape_of}\n"
-            "  f's output is large against its change over a step: choose a larger eps, or "
-            "take a constant part out of f"
+            f"error (about {loudest:.3g}) is above {_NOISE_FRACTION:g} of the largest "
+            f"derivative compared ({signal:.3g}), so a wrong gradient of that size would "
+            f"pass\n  {shape_of}\n"
+            "  f's output is large against its change over a step (or f computes in "
+            "float32): choose a larger eps, take a constant part out of f, or check it in "
+            "float64"
         )
     error = np.abs(computed - reference)
     error = np.where(np.isnan(computed) != np.isnan(reference), np.inf, error)
     error = np.where(np.isnan(computed) & np.isnan(reference), 0.0, error)
+    atol = tol.atol + noise
     allowed = atol + rtol * np.abs(reference)
     excess = error / allowed
     bad = ~(error <= allowed)
@@ -176,7 +216,7 @@ def _compare(
         f"    autodiff:           {_number(c)}\n"
         f"    finite differences: {_number(r)}\n"
         f"    absolute error {e:.3g}, relative error {relative:.3g} "
-        f"(allowed: atol={atol:.3g} + rtol={rtol:.3g} × |finite difference|)\n"
+        f"(allowed: atol={atol[worst]:.3g} + rtol={rtol:.3g} × |finite difference|)\n"
         f"  {int(bad.sum())} of {bad.size} elements out of tolerance"
     )
 
@@ -215,7 +255,9 @@ def check_grad(
     booleans, integer or boolean arrays and other objects are passed through unchanged as
     constants). A complex argument z = x + iy is checked along x and along y: autodiff's
     gradient ∂s/∂x + i ∂s/∂y (PyTorch's convention) against both differences; a complex
-    output is reduced as s = Σ Re(ū f) with a random complex u.
+    output is reduced as s = Σ Re(ū f) with a random complex u. A scalar output gets a
+    random u too (±[0.5, 2]), divided out again before comparing: the numbers compared and
+    reported are f's own derivatives, and a rule that ignores its incoming gradient fails.
 
     Args:
         f: written with Value-aware code; called with Values, returns a Value (any shape).
@@ -223,10 +265,12 @@ def check_grad(
         eps: finite-difference step (default: 1e-6 at order 1 and 1e-4 at order 2; 1e-3
             and 5e-3 when an argument is float32 or f returns float32 for float64 input).
         rtol: relative tolerance. With `atol`, the allowed error is
-            |autodiff − fd| ≤ atol + rtol·|fd| + noise, where noise
-            = ε·Σ|uᵢ fᵢ(x)| / h^order is the rounding error of the differences themselves
-            (ε of float32 when an argument is float32 or f returns float32, else of
-            float64). Defaults depend on the arguments' dtype (see `default_tolerances`):
+            |autodiff − fd| ≤ atol + rtol·|fd| + noise, where noise is the rounding error
+            of the differences themselves, one evaluation's divided by h^order: the larger
+            of ε·‖u∘f(x)‖₂ (ε of float32 when f returns float32 for float64 arguments, else
+            of float64: the differences are evaluated in float64 whatever the arguments'
+            dtype) and the rounding measured near the point; per output element in forward
+            mode. Defaults depend on the arguments' dtype (see `default_tolerances`):
             float32 is checked more loosely, because the gradient under test is computed
             in float32.
         atol: absolute tolerance (see `rtol`).
@@ -242,8 +286,9 @@ def check_grad(
     Raises:
         AssertionError: naming the derivative, the argument, the worst element's index,
             both values, and the absolute and relative error; also when float64
-            differences are too noisy to check anything (their rounding error as large as
-            the derivatives, as for f(x) + 1e12).
+            differences are too noisy to check the derivatives (their rounding error above
+            a tenth of the largest and ten times atol, as for f(x) + 1e8 summed over 100
+            elements): a wrong gradient of that size would pass.
         ValueError: for a bad `order` or `modes`, or when no argument is floating.
     """
     if isinstance(order, bool) or order not in (1, 2):
@@ -303,9 +348,15 @@ def check_grad(
         cotangent = (rng.standard_normal(out_data.shape)
                      + 1j * rng.standard_normal(out_data.shape)).astype(out_data.dtype)
     else:
-        cotangent = np.ones(()) if out_data.ndim == 0 else rng.standard_normal(out_data.shape)
+        # a scalar output gets a random cotangent too (±[0.5, 2], not 1): a rule that
+        # ignores its incoming gradient g is off by that factor
+        cotangent = (np.asarray(rng.uniform(0.5, 2.0) * rng.choice((-1.0, 1.0)))
+                     if out_data.ndim == 0 else rng.standard_normal(out_data.shape))
         cotangent = cotangent.astype(out_data.dtype if out_data.dtype.kind == "f"
                                      else np.float64)
+    # derivatives of s = u·f for a real scalar f are divided by u before they are compared,
+    # so that tolerances and messages are about f's own derivatives
+    scale = float(cotangent) if cotangent.ndim == 0 and cotangent.dtype.kind == "f" else 1.0
 
     def output64(xs: Sequence[np.ndarray]) -> np.ndarray:
         """f at float64 (complex128) arguments, as given by f (its dtype shows f's own
@@ -335,25 +386,29 @@ def check_grad(
             "differences need a point where f is finite: choose another point"
         )
     # The gradient under test is float32 work if any argument is float32. The finite
-    # differences are float32 work if f returns float32 even for float64 arguments, and
-    # are treated as such for float32 arguments too (f may cast back to its inputs' dtype).
+    # differences take float32-sized steps if f returns float32 even for float64
+    # arguments, and for float32 arguments too (f may cast back to its inputs' dtype).
     computes_in_float32 = out64.dtype.kind in "fc" and _precision(out64.dtype) == "float32"
     precision = "float64"
     if any(_precision(a.data.dtype) == "float32" for a in arguments):
         precision = "float32"
     fd_precision = "float32" if computes_in_float32 or precision == "float32" else "float64"
-    # The reference's own rounding error: each evaluation of s carries about
-    # ε·Σ|uᵢ fᵢ(x)|, divided by h at order 1 and by h² at order 2. It is added to atol, so
-    # a function that computes in float32 is not blamed for its differences' noise.
-    unit = np.finfo(fd_precision).eps
-    magnitude = float(np.sum(np.abs(out64.astype(np.result_type(out64, np.float64))
-                                    * cotangent)))
-    rounding = unit * magnitude  # one evaluation's error, if s keeps its magnitude inside
-    if fd_precision == "float32":  # measured: a result that cancels can carry far more
-        step = eps if eps is not None else _STEPS[("float32", order)]
-        rounding = max(rounding, _measured_rounding(arguments, base64, reduced(out64),
-                                                    reduced64, np.random.default_rng(0),
-                                                    abs(step)))
+    # The reference's own rounding error, one evaluation's, divided by h at order 1 and by
+    # h² at order 2, and added to atol. It is that of the precision f computes in at the
+    # float64 points (not of the arguments: the differences are evaluated in float64),
+    # ε·‖u∘f(x)‖₂ (u is random, so the elements' errors add up as a root sum of squares),
+    # or the rounding measured near the point where that is larger (a result that cancels,
+    # a cast to float32 inside f). Forward mode compares output elements one by one, each
+    # with its own: ε·|fᵢ(x)|, or measured.
+    unit = float(np.finfo(np.float32 if computes_in_float32 else np.float64).eps)
+    wide_out = out64.astype(np.result_type(out64, np.float64))
+    weighted = np.abs(wide_out * cotangent)
+    step = abs(eps) if eps is not None else _STEPS[(fd_precision, 1)]
+    measured, measured_elements = _measured_rounding(
+        arguments, base64, wide_out, reduced(out64), output64, reduced,
+        np.random.default_rng(0), step)
+    rounding = max(unit * float(np.sqrt(np.sum(weighted ** 2))), measured)
+    rounding_elements = np.maximum(unit * np.abs(wide_out), measured_elements)
 
     worst = 0.0
     for current in range(1, order + 1):
@@ -362,48 +417,64 @@ def check_grad(
             _NOISY_FD_TOLERANCES[current] if computes_in_float32 and precision == "float64"
             else _TOLERANCES[(precision, current)]
         )
-        noise = rounding / h**current
-        # In float64 the noise matches the derivatives only when f's output is huge
-        # against its change (a large constant part): then nothing would be checked, and
-        # _compare says so. Float32 differences are known to be loose, and excused.
-        tol = (default_rtol if rtol is None else rtol,
-               (default_atol if atol is None else atol) + noise,
-               noise if fd_precision == "float64" else 0.0)
+        chosen_atol = default_atol if atol is None else atol
+        tol = _Tolerance(default_rtol if rtol is None else rtol, chosen_atol,
+                         max(chosen_atol, default_atol), not computes_in_float32, scale)
+        noise = rounding / abs(h) ** current
         for mode in modes:
             if current == 1 and mode == "rev":
                 worst = max(worst, _check_reverse(call, arguments, point, base64, cotangent,
-                                                  reduced64, h, tol))
+                                                  reduced64, h, tol, noise))
             elif current == 1:
                 worst = max(worst, _check_forward(
                     call, arguments, point, base64,
                     lambda xs: output64(xs).astype(np.result_type(out64, np.float64)),
-                    rng, h, tol))
+                    rng, h, tol, rounding_elements / abs(h)))
             else:
                 worst = max(worst, _check_second(call, arguments, point, base64, cotangent,
-                                                 reduced64, rng, h, tol, mode))
+                                                 reduced64, rng, h, tol, noise, mode))
     return worst
 
 
 def _measured_rounding(arguments: Sequence[_Argument], base: list[np.ndarray],
-                       centre: float, reduced: Callable[[Sequence[np.ndarray]], float],
-                       rng: np.random.Generator, h: float, samples: int = 4) -> float:
-    """s's own rounding error near the point, measured: second differences over steps of
-    h/64 (several float32 units of the arguments, yet s''·(h/64)² is far below any
-    rounding) hold rounding alone, about twice one evaluation's error; their largest is
-    returned (output near zero after a cancellation: ε·|s| underestimates it). `centre`:
-    s at `base`."""
+                       output: np.ndarray, centre: float,
+                       evaluate: Callable[[Sequence[np.ndarray]], np.ndarray],
+                       reduce: Callable[[np.ndarray], float], rng: np.random.Generator,
+                       h: float, samples: int = 4) -> tuple[float, np.ndarray]:
+    """The rounding error of s, and of each element of f's output, near the point,
+    measured: second differences over steps of h/64 along random directions hold rounding
+    alone, about twice one evaluation's error; their largest is returned (output near zero
+    after a cancellation: ε·|s| underestimates it). h is the order-1 step, so the curvature
+    term s''·(h/64)² stays far below the derivatives compared at either order; with the
+    float32 step, h/64 is several float32 units of the arguments, so that a cast to float32
+    inside f shows. `output` and `centre`: f (as float64 or complex128) and s at `base`;
+    `evaluate` gives f, `reduce` s of it."""
     delta = h / 64
     largest = 0.0
+    elements = np.zeros(output.shape)
     for _ in range(samples):
         directions = [_unit_random(rng, a.data.shape, a.is_complex) for a in arguments]
-        up = reduced([x + delta * v for x, v in zip(base, directions, strict=True)])
-        down = reduced([x - delta * v for x, v in zip(base, directions, strict=True)])
-        largest = max(largest, abs(up - 2 * centre + down))
-    return largest if math.isfinite(largest) else 0.0
+        up = evaluate([x + delta * v for x, v in zip(base, directions, strict=True)])
+        down = evaluate([x - delta * v for x, v in zip(base, directions, strict=True)])
+        largest = max(largest, abs(reduce(up) - 2 * centre + reduce(down)))
+        with np.errstate(all="ignore"):
+            second = np.abs(up.astype(output.dtype) - 2 * output + down.astype(output.dtype))
+        if second.shape == elements.shape:
+            elements = np.maximum(elements, np.where(np.isfinite(second), second, 0.0))
+    return (largest if math.isfinite(largest) else 0.0), elements
 
 
 def _shape_note(argument: _Argument) -> str:
     return f"{argument.label}: shape {argument.data.shape}, dtype {argument.data.dtype}"
+
+
+def _scale_note(tol: _Tolerance) -> str:
+    """For a scalar output: how its derivatives were taken (the numbers shown are f's)."""
+    if tol.scale == 1.0:
+        return ""
+    return (f"\n  f's output is a scalar: autodiff's derivatives are taken with the cotangent "
+            f"g = {tol.scale:.6g} and divided by it (a rule that ignores g is off by that "
+            "factor)")
 
 
 def _nudged(base: list[np.ndarray], which: int, flat_index: int, step: complex) \
@@ -462,7 +533,8 @@ def _jvp(call: Callable[..., Any], arguments: list[_Argument], point: list[Any],
                         _split_pairs(arguments, tangents))[1]
 
 
-def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol) -> float:
+def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol,
+                   noise) -> float:
     _, pullback = autodiff.vjp(call, *point)
     gradients = pullback(cotangent)
     worst = 0.0
@@ -473,14 +545,15 @@ def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol)
                 up = reduced64(_nudged(base64, which, k, unit * h))
                 down = reduced64(_nudged(base64, which, k, -unit * h))
                 reference[k] += unit * (up - down) / (2 * h)
-        computed = np.asarray(gradients[which])
+        computed = np.asarray(gradients[which]) / tol.scale
         what = f"{_describe_mode('rev', 1)} of {argument.label}"
-        worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
-                                    what, _shape_note(argument)))
+        worst = max(worst, _compare(computed, reference.reshape(argument.data.shape)
+                                    / tol.scale, tol, noise / abs(tol.scale), what,
+                                    _shape_note(argument) + _scale_note(tol)))
     return worst
 
 
-def _check_forward(call, arguments, point, base64, output64, rng, h, tol) -> float:
+def _check_forward(call, arguments, point, base64, output64, rng, h, tol, noise) -> float:
     worst = 0.0
     for which, argument in enumerate(arguments):
         direction = _unit_random(rng, argument.data.shape, argument.is_complex)
@@ -493,12 +566,13 @@ def _check_forward(call, arguments, point, base64, output64, rng, h, tol) -> flo
         reference = (up - down) / (2 * h)
         what = (f"{_describe_mode('fwd', 1)} along a random direction in {argument.label} "
                 f"(index is into the output)")
-        worst = max(worst, _compare(computed, reference, *tol, what, _shape_note(argument)))
+        worst = max(worst, _compare(computed, reference, tol, noise, what,
+                                    _shape_note(argument)))
     return worst
 
 
 def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, tol,
-                  mode) -> float:
+                  noise, mode) -> float:
     directions = [_unit_random(rng, a.data.shape, a.is_complex) for a in arguments]
 
     def gradient(*xs: Any) -> tuple[Any, ...]:
@@ -537,9 +611,11 @@ def _check_second(call, arguments, point, base64, cotangent, reduced64, rng, h, 
                     - reduced64(_nudged(shifted_up, which, k, -unit * h))
                     + reduced64(_nudged(shifted_down, which, k, -unit * h))
                 ) / (4 * h * h)
-        computed = np.asarray(raw(products[which]))
+        computed = np.asarray(raw(products[which])) / tol.scale
         what = f"{_describe_mode(mode, 2)} of {argument.label}"
-        worst = max(worst, _compare(computed, reference.reshape(argument.data.shape), *tol,
-                                    what, _shape_note(argument)
-                                    + " (∇²s·v for a random direction v over all arguments)"))
+        worst = max(worst, _compare(computed, reference.reshape(argument.data.shape)
+                                    / tol.scale, tol, noise / abs(tol.scale), what,
+                                    _shape_note(argument)
+                                    + " (∇²s·v for a random direction v over all arguments)"
+                                    + _scale_note(tol)))
     return worst

@@ -82,14 +82,31 @@ def broadcastable_shapes(
     ).map(lambda drawn: tuple(drawn.input_shapes))
 
 
-def _shape_strategy(shape: ShapeLike) -> st.SearchStrategy[tuple[int, ...]]:
+def _shape_strategy(shape: ShapeLike, caller: str = "arrays") -> st.SearchStrategy[tuple[int,
+                                                                                        ...]]:
     if shape is None:
         return shapes()
     if isinstance(shape, st.SearchStrategy):
-        return shape
-    if isinstance(shape, int):
-        return st.just((shape,))
-    return st.just(tuple(shape))
+        return shape.map(lambda drawn: _checked_shape(drawn, caller))
+    return st.just(_checked_shape(shape, caller))
+
+
+def _checked_shape(shape: Any, caller: str) -> tuple[int, ...]:
+    """`shape` (an int, or a sequence of ints) as a tuple of sizes ≥ 0; anything else is a
+    TypeError, a negative size a ValueError, naming `caller` (numpy would say so only inside
+    the test, or not at all)."""
+    def size(n: Any) -> int:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{caller}: shape must be an int or a tuple of ints; got {shape!r}")
+        if n < 0:
+            raise ValueError(f"{caller}: shape sizes must be at least 0; got {shape!r}")
+        return int(n)
+
+    if isinstance(shape, (int, np.integer, bool, np.bool_)):
+        return (size(shape),)
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+        raise TypeError(f"{caller}: shape must be an int or a tuple of ints; got {shape!r}")
+    return tuple(size(n) for n in shape)
 
 
 def _dtype_strategy(dtype: DtypeLike, kinds: str = "fc",
@@ -157,7 +174,13 @@ def _well_conditioned(draw, shape, dtype, low, high, avoid, margin, distinct):
     if max(abs(low), abs(high)) > float(np.finfo(dtype).max):
         raise ValueError(f"arrays: [{low}, {high}] does not fit in {dtype} (largest "
                          f"{np.finfo(dtype).max})")
-    intervals = _allowed_intervals(low, high, avoid, margin)
+    # bounds whose distance overflows (±1e308) are drawn in units of a power of two, which
+    # is exact: else the allowed length is inf, and so are the draws
+    unit = 1.0
+    if not math.isfinite(high - low):
+        unit = math.ldexp(1.0, math.frexp(max(abs(low), abs(high)))[1] - 2)  # bounds ≤ 4
+    intervals = _allowed_intervals(low / unit, high / unit, [p / unit for p in avoid],
+                                   margin / unit)
     total = sum(b - a for a, b in intervals)
     size = math.prod(shape)
     if distinct and size > 1:
@@ -168,7 +191,8 @@ def _well_conditioned(draw, shape, dtype, low, high, avoid, margin, distinct):
         t = (slots + 0.5 + jitter) * (total / size)
     else:
         t = draw(hnp.arrays(np.float64, size, elements=st.floats(0.0, total)))
-    return _squeeze_into(t, intervals).reshape(shape).astype(dtype)
+    drawn = np.clip(_squeeze_into(t, intervals) * unit, low, high)  # (rounding at the ends)
+    return drawn.reshape(shape).astype(dtype)
 
 
 def arrays(
@@ -197,6 +221,8 @@ def arrays(
         distinct: no two elements within total_allowed_length / (2·size) of each other (no
             ties for max, min or maximum between elements).
     """
+    if shape is not None and not isinstance(shape, st.SearchStrategy):
+        shape = _checked_shape(shape, "arrays")  # now, not inside a test
     if elements is not None:
         return st.tuples(_shape_strategy(shape), _dtype_strategy(dtype, "f", "arrays")).flatmap(
             lambda sd: hnp.arrays(sd[1], sd[0], elements=elements)
@@ -228,6 +254,9 @@ def values(
 
 
 # --------------------------------------------------------------------------- the op table
+
+# Matrix kinds `CaseGenerator.matrix` draws.
+MATRIX_KINDS = ("any", "invertible", "symmetric", "spd")
 
 # Array domains named by the op table's `cases` (see autodiff/ops/table.py).
 DOMAINS: dict[str, dict[str, Any]] = {
@@ -291,22 +320,53 @@ class CaseGenerator:
         return self._draw(st.booleans())
 
     def matrix(self, rows: int, cols: int | None = None, kind: str = "any") -> np.ndarray:
-        """A (rows, cols) matrix: any, invertible (well conditioned), symmetric, spd."""
+        """A (rows, cols) matrix: any, invertible (well conditioned), symmetric, spd (the last
+        three square).
+
+        An invertible matrix is strictly diagonally dominant by construction, each row's
+        diagonal ahead of the rest of the row by 1 + 0.2·rows (room for `graphs` to nudge
+        every element by up to 0.2): ‖A⁻¹‖∞ ≤ 1 / (1 + 0.2·rows) by Varah's bound, so
+        cond∞(A) < ‖A‖∞."""
+        if kind not in MATRIX_KINDS:
+            raise ValueError(f"CaseGenerator.matrix: unknown kind {kind!r}; choose from "
+                             f"{MATRIX_KINDS}")
         cols = rows if cols is None else cols
+        if kind != "any" and rows != cols:
+            raise ValueError(f"CaseGenerator.matrix: a {kind} matrix is square; got rows={rows}, "
+                             f"cols={cols}")
         a = self.array((rows, cols), "any")
         if kind == "any":
             return a
         if kind == "invertible":
-            return a + (3.0 * np.eye(rows, cols)).astype(self.dtype)
+            ahead = np.sum(np.abs(a), axis=1) + 1.0 + 0.2 * rows  # |aᵢᵢ| + off-diagonal + margin
+            return (a + np.diag(ahead)).astype(self.dtype)
         b = a @ np.conj(a.T) if kind == "spd" else a + np.conj(a.T)
         if kind == "spd":
             b = b + (rows * np.eye(rows)).astype(self.dtype)
         return b.astype(self.dtype)
 
 
+def op_cases(entry: Any, dtype: Any) -> st.SearchStrategy[tuple[tuple, dict]]:
+    """(args, kwargs) for calling an op table entry (or the entry of that name), drawn by its
+    `cases`, with arrays of `dtype`."""
+    if isinstance(entry, str):
+        from autodiff.ops.table import TABLE
+
+        if entry not in TABLE:
+            raise ValueError(f"op_cases: unknown op {entry!r} (not a name in "
+                             "autodiff.ops.table.TABLE)")
+        entry = TABLE[entry]
+    if not callable(getattr(entry, "cases", None)):
+        if hasattr(entry, "cases"):
+            raise ValueError(f"op_cases: {getattr(entry, 'name', entry)!r} has no cases to "
+                             "draw from")
+        raise TypeError(f"op_cases: entry must be an op table entry or its name; got "
+                        f"{type(entry).__name__} {entry!r}")
+    return _op_cases(entry, np.dtype(dtype))
+
+
 @st.composite
-def op_cases(draw, entry: Any, dtype: Any) -> tuple[tuple, dict]:
-    """(args, kwargs) for calling an op table entry, drawn by its `cases`."""
+def _op_cases(draw, entry: Any, dtype: np.dtype) -> tuple[tuple, dict]:
     return entry.cases(CaseGenerator(draw, dtype))
 
 
@@ -421,7 +481,7 @@ def _feed_for(source: str, domain: str, drawn: np.ndarray, draw: Callable[...,
     if domain == "matrix:invertible" or domain in _SYMMETRIC:
         if np.ndim(drawn) != 2:
             return None
-        scale = 0.2 if domain == "matrix:invertible" else 0.3  # below the diagonal boost
+        scale = 0.2 if domain == "matrix:invertible" else 0.3  # within the diagonal's margin
         return _Feed(source, domain, scale, 1.0, drawn, symmetric=domain in _SYMMETRIC)
     return None
 
@@ -653,7 +713,7 @@ def _propose(draw: Callable[..., Any], entry: Any, dtype: Any, head: str, pool: 
 
 
 def graphs(
-    ops: Sequence[str] | None = None,
+    ops: Sequence[str] | str | None = None,
     max_depth: int = 4,
     *,
     min_depth: int = 1,
@@ -665,7 +725,8 @@ def graphs(
     """Random `Graph`s: `min_depth` to `max_depth` operations of the op table drawn from `ops`
     (names of entries with `cases`; default: every one that runs in float64), over 1 to
     `max_inputs` inputs of mutually broadcastable shapes (at most `max_dims` axes of at most
-    `max_side` elements), of `dtype` (or a strategy of dtypes).
+    `max_side` elements), of `dtype` (a floating dtype or a strategy of them: the inputs
+    are real; a single op may be given by its name).
 
     Each step draws its operation's arguments with the entry's `cases`, preferring the
     shapes of the values computed so far, and feeds the previous result in place of a drawn
@@ -684,13 +745,15 @@ def graphs(
     from autodiff.ops.table import TABLE
 
     usable = _graph_ops()
+    if isinstance(ops, str):  # one op, not its letters
+        ops = (ops,)
     ops = tuple(usable if ops is None else ops)
     unknown = sorted(set(ops) - set(usable))
     if unknown or not ops:
         raise ValueError(f"graphs: unknown ops {unknown}; choose from the op table's entries "
                          f"with cases: {usable}")
     if not isinstance(dtype, st.SearchStrategy):
-        _checked_dtype(dtype, "fc", "graphs")
+        _graph_dtype(dtype)
     if not 1 <= min_depth <= max_depth or max_inputs < 1:
         raise ValueError(f"graphs: need 1 ≤ min_depth ≤ max_depth and max_inputs ≥ 1, got "
                          f"min_depth={min_depth}, max_depth={max_depth}, "
@@ -699,11 +762,22 @@ def graphs(
                    dtype, max_dims, max_side)
 
 
+def _graph_dtype(dtype: Any) -> np.dtype:
+    """A floating dtype: a graph's inputs are drawn real (by `arrays`), so a complex dtype
+    is refused here, not by every draw."""
+    dtype = _checked_dtype(dtype, "fc", "graphs")
+    if dtype.kind == "c":
+        raise ValueError(f"graphs: dtype must be a floating or complex dtype to be "
+                         f"differentiated, and a graph's inputs are real: give a floating "
+                         f"dtype; got {dtype}")
+    return dtype
+
+
 @st.composite
 def _graphs(draw, entries, min_depth, max_depth, max_inputs, dtype, max_dims, max_side) -> Graph:
     n_inputs = draw(st.integers(1, max_inputs))
     input_shapes = draw(broadcastable_shapes(n_inputs, max_dims=max_dims, max_side=max_side))
-    dtype = draw(_dtype_strategy(dtype))
+    dtype = _graph_dtype(draw(_dtype_strategy(dtype)))
     entries = [e for e in entries if dtype.name in e.dtypes] or list(entries)
     inputs = []
     for shape in input_shapes:

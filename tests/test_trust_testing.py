@@ -1,0 +1,213 @@
+"""Regressions: each test here failed on the gradient-testing tools (check_grad and the
+hypothesis strategies) before their trust review was closed.
+
+check_grad exists to validate hand-written gradients, so a wrong rule that passes is the
+worst defect it can have; every way the review found to get one is pinned down by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
+
+import autodiff
+from autodiff import primitive
+from autodiff.extend import raw
+from autodiff.testing import check_grad
+from autodiff.testing.strategies import CaseGenerator, arrays, graphs, op_cases
+
+fast = settings(max_examples=30, deadline=None, derandomize=True, database=None,
+                suppress_health_check=list(HealthCheck))
+
+
+def _scaled_rule(name, factor, derivative):
+    """A primitive computing `function` whose rule is its derivative times `factor`."""
+    functions = {"triple": lambda x: 3 * x, "sin": np.sin}
+    wrong = primitive(functions[name], name=f"{name}_times_{factor}")
+    wrong.defvjp(lambda g, out, x: g * derivative(x) * factor)
+    return wrong
+
+
+def _points(n, dtype=np.float32):
+    return np.random.default_rng(0).uniform(-1.5, 1.5, n).astype(dtype)
+
+
+# --------------------------------------------------------------------------- 1. float32 noise
+
+
+@pytest.mark.parametrize(("n", "factor"), [(100, 1.03), (1000, 1.3), (5000, 2.0)])
+def test_float32_arguments_do_not_widen_the_check_with_the_size_of_the_output(n, factor):
+    """With a float32 argument the differences' noise was taken as float32's, ε32·Σ|uᵢfᵢ|,
+    though they are evaluated in float64: a rule 3% wrong passed at 100 elements, 30% at
+    1000 and 100% at 5000."""
+    triple = _scaled_rule("triple", factor, lambda x: 3)
+    with pytest.raises(AssertionError, match="disagrees with central finite differences"):
+        check_grad(lambda x: (triple(x) + 10).sum(), _points(n))
+
+
+def test_float32_arguments_do_not_widen_forward_mode_or_second_order_checks():
+    """The same allowance hid a sine rule 10% too large in forward mode at 3000 elements,
+    and at order 2 a rule written with raw numpy, which has no second derivative at all."""
+    sine = _scaled_rule("sin", 1.1, np.cos)
+    with pytest.raises(AssertionError, match="forward-mode derivative"):
+        check_grad(lambda x: (sine(x) + 10).sum(), _points(3000), modes="fwd")
+    flat = _scaled_rule("sin", 1.0, lambda x: np.cos(raw(x)))
+    with pytest.raises(AssertionError, match="second derivative"):
+        check_grad(lambda x: flat(x).sum(), _points(1000), order=2)
+    # correct rules still pass: large float32 inputs, and functions that cast back to float32
+    # inside (their float64 evaluation rounds like float32: the measured rounding sees it)
+    x = _points(1000)
+    check_grad(lambda v: (np.sin(v) + 10).sum(), x, order=2, modes=("rev", "fwd"))
+    check_grad(lambda v: v.astype(np.float32) * v, x[:50], order=2, modes=("rev", "fwd"))
+    check_grad(lambda v: np.sin(v.astype(np.float32)) * 3, x[:300].astype(np.float64),
+               order=2, modes=("rev", "fwd"))
+
+
+def test_forward_mode_compares_each_output_element_with_its_own_rounding():
+    """Forward mode compares output elements one by one, yet each was allowed the rounding
+    of their whole weighted sum: for a function computing in float32, a sine rule 10% too
+    large passed at 3000 elements."""
+    sine = _scaled_rule("sin", 1.1, np.cos)
+    with pytest.raises(AssertionError, match="forward-mode derivative"):
+        check_grad(lambda x: sine(x.astype(np.float32)), _points(3000, np.float64),
+                   modes="fwd")
+
+
+# --------------------------------------------------------------------------- 2. float64 noise
+
+
+def test_noise_half_as_large_as_the_derivatives_is_refused_not_added_to_atol():
+    """Just below the old guard (noise as large as the derivatives) the noise was added to
+    atol without a word: with f + 1e8, a rule 50% too large passed."""
+    triple = _scaled_rule("triple", 1.5, lambda x: 3)
+    x = np.linspace(-1, 1, 100)
+    with pytest.raises(AssertionError, match="cannot be checked here") as failure:
+        check_grad(lambda v: (triple(v) + 1e8).sum(), x)
+    assert "above 0.1 of the largest derivative compared" in str(failure.value)
+    with pytest.raises(AssertionError, match="disagrees"):  # with a smaller constant
+        check_grad(lambda v: (triple(v) + 1e4).sum(), x)
+    check_grad(lambda v: (3 * v + 1e4).sum(), x)
+
+
+# --------------------------------------------------------------------------- 3. scalar outputs
+
+
+def test_a_rule_that_ignores_its_incoming_gradient_is_caught_for_a_scalar_output():
+    """The cotangent of a scalar output was always 1, so a rule that forgot `g *` passed,
+    at first and second order."""
+    softplus = primitive(lambda x: np.logaddexp(0.0, x), name="softplus_without_g")
+    softplus.defvjp(lambda g, out, x: autodiff.sigmoid(x))  # forgot g *
+    x = np.array([0.3, -1.2, 2.0])
+    for order in (1, 2):
+        with pytest.raises(AssertionError, match=r"reverse-mode gradient .* disagrees") as failure:
+            check_grad(lambda v: softplus(v).sum(), x, order=order)
+        assert "taken with the cotangent g =" in str(failure.value)
+    # the numbers reported are f's own gradient, not scaled by the cotangent
+    with pytest.raises(AssertionError, match=r"finite differences: +0\.8807970") as failure:
+        check_grad(lambda v: softplus(v).sum(), x)
+    softplus.defvjp(lambda g, out, x: g * autodiff.sigmoid(x))
+    check_grad(lambda v: softplus(v).sum(), x, order=2, modes=("rev", "fwd"))
+
+
+# --------------------------------------------------------------------------- 4. matrices
+
+
+def _matrix_from(a, kind, dtype=np.float64):
+    """CaseGenerator.matrix built on the drawn array `a`."""
+    return CaseGenerator(lambda strategy: np.asarray(a, dtype), dtype).matrix(len(a), kind=kind)
+
+
+def test_an_invertible_matrix_is_never_singular():
+    """a + 3I with a in [−2, 2] could be exactly singular: [[1, −2], [−0.5, 1]] from the
+    drawn [[−2, −2], [−0.5, −2]]."""
+    m = _matrix_from([[-2.0, -2.0], [-0.5, -2.0]], "invertible")
+    assert abs(np.linalg.det(m)) > 1.0
+    assert np.linalg.cond(m, np.inf) < 10
+
+
+@fast
+@given(data=st.data(), n=st.integers(1, 4),
+       dtype=st.sampled_from([np.float64, np.float32, np.complex128]))
+def test_invertible_matrices_are_diagonally_dominant_and_well_conditioned(data, n, dtype):
+    """The docstring promised well conditioned; 3I did not make it so for any draw."""
+    m = data.draw(st.composite(lambda draw: CaseGenerator(draw, dtype).matrix(
+        n, kind="invertible"))())
+    assert m.shape == (n, n) and m.dtype == dtype
+    magnitudes = np.abs(m.astype(np.complex128))
+    off_diagonal = magnitudes.sum(axis=1) - np.diag(magnitudes)
+    assert np.all(np.diag(magnitudes) - off_diagonal >= 1.0)
+    assert np.linalg.cond(m.astype(np.complex128), np.inf) < 50
+
+
+def test_an_unknown_matrix_kind_is_refused():
+    """"posdef" or "orthogonal" silently returned a symmetric matrix."""
+    for kind in ("posdef", "orthogonal"):
+        with pytest.raises(ValueError, match=r"unknown kind .*choose from"):
+            _matrix_from([[1.0, 0.5], [0.25, 1.0]], kind)
+
+
+# --------------------------------------------------------------------------- 5. complex graphs
+
+
+def test_complex_graphs_are_refused_up_front_naming_graphs():
+    """graphs(dtype=np.complex128) was accepted, then every draw failed inside the test with
+    "arrays: dtype must be a floating dtype"."""
+    refused = r"graphs: .*inputs are real: give a floating dtype; got complex128"
+    with pytest.raises(ValueError, match=refused):
+        graphs(dtype=np.complex128)
+    with pytest.raises(ValueError, match=refused):
+        find(graphs(ops="exp", dtype=st.just(np.dtype(np.complex128))), lambda g: True,
+             settings=settings(database=None, phases=[Phase.generate]))
+
+
+# --------------------------------------------------------------------------- 6. clear errors
+
+
+def test_graphs_take_a_single_op_name_as_one_op():
+    """graphs(ops="exp") read the string as its letters: "unknown ops ['e', 'p', 'x']"."""
+    graph = find(graphs(ops="exp", max_depth=2), lambda g: True,
+                 settings=settings(database=None, phases=[Phase.generate]))
+    assert set(graph.ops) == {"exp"}
+
+
+def test_op_cases_take_an_op_name_and_refuse_anything_else_clearly():
+    """op_cases("exp", ...) raised AttributeError: 'str' object has no attribute 'cases',
+    inside the test."""
+    args, _ = find(op_cases("exp", np.float64), lambda case: True,
+                   settings=settings(database=None, phases=[Phase.generate]))
+    assert isinstance(args[0], np.ndarray) and args[0].dtype == np.float64
+    with pytest.raises(ValueError, match="op_cases: unknown op 'frobnicate'"):
+        op_cases("frobnicate", np.float64)
+    with pytest.raises(TypeError, match="op_cases: entry must be an op table entry"):
+        op_cases(3, np.float64)
+
+
+@pytest.mark.parametrize(("shape", "error", "words"), [
+    (-1, ValueError, "sizes must be at least 0"),      # numpy's error inside the test
+    ((2, -1), ValueError, "sizes must be at least 0"),
+    (2.5, TypeError, "must be an int or a tuple of ints"),  # 'float' object is not iterable
+    ("3", TypeError, "must be an int or a tuple of ints"),  # was the shape ('3',)
+])
+def test_arrays_refuse_a_bad_shape_when_the_strategy_is_built(shape, error, words):
+    """A negative or non-integer shape failed only when drawn, inside the test, with
+    numpy's or Python's error."""
+    with pytest.raises(error, match=f"arrays: shape {words}"):
+        arrays(shape)
+
+
+@fast
+@given(x=arrays(6, low=-1e308, high=1e308))
+def test_arrays_between_huge_bounds_are_finite(x):
+    """high − low overflowed to inf, and so did the draws, though the docstring promises
+    finite values."""
+    assert np.all(np.isfinite(x)) and np.all(np.abs(x) <= 1e308)
+
+
+@fast
+@given(x=arrays(5, low=-1e308, high=1e308, avoid=(0.0,), margin=1e307, distinct=True))
+def test_arrays_between_huge_bounds_keep_their_avoided_points_and_ties(x):
+    """The same overflow, with avoided points and distinct elements."""
+    assert np.all(np.isfinite(x)) and np.all(np.abs(x) >= 1e307)
+    assert np.min(np.diff(np.sort(x))) > 0
