@@ -386,8 +386,6 @@ def _binary(primitive: Any, reflected: bool = False) -> Any:
     return lambda self, other: primitive(self, _as_operand(other))
 
 
-
-
 def _reduction(primitive: Any) -> Any:
     def method(self: Value, axis: Any = None, keepdims: bool = False) -> Value:
         return primitive(self, axis=axis, keepdims=keepdims)
