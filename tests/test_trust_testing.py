@@ -75,6 +75,50 @@ def test_forward_mode_compares_each_output_element_with_its_own_rounding():
                    modes="fwd")
 
 
+_FFT_REAL_PARTS = np.array([-1.9958704, -0.9979352, 0.0, -0.9979352], np.float32)
+
+
+def _float32_fmod(x):
+    """fmod(3.8, b(x)) over 32 float32 elements: fmod multiplies the rounding of its
+    divisor b by the quotient (up to 5 here), so f's float32 rounding is several times
+    ε·|f|."""
+    shifted = _FFT_REAL_PARTS.reshape(4, 1, 1) + np.zeros((4, 2, 4), np.float32)
+    divisor = 0.7 * np.tanh((shifted + 0.5 * np.tanh(x)) / 2.0) + 1.25
+    return np.fmod(np.full((4, 2, 4), 3.8, np.float32), divisor)
+
+
+def test_float32_differences_allow_for_rounding_that_f_amplifies():
+    """A random graph in CI: the float32 differences of a correct rule were 1% off (their
+    own rounding, amplified by fmod), while the rounding measured a few float32 units apart
+    was a third of that: check_grad called the correct gradient wrong."""
+    check_grad(_float32_fmod, np.array(-2.0, np.float32), order=2, modes=("rev", "fwd"))
+    wrong = _scaled_rule("sin", 1.1, np.cos)  # still caught in the same setting
+    with pytest.raises(AssertionError, match="disagrees"):
+        check_grad(lambda x: _float32_fmod(wrong(x)), np.array(-2.0, np.float32))
+
+
+def test_float32_arguments_are_checked_at_the_precision_f_rounds_in_not_refused():
+    """A random graph in CI: f computes in float32 inside and returns float64; its
+    float32-step second differences are coarse, and check_grad refused a float32 argument
+    as 'cannot be checked', where a float32 output is excused as documented."""
+    def f(x):
+        inner = np.real(np.fft.fft(np.array([-2.0], np.float32), n=3)) + 0.5 * np.tanh(x)
+        return np.float_power(1.2 * np.tanh(inner / 2.0) + 1.75, np.float32(-2.0))
+
+    check_grad(f, np.array(-2.0, np.float32), order=2, modes=("rev", "fwd"))
+
+
+
+def test_float32_second_differences_allow_for_a_float32_staircase_over_their_own_step():
+    """A random graph in CI: f rounds a slowly changing part to float32 (here 2 + 3e-5·x,
+    one float32 step every 8e-3 of x), which the rounding measured over the order-1 step
+    missed, while the order-2 differences, four times wider, crossed a step: 7e-3 off."""
+    def f(x):
+        return 0.01 * np.sin(x) + (np.full(3, 2.0, np.float32) + 3e-5 * x.sum())
+
+    for x in np.linspace(-1.0, 1.0, 21):
+        check_grad(f, np.array([x], np.float32), order=2)
+
 # --------------------------------------------------------------------------- 2. float64 noise
 
 
@@ -211,3 +255,19 @@ def test_arrays_between_huge_bounds_keep_their_avoided_points_and_ties(x):
     """The same overflow, with avoided points and distinct elements."""
     assert np.all(np.isfinite(x)) and np.all(np.abs(x) >= 1e307)
     assert np.min(np.diff(np.sort(x))) > 0
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_graphs_keep_remainders_away_from_their_jumps(data):
+    """A remainder's divisor fed with an earlier value (the dividend stays the drawn
+    constant) could sit next to a jump: fmod(3.3, 0.7·tanh(x/2) + 1.25) at x = −1.4 is
+    0.009 from one, and the float32 differences crossed it (1090 against 0.04)."""
+    graph = data.draw(graphs(ops=("fmod", "remainder"), max_depth=2))
+    rng = np.random.default_rng(0)
+    signs = [rng.choice((-1.0, 1.0), size=np.shape(x)) for x in graph.args]
+    near = [np.asarray(raw(graph(*[autodiff.Value(x + k * 0.04 * s, requires_grad=False)
+                                   for x, s in zip(graph.args, signs, strict=True)])))
+            for k in (-1, 0, 1)]
+    assert np.all(np.abs(near[0] - 2 * near[1] + near[2]) < 0.1), graph

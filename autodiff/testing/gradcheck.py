@@ -29,14 +29,17 @@ computes in float32 by itself), while noise is the differences' own rounding err
 evaluation's divided by h (h² at order 2). That rounding is that of the precision f
 computes in at the float64 points (float32 only where f returns float32 there, whatever
 the arguments' dtype), ε·‖u∘f(x)‖₂, or the rounding measured near the point (second
-differences over tiny steps: a result that cancels, a cast to float32 inside f), whichever
-is larger; in forward mode, where output elements are compared one by one, each element's
-own.
+differences over tiny steps: a result that cancels, a cast to float32 inside f; with a
+float32 argument or output, also fourth differences over each order's own step, where
+rounding that f amplifies, or a float32 value stepping to the next, shows), whichever is
+larger; in forward mode, where output elements are
+compared one by one, each element's own.
 It does not grow with the size of the output. Where the noise is above a tenth of the
 largest derivative compared and above ten times atol, a wrong gradient of that size would
 pass: check_grad says the point cannot be checked rather than widening atol silently. (The
-differences of a function that computes in float32 are coarse by nature, ε/h² is 0.5% of
-|s| at order 2; their noise is excused, as are their looser default tolerances.)
+differences taken with float32 steps, for a float32 argument or a function that computes
+in float32, are coarse by nature, ε/h² is 0.5% of |s| at order 2; their noise is excused,
+as are their looser default tolerances. Check in float64 for a tight answer.)
 
 A scalar output is reduced with a random cotangent too (not 1), so that a rule ignoring its
 incoming gradient g is caught; its derivatives are divided by that cotangent before they
@@ -101,7 +104,7 @@ class _Tolerance:
     rtol: float
     atol: float  # without the differences' noise, which comes with each comparison
     floor: float  # noise within ten times this is atol's scale: atol or the default one
-    guarded: bool  # noise too large is an error (float64 differences; float32 are excused)
+    guarded: bool  # noise too large is an error (float64 steps; float32 steps are excused)
     scale: float = 1.0  # the cotangent of a scalar output, divided out before comparing
 
 
@@ -168,7 +171,7 @@ def _compare(
     differences' own rounding error (a number, or one per element), is added to atol; where
     it is above a tenth of the largest derivative compared and far above atol (ten times
     `tol.floor`), a wrong gradient of that size would pass: nothing is checked, and that is
-    an AssertionError too (unless `tol.guarded` is false: float32 differences)."""
+    an AssertionError too (unless `tol.guarded` is false: float32 steps)."""
     rtol = tol.rtol
     kind = np.complex128 if np.iscomplexobj(computed) or np.iscomplexobj(reference) \
         else np.float64
@@ -406,7 +409,7 @@ def check_grad(
     step = abs(eps) if eps is not None else _STEPS[(fd_precision, 1)]
     measured, measured_elements = _measured_rounding(
         arguments, base64, wide_out, reduced(out64), output64, reduced,
-        np.random.default_rng(0), step)
+        np.random.default_rng(0), step, at_step=fd_precision == "float32")
     rounding = max(unit * float(np.sqrt(np.sum(weighted ** 2))), measured)
     rounding_elements = np.maximum(unit * np.abs(wide_out), measured_elements)
 
@@ -419,7 +422,13 @@ def check_grad(
         )
         chosen_atol = default_atol if atol is None else atol
         tol = _Tolerance(default_rtol if rtol is None else rtol, chosen_atol,
-                         max(chosen_atol, default_atol), not computes_in_float32, scale)
+                         max(chosen_atol, default_atol), fd_precision == "float64", scale)
+        if current == 2 and fd_precision == "float32" and abs(h) != step:
+            # float32 steps: the rounding over this order's own (larger) step, where a
+            # value that f rounds to float32 can step from one float32 number to the next
+            rounding = max(rounding, _measured_rounding(
+                arguments, base64, wide_out, reduced(out64), output64, reduced,
+                np.random.default_rng(1), abs(h), at_step=True)[0])
         noise = rounding / abs(h) ** current
         for mode in modes:
             if current == 1 and mode == "rev":
@@ -440,27 +449,59 @@ def _measured_rounding(arguments: Sequence[_Argument], base: list[np.ndarray],
                        output: np.ndarray, centre: float,
                        evaluate: Callable[[Sequence[np.ndarray]], np.ndarray],
                        reduce: Callable[[np.ndarray], float], rng: np.random.Generator,
-                       h: float, samples: int = 4) -> tuple[float, np.ndarray]:
+                       h: float, at_step: bool = False, samples: int = 4
+                       ) -> tuple[float, np.ndarray]:
     """The rounding error of s, and of each element of f's output, near the point,
     measured: second differences over steps of h/64 along random directions hold rounding
     alone, about twice one evaluation's error; their largest is returned (output near zero
     after a cancellation: ε·|s| underestimates it). h is the order-1 step, so the curvature
     term s''·(h/64)² stays far below the derivatives compared at either order; with the
     float32 step, h/64 is several float32 units of the arguments, so that a cast to float32
-    inside f shows. `output` and `centre`: f (as float64 or complex128) and s at `base`;
-    `evaluate` gives f, `reduce` s of it."""
-    delta = h / 64
+    inside f shows. With `at_step` (float32 differences), fourth differences over steps of
+    h itself are measured too, each about the same random point near x (moved by up to h/2
+    along its direction, so that the samples differ even for a scalar argument): a few
+    float32 units apart, roundings are alike and partly cancel, while over the step the
+    differences take they are independent, and an f that amplifies its own rounding (fmod
+    by a small divisor, a difference of large terms) shows it. A fourth difference of
+    independent errors is about 8.4 times one evaluation's (√70); half the largest of four
+    is taken, a few times one evaluation's error, so that the differences' own error (a
+    random number of that size) rarely exceeds it. The curvature term (the fourth
+    derivative times h⁴) is far below float32 rounding. `output` and `centre`: f (as float64
+    or complex128) and s at `base`; `evaluate` gives f, `reduce` s of it."""
     largest = 0.0
     elements = np.zeros(output.shape)
-    for _ in range(samples):
-        directions = [_unit_random(rng, a.data.shape, a.is_complex) for a in arguments]
-        up = evaluate([x + delta * v for x, v in zip(base, directions, strict=True)])
-        down = evaluate([x - delta * v for x, v in zip(base, directions, strict=True)])
-        largest = max(largest, abs(reduce(up) - 2 * centre + reduce(down)))
+
+    def note(total: float, combined: np.ndarray, divisor: float) -> None:
+        nonlocal largest, elements
+        largest = max(largest, abs(total) / divisor)
         with np.errstate(all="ignore"):
-            second = np.abs(up.astype(output.dtype) - 2 * output + down.astype(output.dtype))
-        if second.shape == elements.shape:
-            elements = np.maximum(elements, np.where(np.isfinite(second), second, 0.0))
+            per_element = np.abs(combined) / divisor
+        elements = np.maximum(elements, np.where(np.isfinite(per_element), per_element, 0.0))
+
+    def along(direction: list[np.ndarray], shift: float, weights: Sequence[float],
+              delta: float) -> tuple[float, np.ndarray]:
+        """Σₖ wₖ s(x + (shift + k·delta)·v) and the same sum of f, k = −K..K."""
+        reach = len(weights) // 2
+        total, combined = 0.0, np.zeros(output.shape, dtype=output.dtype)
+        for k, weight in zip(range(-reach, reach + 1), weights, strict=True):
+            if k == 0 and shift == 0:
+                value, reduced_value = output, centre
+            else:
+                value = evaluate([x + (shift + k * delta) * v
+                                  for x, v in zip(base, direction, strict=True)])
+                reduced_value = reduce(value)
+            total += weight * reduced_value
+            if value.shape == combined.shape:
+                with np.errstate(all="ignore"):
+                    combined = combined + weight * value.astype(output.dtype)
+        return total, combined
+
+    for sample in range(samples):
+        directions = [_unit_random(rng, a.data.shape, a.is_complex) for a in arguments]
+        note(*along(directions, 0.0, (1.0, -2.0, 1.0), h / 64), 1.0)
+        if at_step:
+            shift = 0.0 if sample == 0 else float(rng.uniform(-h / 2, h / 2))
+            note(*along(directions, shift, (1.0, -4.0, 6.0, -4.0, 1.0), h), 2.0)
     return (largest if math.isfinite(largest) else 0.0), elements
 
 

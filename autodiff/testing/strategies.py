@@ -739,8 +739,10 @@ def graphs(
     the other drawn arrays are constants of the program. When no drawn array has the
     previous result's shape, the step's result is combined with it: + ½·tanh(previous)
     where the shapes broadcast, + mean(tanh(previous)) otherwise. A complex result (fft...)
-    is replaced by its real part. A step whose result is not a finite Value within ±10 is
-    replaced by another operation; if none fits after a few tries the graph is shorter.
+    is replaced by its real part. A step whose result is not a finite Value within ±10, or
+    jumps within ±0.05 of its operands (a remainder whose divisor is fed, x/y near an
+    integer), is replaced by another operation; if none fits after a few tries the graph is
+    shorter.
     """
     from autodiff.ops.table import TABLE
 
@@ -771,6 +773,42 @@ def _graph_dtype(dtype: Any) -> np.dtype:
                          f"differentiated, and a graph's inputs are real: give a floating "
                          f"dtype; got {dtype}")
     return dtype
+
+
+# How far a step's operands move in the jump screen (every element at once, each by ±this):
+# five times the largest input move of order-2 differences with float32 steps (2 × 5e-3).
+_JUMP_REACH = 0.05
+# A second difference of the step's result over ±_JUMP_REACH above this is a jump, not
+# curvature (|f''| up to 100 passes; the smallest jump of a remainder in a graph is 0.55).
+_JUMP_SIZE = 0.25
+
+
+def _jumps_nearby(step: _Step, env: dict[str, Any], result: np.ndarray) -> bool:
+    """Whether the step's result jumps within ±_JUMP_REACH of its operands (every element
+    moved at once, with random signs): a remainder whose divisor is fed with an earlier
+    value (its dividend stays the drawn constant) can sit next to a jump, where finite
+    differences would cross it. Kink-sensitive arrays are kept away by their domains; this
+    catches what a domain cannot say (x/y near an integer)."""
+    rng = np.random.default_rng(len(env))
+    patterns = {name: rng.choice((-1.0, 1.0), size=np.shape(env[name].data))
+                for name in step.operands}
+    moved = []
+    for direction in (1.0, -1.0):
+        shifted = dict(env)
+        for name, pattern in patterns.items():
+            data = np.asarray(env[name].data)
+            shifted[name] = Value((data + direction * _JUMP_REACH * pattern).astype(data.dtype),
+                                  requires_grad=False)
+        try:
+            with autodiff.no_grad(), np.errstate(all="ignore"):
+                value = step.apply(shifted)
+        except Exception:  # refused a little way off: too close to the edge of its domain
+            return True
+        moved.append(np.asarray(value.data if isinstance(value, Value) else value,
+                                dtype=np.float64))
+    with np.errstate(all="ignore"):
+        second = np.abs(moved[0] - 2 * result + moved[1])
+    return bool(second.shape != result.shape or not np.all(second <= _JUMP_SIZE))
 
 
 @st.composite
@@ -805,6 +843,8 @@ def _graphs(draw, entries, min_depth, max_depth, max_inputs, dtype, max_dims, ma
                 continue
             data = np.asarray(result.data, dtype=np.float64)
             if data.size == 0 or not np.all(np.isfinite(data)) or np.max(np.abs(data)) > _LARGEST:
+                continue
+            if _jumps_nearby(step, env, data):
                 continue
             env[step.target] = result
             pool[step.target] = data
