@@ -599,6 +599,14 @@ def _seed(root: Value, grad: Any, create_graph: bool) -> Any:
 _creation_order = operator.attrgetter("_id")
 
 
+def _as_set(values: Iterable[Value] | None) -> set[Value] | frozenset[Value]:
+    """`values` as a set, a given set itself (not copied: an inspection tool passes the
+    same large set of stops to one small pass per Value)."""
+    if isinstance(values, (set, frozenset)):
+        return values
+    return set(values) if values else set()
+
+
 def reachable_nodes(
     root: Value, include_constants: bool = False, include_leaves: bool = True,
     stop_at: Iterable[Value] | None = None,
@@ -611,7 +619,7 @@ def reachable_nodes(
     Every node is created after its inputs, so reverse creation order is a reverse
     topological order: a node comes before everything it was computed from.
     """
-    stops = set(stop_at) if stop_at else ()
+    stops = _as_set(stop_at)
     seen = {root}
     stack = [root]
     while stack:
@@ -697,7 +705,9 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
 
     Returns a dict node → gradient (shape and dtype of the node's data). Nothing is
     written to `.grad`; `backward` does that. `wrt` limits the pass to the paths that reach
-    those Values; `stop_at` Values receive their cotangent but pass nothing further back.
+    those Values; `stop_at` Values receive their cotangent but pass nothing further back
+    (a set given as `stop_at` is used as it is, not copied: one pass costs the part of the
+    graph it walks, not the size of the set).
     With `release`, each operation node lets go of its inputs and its cotangent as soon as
     its rules ran (activations are freed during the pass; the dict keeps only the leaves'
     gradients), and the graph cannot be differentiated again.
@@ -709,8 +719,8 @@ def backprop(root: Value, grad: Any = None, create_graph: bool = False, *,
     only: set[Value] | None = None  # the operation nodes the pass goes through (None: all)
     if stop_at or wrt is not None:
         if stop_at:
-            nodes = reachable_nodes(root, include_leaves=False, stop_at=stop_at)
-            stops = set(stop_at)
+            stops = _as_set(stop_at)
+            nodes = reachable_nodes(root, include_leaves=False, stop_at=stops)
             nodes = [n for n in nodes if n not in stops or n is root]
         else:
             nodes = _operation_nodes(root)

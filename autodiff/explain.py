@@ -203,8 +203,7 @@ def _push(consumer: Value, seed: Any, shown: set[Value]
     intermediate Values, until shown Values (or leaves) are reached: one `backprop` that
     stops at the shown Values. Returns (shown input → (cotangent, the Values made by the
     operations on the way, in data-flow order), unshown intermediate Value → cotangent)."""
-    stops = shown - {consumer}
-    grads = backprop(consumer, seed, stop_at=stops)
+    grads = backprop(consumer, seed, stop_at=shown)  # (the consumer itself is the root)
     region = sorted((n for n in grads if n is consumer or (n._op is not None and n not in shown)),
                     key=_creation_order)
     inside = set(region)
