@@ -43,6 +43,11 @@ EXCLUDED: dict[str | tuple[str, str], str] = {
                             "then imaginary part)",
     ("nansum", "complex128"): "torch.nansum refuses complex tensors on the CPU",
     ("nanmean", "complex128"): "torch.nanmean refuses complex tensors on the CPU",
+    ("nan_to_num", "complex128"): "torch.nan_to_num has no derivative for complex input",
+    ("linalg.eigvals", "float64"): "torch.linalg.eigvals is always complex and refuses the "
+                                   "real cotangent of numpy's real eigenvalues",
+    ("linalg.eigvals", "float32"): "torch.linalg.eigvals is always complex and refuses the "
+                                   "real cotangent of numpy's real eigenvalues",
     "pad": "numpy's modes (symmetric, edge, wrap, ...) and per-axis widths have no direct "
            "torch.nn.functional.pad equivalent (reversed width order, other mode names)",
 }

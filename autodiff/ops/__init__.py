@@ -8,7 +8,18 @@ shape and linalg need only the engine.
 from ..engine import astype, conj, sum_to
 
 # numpy's functions, by group; each module declares its operations in the op table.
-from . import arrays, complex, contractions, fft, linear_algebra, statistics, table, ufuncs  # noqa: F401
+from . import (  # noqa: F401
+    arrays,
+    complex,
+    contractions,
+    fft,
+    linear_algebra,
+    polynomials,
+    signal,
+    statistics,
+    table,
+    ufuncs,
+)
 from .arithmetic import add, divide, maximum, minimum, multiply, negative, subtract, where
 from .elementwise import (
     absolute,

@@ -1,4 +1,5 @@
-"""numpy's shape, joining, splitting, tiling, flipping, indexing and sorting functions.
+"""numpy's shape, joining, splitting, tiling (and meshgrid), flipping, indexing, sorting
+and unique functions.
 
 Each moves elements without changing them, so each is built from the lean primitives of
 `.shape` (reshape, transpose, getitem and its scatter-add VJP, concatenate, stack,
@@ -6,7 +7,8 @@ broadcast_to) and `where`, and its gradient moves the cotangent back: repeated e
 (tile, repeat, take with repeated indices, pad's edge/reflect/wrap modes) accumulate.
 Two primitives of its own: `pad` with a constant (the gradient is the interior slice) and
 a permutation along an axis (sort, partition: the gradient is the inverse permutation).
-Indices, masks, repeats and sort orders are constants computed on the data.
+Indices, masks, repeats and sort orders are constants computed on the data; so are
+unique's indices, inverse and counts, its values a gather of the first occurrences.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
+from ..backend import is_duck
 from ..engine import primitive
 from ..value import Value, raw
 from .arithmetic import where
@@ -35,8 +38,9 @@ from .table import ALL_DTYPES, declare
 __all__ = [
     "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "choose", "column_stack", "copy",
     "dsplit", "dstack", "expand_dims", "flip", "fliplr", "flipud", "hsplit", "hstack",
-    "moveaxis", "pad", "partition", "ravel", "repeat", "roll", "rot90", "select", "sort",
-    "split", "squeeze", "take", "take_along_axis", "tile", "tril", "triu", "vsplit", "vstack",
+    "meshgrid", "moveaxis", "pad", "partition", "ravel", "repeat", "roll", "rot90", "select",
+    "sort", "split", "squeeze", "take", "take_along_axis", "tile", "tril", "triu", "unique",
+    "unique_all", "unique_counts", "unique_inverse", "unique_values", "vsplit", "vstack",
 ]
 
 
@@ -398,6 +402,42 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
     axis = normalize_axis_index(axis, _ndim(a))
     index = np.repeat(np.arange(_shape(a)[axis]), _indices(repeats, "repeat"))
     return getitem(a, _along(axis, index))
+
+
+@declare("meshgrid", numpy=np.meshgrid, group="tiling", dtypes=ALL_DTYPES,
+         domain="each input is flattened; outputs keep their input's dtype; inputs that are "
+                "not Values give plain numpy arrays (constants), as numpy gives them",
+         notes="returns a tuple of Values (one per input), as np.meshgrid does (a list for "
+               "sparse=True, copy=False, as numpy's), so the table's single-output property "
+               "tests skip it; "
+               "tests/test_numpy_extras_elementwise.py checks it. torch.meshgrid defaults to "
+               "indexing='ij' and has no copy= or sparse=: no torch cross-check")
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
+             indexing: str = "xy") -> tuple[Any, ...] | list[Any]:
+    """Coordinate arrays of a grid, as np.meshgrid: input i (flattened) runs along axis i of
+    the grid (axes 0 and 1 swapped for indexing='xy'), repeated along the other axes (a
+    single step along them when sparse)  ·  each output's gradient is summed back onto its
+    input"""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', not {indexing!r}")
+    arrays = [x if isinstance(x, Value) or is_duck(x) else np.asarray(x) for x in xi]
+    axes = list(range(len(arrays)))
+    if indexing == "xy" and len(axes) > 1:
+        axes[0], axes[1] = 1, 0
+    sizes = [math.prod(_shape(a)) for a in arrays]
+    grid = [1] * len(arrays)
+    for axis, size in zip(axes, sizes, strict=True):
+        grid[axis] = size
+    outputs = []
+    for a, axis, size in zip(arrays, axes, sizes, strict=True):
+        shape = [1] * len(arrays)
+        shape[axis] = size
+        out = _reshape(a, tuple(shape))
+        if not sparse:
+            out = broadcast_to(out, tuple(grid))
+        outputs.append(_copy(out) if copy else out)
+    # numpy's container: a tuple, except a list for sparse views (sparse=True, copy=False)
+    return outputs if sparse and not copy else tuple(outputs)
 
 
 # --------------------------------------------------------------------------- pad
@@ -819,3 +859,128 @@ def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect"
     permutation = np.empty_like(sources)
     np.put_along_axis(permutation, places, sources, axis)
     return _permuted(a, permutation, axis)
+
+
+# --------------------------------------------------------------------------- unique
+#
+# The unique values are a gather of the input: each is the first occurrence of its value
+# (the element return_index names), which takes its gradient; the other copies get none.
+# numpy computes everything on the data (values, indices, inverse, counts, in numpy's own
+# order and structure); the values are then gathered from the input at those indices.
+
+_UNIQUE_DOMAIN = ("each unique value is the first occurrence of its value in the input (the "
+                  "element return_index names), which gets its gradient; later copies get "
+                  "none; indices, inverse and counts are constant integer arrays")
+
+
+def _first_occurrences(data: np.ndarray, values: np.ndarray, axis: int | None,
+                       equal_nan: bool) -> np.ndarray:
+    """For each of numpy's unique `values` of `data` (along `axis`, or of the flattened data
+    for None), in numpy's order (sorted or not), the index of its first occurrence."""
+    _, first = np.unique(data, return_index=True, axis=axis, equal_nan=equal_nan)
+    # `first` follows numpy's sorted order (a stable sort: first occurrences); where the
+    # values came in another order (sorted=False), sorting them gives the way back
+    _, order = np.unique(values, return_index=True, axis=axis, equal_nan=equal_nan)
+    if order.shape != first.shape:  # pragma: no cover - numpy's unique disagrees with itself
+        raise RuntimeError("unique: numpy's unique values could not be matched to the input")
+    index = np.empty_like(first)
+    index[order] = first
+    return index
+
+
+def _gathered(ar: Any, index: np.ndarray, axis: int | None) -> Any:
+    """ar's elements (slices along `axis`) at `index`: the unique values, differentiable."""
+    if axis is None:
+        return getitem(_reshape(ar, (-1,)), index)
+    return getitem(ar, _along(normalize_axis_index(axis, _ndim(ar)), index))
+
+
+def _unique_data(ar: Any) -> np.ndarray:
+    return np.asarray(raw(ar) if isinstance(ar, Value) else ar)
+
+
+def _unique_cases(gen):
+    x = gen.array(gen.shape(), "distinct")  # (a tie breaks when either copy moves)
+    return (x,), {"axis": gen.choice([None, *range(-x.ndim, x.ndim)])}
+
+
+@declare("unique", dask=False, numpy=np.unique, group="sorting", cases=_unique_cases,
+         dtypes=ALL_DTYPES, domain=_UNIQUE_DOMAIN,
+         notes="the gradient of each unique value goes to the first occurrence of its value "
+               "(the element return_index names), none to later copies. With return_index, "
+               "return_inverse or return_counts it returns numpy's tuple: the values (a "
+               "Value), then constant integer arrays. The property tests draw distinct "
+               "elements (finite differences break a tie); ties, the flags, axis, equal_nan "
+               "and sorted are checked in tests/test_numpy_extras_elementwise.py. "
+               "torch.unique has no return_index and no gradient: no torch cross-check")
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
+           sorted: bool = True) -> Any:
+    """The unique elements of ar (slices along `axis`), as np.unique, with the indices of
+    their first occurrences, the inverse and the counts as numpy returns them  ·  each
+    unique value's gradient goes to the first occurrence of its value"""
+    data = _unique_data(ar)
+    keywords: dict[str, Any] = {"axis": axis, "equal_nan": equal_nan}
+    if not sorted:  # (numpy ≥ 2.3 has sorted=; only False needs saying)
+        keywords["sorted"] = False
+    result = np.unique(data, return_index, return_inverse, return_counts, **keywords)
+    if not (return_index or return_inverse or return_counts):
+        return _gathered(ar, _first_occurrences(data, result, axis, equal_nan), axis)
+    values, *rest = result
+    index = rest[0] if return_index else _first_occurrences(data, values, axis, equal_nan)
+    return (_gathered(ar, index, axis), *rest)
+
+
+_UNIQUE_TUPLE_NOTES = ("returns numpy's named tuple with the values a Value (the other fields "
+                       "constant integer arrays), so the table's single-output property tests "
+                       "skip it; tests/test_numpy_extras_elementwise.py checks it")
+
+
+@declare("unique_all", dask=False, numpy=np.unique_all, group="sorting", dtypes=ALL_DTYPES,
+         domain=_UNIQUE_DOMAIN + "; nan values are all distinct (equal_nan=False, as numpy)",
+         notes=_UNIQUE_TUPLE_NOTES)
+def unique_all(x: Any) -> Any:
+    """(values, indices, inverse_indices, counts) of the flattened x, as np.unique_all  ·
+    each unique value's gradient goes to its first occurrence"""
+    result = np.unique_all(_unique_data(x))
+    return result._replace(values=_gathered(x, result.indices, None))
+
+
+@declare("unique_counts", dask=False, numpy=np.unique_counts, group="sorting",
+         dtypes=ALL_DTYPES,
+         domain=_UNIQUE_DOMAIN + "; nan values are all distinct (equal_nan=False, as numpy)",
+         notes=_UNIQUE_TUPLE_NOTES)
+def unique_counts(x: Any) -> Any:
+    """(values, counts) of the flattened x, as np.unique_counts  ·  each unique value's
+    gradient goes to its first occurrence"""
+    data = _unique_data(x)
+    result = np.unique_counts(data)
+    index = _first_occurrences(data, result.values, None, equal_nan=False)
+    return result._replace(values=_gathered(x, index, None))
+
+
+@declare("unique_inverse", dask=False, numpy=np.unique_inverse, group="sorting",
+         dtypes=ALL_DTYPES,
+         domain=_UNIQUE_DOMAIN + "; nan values are all distinct (equal_nan=False, as numpy)",
+         notes=_UNIQUE_TUPLE_NOTES)
+def unique_inverse(x: Any) -> Any:
+    """(values, inverse_indices) of x, as np.unique_inverse  ·  each unique value's gradient
+    goes to its first occurrence"""
+    data = _unique_data(x)
+    result = np.unique_inverse(data)
+    index = _first_occurrences(data, result.values, None, equal_nan=False)
+    return result._replace(values=_gathered(x, index, None))
+
+
+@declare("unique_values", dask=False, numpy=np.unique_values, group="sorting",
+         dtypes=ALL_DTYPES,
+         domain=_UNIQUE_DOMAIN + "; nan values are all distinct (equal_nan=False, as numpy)",
+         notes="numpy does not promise an order (it may come from a hash table and change "
+               "with the values, which finite differences would trip over): no property "
+               "tests; tests/test_numpy_extras_elementwise.py checks it")
+def unique_values(x: Any) -> Any:
+    """The unique elements of the flattened x in numpy's order, as np.unique_values  ·  each
+    one's gradient goes to its first occurrence"""
+    data = _unique_data(x)
+    values = np.unique_values(data)
+    return _gathered(x, _first_occurrences(data, values, None, equal_nan=False), None)

@@ -9,6 +9,8 @@ operations (matmul, solve, inv, masks) so that every order differentiates:
 * cholesky: Murray 2016, "Differentiation of the Cholesky decomposition".
 * eigh: Giles 2008 §3.1; Walter & Lehmann 2018 ("Algorithmic differentiation of linear
   algebra functions with application in optimum experimental design").
+* eig, eigvals: Giles 2008 §3.1, with the term of numpy's unit-norm eigenvectors (see the
+  eig section below).
 * svd: Townsend 2016, "Differentiating the singular value decomposition"; Seeger et al.
   2017, "Auto-differentiating linear algebra".
 * qr: Walter & Lehmann 2018 (square and tall), Liao et al. 2019 (wide).
@@ -24,11 +26,14 @@ Decompositions return several arrays; their primitive packs them into one array 
 engine's nodes have one output) and the public function unpacks them with getitem.
 Gradients of eigh and svd exist where the eigen/singular values are distinct (and, for
 svd, nonzero); they are invariant to the sign of each eigen/singular vector only for
-losses that are.
+losses that are. Those of eig's eigenvectors exist only for losses invariant to each
+eigenvector's phase (others raise in backward, as PyTorch).
 
 Complex data: solve, inv, det, slogdet, matrix_power, multi_dot and norm (except the
 singular-value orders) take complex matrices; rules are plain transposes (no conjugation),
-as everywhere in this library. The factorizations are real only.
+as everywhere in this library. eig and eigvals take real and complex matrices (complex
+results for a real matrix with complex eigenvalues, a real gradient for it); the other
+factorizations are real only.
 """
 
 from __future__ import annotations
@@ -43,14 +48,15 @@ from ..backend import any_, is_dask, is_lazy, not_lazy
 from ..engine import conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
+from .complex import real
 from .elementwise import absolute, power
 from .linalg import matmul
-from .reductions import _restore, max_, min_, sum_
+from .reductions import _restore, max_, min_, real_dtype, sum_
 from .shape import concatenate, getitem, reshape, swapaxes, transpose
 from .table import ALL_DTYPES, constant, declare
 
-__all__ = ["cholesky", "cond", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_power",
-           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd"]
+__all__ = ["cholesky", "cond", "det", "eig", "eigh", "eigvals", "eigvalsh", "inv", "lstsq",
+           "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd"]
 
 _SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
 _EighResult = type(np.linalg.eigh(np.eye(1)))
@@ -404,6 +410,289 @@ def _symmetric_spread(gen):
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) of a symmetric matrix, as np.linalg.eigvalsh  ·  Ā = V w̄ Vᵀ"""
     return eigh(a, UPLO).eigenvalues
+
+
+# --------------------------------------------------------------------------- eig, eigvals
+#
+# A general square matrix A = V diag(λ) V⁻¹ (real or complex). numpy returns real arrays
+# for a real A whose eigenvalues all come out real (imaginary parts exactly 0), complex
+# ones otherwise (complex64 for float32): data-dependent, and followed here exactly. The
+# rules are written in the engine's pairing Re Σ ḡ·dout (autodiff/engine.py), in which λ
+# and the eigenvectors of a diagonalizable A with distinct eigenvalues are holomorphic up
+# to the normalisation; PyTorch's gradient, which the engine hands out, is the conjugate.
+# With W = V⁻¹ and dC = W dV: dλ = diag(W dA V), dCᵢⱼ = (W dA V)ᵢⱼ / (λⱼ − λᵢ) (i ≠ j),
+# and numpy's unit norm fixes Re(vⱼᴴ dvⱼ) = 0 while the phase Im(vⱼᴴ dvⱼ) is arbitrary.
+# Hence Ā = V⁻ᵀ (diag λ̄ + E ∘ (M − VᵀV* diag Re Mⱼⱼ)) Vᵀ, M = VᵀV̄, Eᵢⱼ = 1/(λⱼ − λᵢ)
+# (V̄, λ̄ the cotangents, V* the complex conjugate; Giles 2008 §3.1 for the eigenvalue part,
+# the normalisation term as in PyTorch's linalg_eig_backward). A loss invariant to each
+# eigenvector's phase has Im Mⱼⱼ = 0; any other has no gradient and is refused, as PyTorch.
+
+_EigResult = type(np.linalg.eig(np.eye(1)))
+
+# Eigenvalues closer than this many ε·n·‖A‖_F count as repeated: LAPACK's eigenvalues are
+# exact for a matrix within O(n ε ‖A‖) of A, so closer ones cannot be told apart from equal.
+_REPEATED = 100.0
+
+
+def _finite_square(a: Any, name: str) -> int:
+    """The side n of a batch of square matrices with finite entries (LinAlgError naming
+    `name` otherwise: numpy's geev refuses inf and nan)."""
+    n = _square(a, name)
+    data = raw(a)
+    if not is_lazy(data) and not np.isfinite(data).all():
+        raise np.linalg.LinAlgError(f"{name}: the matrix of shape {np.shape(data)} holds inf "
+                                    "or nan; eigenvalues need finite entries")
+    return n
+
+
+def _epsilon(x: Any) -> float:
+    """ε of x's precision (float32's for float32 and complex64)."""
+    return float(np.finfo(np.result_type(raw(x), np.float32)).eps)
+
+
+def _repeated(w: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Pairs (i, j), i ≠ j, of eigenvalues closer than 100·n·ε·‖A‖_F (boolean, (..., n, n))."""
+    n = w.shape[-1]
+    scale = np.linalg.norm(a, axis=(-2, -1)) if n else np.zeros(a.shape[:-2])
+    gap = np.abs(w[..., None, :] - w[..., :, None])
+    limit = _REPEATED * n * _epsilon(a) * scale[..., None, None]
+    return (gap <= limit) & ~np.eye(n, dtype=bool)
+
+
+def _values_part(w: Any, gw: Any, a: Any, repeated: np.ndarray) -> Any:
+    """diag(λ̄) for the eigenvalues' cotangent, refusing unequal cotangents on repeated
+    eigenvalues (only a symmetric function of them, e.g. their sum, has a gradient there)."""
+    n = np.shape(raw(w))[-1]
+    if repeated.any():
+        c = raw(gw)
+        spread = np.abs(c[..., None, :] - c[..., :, None])
+        size = np.max(np.abs(c), axis=-1, initial=0.0)[..., None, None]
+        unequal = spread > np.sqrt(_epsilon(a)) * size
+        if np.any(repeated & unequal):
+            raise np.linalg.LinAlgError(
+                "the eigenvalues are repeated (equal to within 100·n·ε·‖A‖) and the loss "
+                "treats them differently: a repeated eigenvalue is not differentiable, only "
+                "symmetric functions of the repeated ones (their sum, say) are")
+    dtype = real_dtype(w)
+    return getitem(gw, (Ellipsis, None, slice(None))) * _eye(n, dtype)
+
+
+def _vectors_part(w: Any, v: Any, gv: Any, a: Any, repeated: np.ndarray) -> Any:
+    """E ∘ (M − VᵀV* diag Re Mⱼⱼ), M = VᵀV̄: the eigenvectors' share of Ā before the change
+    of basis, refusing a loss that depends on the eigenvectors' phases or on the
+    eigenvectors of repeated eigenvalues."""
+    n = np.shape(raw(w))[-1]
+    data = raw(gv)
+    # Column j of the bracket is zero where vⱼ's cotangent is: only those columns meet Eᵢⱼ.
+    # A Value cotangent (create_graph, jvp) is differentiated again: every column counts.
+    needed = (np.ones((*data.shape[:-2], n), dtype=bool) if isinstance(gv, Value)
+              else np.any(data != 0, axis=-2))
+    if np.any(repeated & needed[..., None, :]):
+        raise np.linalg.LinAlgError(
+            "the eigenvectors of repeated eigenvalues (equal to within 100·n·ε·‖A‖) are not "
+            "unique and have no gradient (it has terms 1/(λⱼ − λᵢ)); make the loss "
+            "independent of them")
+    m = _mT(v) @ gv
+    index = np.arange(n)
+    diagonal = getitem(m, (Ellipsis, index, index))
+    _refuse_phase_dependence(raw(diagonal), data, a)
+    gram = _mT(v) @ conj(v)                                  # (VᴴV)ᵀ = VᵀV*
+    bracket = m - gram * getitem(real(diagonal), (Ellipsis, None, slice(None)))
+    return _inverse_gaps(w, repeated) * bracket
+
+
+def _refuse_phase_dependence(diagonal: np.ndarray, gv: np.ndarray, a: Any) -> None:
+    """ValueError if a loss moves with the phase of an eigenvector: d/dφ L(vⱼ e^{iφ}) =
+    −Im Mⱼⱼ must vanish (to √ε of the cotangent's norm ‖V̄ⱼ‖ ≥ |Mⱼⱼ|)."""
+    if not np.iscomplexobj(diagonal):
+        return  # real eigenvectors: their sign is locally constant
+    size = np.linalg.norm(gv, axis=-2)
+    if np.any(np.abs(diagonal.imag) > np.sqrt(_epsilon(a)) * size):
+        raise ValueError(
+            "the loss depends on the phase of the eigenvectors, which np.linalg.eig leaves "
+            "arbitrary (each column may be multiplied by any e^{iφ}), so it has no "
+            "gradient; use a loss invariant to it, e.g. of |vᵢⱼ|, vⱼ vⱼᴴ or the eigenvalues "
+            "(PyTorch raises too)")
+
+
+def _inverse_gaps(w: Any, repeated: np.ndarray) -> Any:
+    """Eᵢⱼ = 1/(λⱼ − λᵢ) off the diagonal; 0 on it and at repeated pairs (whose terms the
+    caller has checked to be 0)."""
+    n = np.shape(raw(w))[-1]
+    skip = repeated | np.eye(n, dtype=bool)
+    dtype = real_dtype(w)
+    row = getitem(w, (Ellipsis, None, slice(None)))
+    col = getitem(w, (Ellipsis, slice(None), None))
+    return divide((~skip).astype(dtype), row - col + skip.astype(dtype))
+
+
+def _from_eigenbasis(inner: Any, v: Any, a: Any) -> Any:
+    """V⁻ᵀ X Vᵀ, real for a real A (its gradient along real directions: the real part)."""
+    grad = _solve(_mT(v), inner @ _mT(v))
+    if not np.iscomplexobj(raw(a)) and np.iscomplexobj(raw(grad)):
+        grad = real(grad)
+    return grad
+
+
+@primitive(name="eig")
+def _eig(a):
+    """(λ, V) packed as [λ; V] of shape (..., n + 1, n)  ·
+    Ā = V⁻ᵀ (diag λ̄ + E ∘ (M − VᵀV* diag Re Mⱼⱼ)) Vᵀ, M = VᵀV̄, Eᵢⱼ = 1/(λⱼ − λᵢ)"""
+    w, v = np.linalg.eig(a)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _eig_vjp(g, out, a):
+    w = getitem(out, (Ellipsis, 0, slice(None)))
+    v = getitem(out, (Ellipsis, slice(1, None), slice(None)))
+    gw = getitem(g, (Ellipsis, 0, slice(None)))
+    gv = getitem(g, (Ellipsis, slice(1, None), slice(None)))
+    repeated = _repeated(raw(w), raw(a))
+    inner = _values_part(w, gw, a, repeated)
+    if isinstance(gv, Value) or np.any(raw(gv) != 0):
+        inner = inner + _vectors_part(w, v, gv, a, repeated)
+    return _from_eigenbasis(inner, v, a)
+
+
+_eig.defvjp(_eig_vjp)
+
+
+@declare("linalg.eig", dask=False, numpy=np.linalg.eig, group="linear algebra",
+         dtypes=ALL_DTYPES,
+         domain="square matrices (batched), real or complex; gradients where the eigenvalues "
+                "are distinct, of losses invariant to each eigenvector's phase",
+         notes="returns numpy's EigResult (eigenvalues, eigenvectors), real for a real matrix "
+               "whose eigenvalues are all real, complex otherwise (data-dependent, as numpy). "
+               "Eigenvectors have unit norm and an arbitrary phase: a loss that depends on "
+               "the phase raises ValueError in backward, as PyTorch. Eigenvalues equal to "
+               "within 100·n·ε·‖A‖_F count as repeated: a cotangent on their eigenvectors, "
+               "or unequal cotangents on them, raises LinAlgError (no silent inf); with "
+               "create_graph any repeated pair does. The order is LAPACK's, unsorted, and "
+               "can swap under a small change of A: gradients are those of the order at A. "
+               "Second order: yes. No "
+               "cases: the output's phase makes the generic property tests ill-posed; "
+               "phase-invariant losses are checked in tests/test_numpy_eig.py. PyTorch's "
+               "torch.linalg.eig always returns complex tensors (gradients cross-checked "
+               "there too)")
+def eig(a: Any) -> Any:
+    """Eigenvalues and unit-norm right eigenvectors of a square matrix (batched), as
+    np.linalg.eig  ·  Ā = V⁻ᵀ (diag λ̄ + E ∘ (M − VᵀV* diag Re Mⱼⱼ)) Vᵀ, M = VᵀV̄"""
+    _finite_square(a, "eig")
+    packed = _eig(a)
+    w = getitem(packed, (Ellipsis, 0, slice(None)))
+    v = getitem(packed, (Ellipsis, slice(1, None), slice(None)))
+    return _EigResult(w, v)
+
+
+@primitive(name="eigvals")
+def _eigvals(a):
+    """λ  ·  Ā = V⁻ᵀ diag(λ̄) Vᵀ, V the eigenvectors of eig"""
+    return np.linalg.eigvals(a)
+
+
+def _in_order(v: Any, of: np.ndarray, wanted: np.ndarray) -> Any:
+    """V's columns reordered so that the eigenvalues `of` they belong to match `wanted`
+    (eig's and eigvals' orders agree in practice; this keeps the rule right if not)."""
+    if np.array_equal(of, wanted):
+        return v
+    n = of.shape[-1]
+    flat_of, flat_wanted = of.reshape(-1, n), wanted.reshape(-1, n)
+    moves = np.zeros((flat_of.shape[0], n, n), dtype=real_dtype(v))
+    for k, (have, want) in enumerate(zip(flat_of, flat_wanted, strict=True)):
+        distance = np.abs(have[:, None] - want[None, :])
+        for _ in range(n):  # nearest pairs first
+            i, j = np.unravel_index(np.argmin(distance), distance.shape)
+            moves[k, i, j] = 1.0
+            distance[i, :] = distance[:, j] = np.inf
+    return v @ moves.reshape((*of.shape[:-1], n, n))
+
+
+def _eigvals_vjp(g, out, a):
+    packed = _eig(a)
+    w = getitem(packed, (Ellipsis, 0, slice(None)))
+    v = _in_order(getitem(packed, (Ellipsis, slice(1, None), slice(None))), raw(w), raw(out))
+    inner = _values_part(out, g, a, _repeated(raw(out), raw(a)))
+    return _from_eigenbasis(inner, v, a)
+
+
+_eigvals.defvjp(_eigvals_vjp)
+
+
+def _separated_eigenvalues(gen, n):
+    """An n×n matrix P D P⁻¹ whose eigenvalues are ≥ 2 apart (a real matrix: real ones, or
+    a pair a ± bi with b ≥ 1), P well conditioned."""
+    d = np.diag(3.0 * np.arange(n) - 3.0 + 0.3 * gen.array((n,), "unit"))
+    if gen.dtype.kind == "f" and n >= 2 and gen.boolean():  # a complex pair
+        b = 1.5 + 0.5 * float(gen.array((), "unit"))
+        d[0, 1], d[1, 0], d[1, 1] = b, -b, d[0, 0]
+    p = _well_conditioned(gen, n)
+    return (p @ d @ np.linalg.inv(p)).astype(gen.dtype)
+
+
+def _keeps_order(a: np.ndarray, reach: float) -> bool:
+    """Whether numpy's eigenvalues of every matrix in `a` keep their order (each stays the
+    nearest to its own) when computed in double precision (float32 data) and when the
+    matrix moves by up to `reach` per element (each element alone, and fixed random
+    patterns, at three scales). LAPACK's
+    order is not continuous: a small change of A can swap eigenvalues (often for 3×3), and
+    finite differences across a swap compare different eigenvalues."""
+    wide = np.complex128 if np.iscomplexobj(a) else np.float64
+    rng = np.random.default_rng(0)
+    for m in a.reshape(-1, *a.shape[-2:]):
+        w = np.linalg.eigvals(m)
+        moved = [np.linalg.eigvals(m.astype(wide))]
+        for step in (1e-6, 1e-3, reach):
+            units = [np.eye(m.size)[k].reshape(m.shape) for k in range(m.size)]
+            if np.iscomplexobj(m):
+                units += [1j * u for u in units]
+            units += [rng.uniform(-1.0, 1.0, m.shape) for _ in range(8)]
+            moved += [np.linalg.eigvals(m.astype(wide) + sign * step * u)
+                      for u in units for sign in (1.0, -1.0)]
+        for values in moved:
+            nearest = np.argmin(np.abs(w[:, None] - values[None, :]), axis=1)
+            if not np.array_equal(nearest, np.arange(w.size)):
+                return False
+    return True
+
+
+def _eigvals_cases(gen):
+    """A separated spectrum whose order is stable near it; or, half the time, a 1×1 or 2×2
+    matrix of the `invertible` kind whose eigenvalues stay apart and in order under a nudge
+    of ±0.2 per element (Bauer–Fike: they move by at most 0.2·n·κ(V)), which random graphs
+    can feed earlier values into."""
+    if gen.boolean():
+        shape = gen.shape(min_dims=2, max_dims=2, max_side=2)  # (graphs: a value's shape)
+        n = shape[0] if shape[0] == shape[1] else gen.integer(1, 2)
+        a = gen.matrix(n, kind="invertible")
+        w, v = np.linalg.eig(a)
+        gaps = np.where(np.eye(n, dtype=bool), np.inf, np.abs(w[:, None] - w[None, :]))
+        if np.min(gaps) >= 1.0 + 0.4 * n * np.linalg.cond(v) and _keeps_order(a, 0.25):
+            return (a,), {}
+    n = gen.integer(1, 3)
+    count = 2 if gen.boolean() else 1
+    for side in (n, n, 2):  # a 3×3 near a swap: another draw, then a 2×2
+        matrices = [_separated_eigenvalues(gen, side) for _ in range(count)]
+        a = np.stack(matrices) if count == 2 else matrices[0]
+        if _keeps_order(a, 0.02):
+            return (a,), {}
+    return (np.array([[1.0, 0.5], [0.25, -1.5]], dtype=gen.dtype),), {}
+
+
+@declare("linalg.eigvals", dask=False, numpy=np.linalg.eigvals, group="linear algebra",
+         cases=_eigvals_cases, dtypes=ALL_DTYPES, torch="torch.linalg.eigvals",
+         domain="square matrices (batched), real or complex; gradients where the eigenvalues "
+                "are distinct (at repeated ones, of symmetric functions of them only)",
+         notes="real for a real matrix whose eigenvalues are all real, complex otherwise "
+               "(data-dependent, as numpy). The order is numpy's (LAPACK's), unsorted, and "
+               "can swap under a small change of A (often for 3×3): gradients are those of "
+               "the order at A; the cases keep away from swaps. PyTorch's "
+               "torch.linalg.eigvals always returns complex tensors (and refuses a real "
+               "cotangent for them), so it is not named as this entry's torch equivalent; "
+               "gradients are cross-checked against it in tests/test_numpy_eig.py")
+def eigvals(a: Any) -> Any:
+    """Eigenvalues of a square matrix (batched), as np.linalg.eigvals  ·  Ā = V⁻ᵀ diag(λ̄) Vᵀ"""
+    _finite_square(a, "eigvals")
+    return _eigvals(a)
 
 
 # --------------------------------------------------------------------------- svd

@@ -821,9 +821,9 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: Any = Fal
 
 # Results that are indices, counts, masks or shapes: computed on the data, recording
 # nothing. Left out on purpose: np.histogram (its bin edges move with the data's min and
-# max, and it is linear in weights=), np.bincount (linear in weights=; Values can't be its
-# integer input), and np.unique (it returns values, a selection of the data: a constant
-# would silently drop their gradient).
+# max, and it is linear in weights=) and np.bincount (linear in weights=; Values can't be its
+# integer input). np.unique returns values, a selection of the data: it has its own entry
+# (autodiff/ops/arrays.py).
 constant(
     np.argmax, np.argmin, np.nanargmax, np.nanargmin, np.argsort, np.argpartition,
     np.nonzero, np.flatnonzero, np.argwhere, np.searchsorted, np.count_nonzero,

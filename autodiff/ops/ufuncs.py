@@ -13,23 +13,26 @@ path where it has the function; where `math` refuses, numpy's answer is used.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
+from ..backend import is_duck
 from ..engine import Primitive, astype, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
+from .complex import imag, real
 from .elementwise import exp, power, sqrt
 from .table import ALL_DTYPES, binary, constant, declare, unary
 
 __all__ = [
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cbrt", "ceil",
     "copysign", "cosh", "deg2rad", "divmod_", "exp2", "expm1", "fabs", "float_power", "floor",
-    "fmax", "fmin", "fmod", "hypot", "log1p", "log2", "log10", "logaddexp", "logaddexp2",
-    "positive", "rad2deg", "reciprocal", "remainder", "rint", "round_", "sign", "sinh", "square",
-    "tan", "trunc",
+    "fmax", "fmin", "fmod", "heaviside", "hypot", "log1p", "log2", "log10", "logaddexp",
+    "logaddexp2", "nan_to_num", "positive", "rad2deg", "reciprocal", "remainder", "rint",
+    "round_", "sign", "sinc", "sinh", "square", "tan", "trunc",
 ]
 
 _LN2 = math.log(2.0)
@@ -174,6 +177,86 @@ def rad2deg(x: Any) -> Any:
 
 
 rad2deg.defvjp(lambda g, out, x: g * (180.0 / math.pi))
+
+
+# --------------------------------------------------------------------------- sinc
+#
+# With t = πx and s(t) = sin t / t, sinc's n-th derivative is πⁿ s⁽ⁿ⁾(t). Differentiating
+# t·s(t) = sin t n times (Leibniz) gives t s⁽ⁿ⁾ + n s⁽ⁿ⁻¹⁾ = sin(t + nπ/2), so
+# s⁽ⁿ⁾ = (sin(t + nπ/2) − n s⁽ⁿ⁻¹⁾) / t: exact, but it cancels as t → 0 (its error grows
+# like ε/tⁿ⁺¹). For |t| < 1 the Taylor series s⁽ⁿ⁾(t) = Σ_{2k ≥ n} (−1)ᵏ t^(2k−n) /
+# ((2k−n)!·(2k+1)) is used instead: all its terms shrink at least as fast as 1/m!, so a
+# fixed number of them is exact to rounding. The forward is numpy's formula (1 at 0).
+
+_SINC_SERIES_BELOW = 1.0  # |πx| under which the derivatives are summed as a series
+_SINC_SERIES_TERMS = 12   # powers t^m up to m = 23: 1/23! ≈ 4e-23, far below ε
+
+
+@functools.cache
+def _sinc_coefficients(n: int) -> tuple[float, ...]:
+    """The Taylor coefficients of s⁽ⁿ⁾(t) = t^(n mod 2) · Σ_j c_j (t²)^j (s(t) = sin t / t)."""
+    coefficients = []
+    for j in range(_SINC_SERIES_TERMS):
+        m = n % 2 + 2 * j  # the power of t: 2k − n
+        k = (m + n) // 2
+        coefficients.append((-1) ** k / (math.factorial(m) * (2 * k + 1)))
+    return tuple(coefficients)
+
+
+def _sinc_series(t: Any, n: int) -> Any:
+    """s⁽ⁿ⁾(t) by its Taylor series about 0 (Horner's scheme in t²), for |t| < 1."""
+    coefficients = _sinc_coefficients(n)
+    u = t * t
+    total = coefficients[-1] * u + coefficients[-2]
+    for c in reversed(coefficients[:-2]):
+        total = total * u + c
+    return total * t if n % 2 else total
+
+
+def _sinc_closed(t: Any, n: int) -> Any:
+    """s⁽ⁿ⁾(t) by the recurrence s⁽ᵏ⁾ = (sin(t + kπ/2) − k s⁽ᵏ⁻¹⁾) / t, for t away from 0."""
+    sin_t, cos_t = np.sin(t), np.cos(t)
+    turns = (sin_t, cos_t, -sin_t, -cos_t)  # sin(t + kπ/2) for k mod 4
+    s = sin_t / t
+    for k in range(1, n + 1):
+        s = (turns[k % 4] - k * s) / t
+    return s
+
+
+def _scalar_if_float(x: Any, result: Any) -> Any:
+    """`result` as a Python float where the input x was one (numpy gives a 0-d array)."""
+    return float(result) if type(x) is float else result
+
+
+@primitive(name="sinc_derivative")
+def _sinc_derivative(x, order):
+    """dⁿ/dxⁿ sinc x = πⁿ s⁽ⁿ⁾(πx) for n = order ≥ 1 (a series near 0)  ·  d/dx = the
+    derivative of the next order"""
+    t = np.pi * x
+    near = np.abs(t) < _SINC_SERIES_BELOW
+    away = np.where(near, 1.0, t)  # (a harmless stand-in where the series is used)
+    result = np.where(near, _sinc_series(t, order), _sinc_closed(away, order))
+    return _scalar_if_float(x, result * np.pi ** order)
+
+
+_sinc_derivative.defvjp(lambda g, out, x, order: g * _sinc_derivative(x, order=order + 1))
+
+
+@declare("sinc", numpy=np.sinc, group="trigonometric", cases=unary(), dtypes=ALL_DTYPES,
+         domain="all reals (and complex numbers); sinc(0) = 1, sinc'(0) = 0 and every "
+                "derivative is finite and accurate near 0 (a Taylor series for |πx| < 1)",
+         torch="torch.sinc")
+@primitive(name="sinc")
+def sinc(x: Any) -> Any:
+    """sin(πx)/(πx), 1 at x = 0, as np.sinc  ·  d/dx = (cos(πx) − sinc x)/x, 0 at 0 (its
+    Taylor series for |πx| < 1, where that difference cancels)"""
+    t = np.pi * x
+    at_zero = t == 0
+    safe = np.where(at_zero, 1.0, t)  # (no 0/0 where the limit 1 is taken)
+    return _scalar_if_float(x, np.where(at_zero, 1.0, np.sin(safe) / safe))
+
+
+sinc.defvjp(lambda g, out, x: g * _sinc_derivative(x, order=1))
 
 
 # --------------------------------------------------------------------------- hyperbolic
@@ -535,6 +618,36 @@ def round_(a: Any, decimals: int = 0, out: Any = None) -> Any:
     return _round(a, decimals=int(decimals))
 
 
+def _heaviside_cases(gen):
+    """x1 in two kinds: floats away from the step (differentiated: the step is never within
+    reach of finite differences), or a constant array of −1, 0 and 1, whose zeros pass the
+    gradient to x2."""
+    a, b = gen.shapes(2)
+    if gen.boolean():
+        x1 = gen.array(a, "nonzero")
+    else:
+        steps = [gen.integer(-1, 1) for _ in range(math.prod(a))]
+        x1 = np.array(steps, dtype=np.int8).reshape(a)  # (int8: x2's dtype is the result's)
+    return (x1, gen.array(b)), {}
+
+
+@declare("heaviside", numpy=np.heaviside, group="rounding", cases=_heaviside_cases,
+         domain="∂/∂x1 = 0 (the step jumps at x1 = 0); ∂/∂x2 = 1 exactly where x1 = 0, "
+                "else 0",
+         notes="torch.heaviside takes the same arguments but has no derivative (PyTorch "
+               "raises in backward): no torch cross-check")
+@primitive(name="heaviside")
+def heaviside(x1: Any, x2: Any) -> Any:
+    """H(x1): 0 for x1 < 0, x2 at x1 = 0, 1 for x1 > 0 (nan for nan), as np.heaviside  ·
+    ∂/∂x1 = 0, ∂/∂x2 = 1 where x1 = 0 and 0 elsewhere"""
+    if type(x1) is float and type(x2) in (float, int):
+        return float(np.heaviside(x1, x2))
+    return np.heaviside(x1, x2)
+
+
+heaviside.defvjp(_zero, lambda g, out, x1, x2: g * (raw(x1) == 0))
+
+
 # --------------------------------------------------------------------------- fmax, fmin
 
 
@@ -587,6 +700,96 @@ def fmin(x: Any, y: Any) -> Any:
 
 fmin.defvjp(lambda g, out, x, y: g * _nan_ignoring_share(x, y, np.less),
             lambda g, out, x, y: g * _second_share(x, y, np.less))
+
+
+# --------------------------------------------------------------------------- nan_to_num
+
+
+def _nan_to_num_cases(gen):
+    """x with up to two elements (or, complex, parts) made nan, inf or −inf in place (so
+    that x stays the array the graphs know), finite replacements for all three."""
+    x = gen.array(gen.shape())
+    for _ in range(gen.integer(0, 2)):
+        i = gen.integer(0, x.size - 1)
+        special = gen.choice([np.nan, np.inf, -np.inf])
+        if x.dtype.kind == "c":
+            z = complex(x.flat[i])
+            x.flat[i] = complex(special, z.imag) if gen.boolean() else complex(z.real, special)
+        else:
+            x.flat[i] = special
+    return (x,), {"nan": gen.choice([0.0, 1.5]), "posinf": gen.choice([2.5, 1.0]),
+                  "neginf": gen.choice([-2.5, -1.0])}
+
+
+def _replacement(name: str, value: Any, default: Any, dtype: np.dtype[Any],
+                 shape: tuple[int, ...]) -> Any:
+    """A replacement of nan_to_num (`name` its keyword) in the real dtype `dtype`: numpy
+    stores it into x, so it must be real and broadcast to x's shape."""
+    if value is None:
+        return dtype.type(default)
+    if not isinstance(value, Value) and not is_duck(value):
+        value = np.asarray(value)
+    data = raw(value)
+    if np.iscomplexobj(data):
+        raise TypeError(f"nan_to_num: {name}= must be real (it replaces the real and the "
+                        f"imaginary part alike), got the complex {np.result_type(data)}")
+    if np.result_type(data).kind not in "biuf":
+        raise TypeError(f"nan_to_num: {name}= must be a number or an array of numbers, got "
+                        f"{type(value).__name__}")
+    given = np.shape(data)
+    if given and np.broadcast_shapes(given, shape) != shape:  # (raises where none fits)
+        raise ValueError(f"nan_to_num: {name}= of shape {given} does not broadcast to x's "
+                         f"shape {shape} (it is stored into x)")
+    if isinstance(value, Value):
+        return value if value.dtype == dtype else astype(value, dtype)
+    with np.errstate(over="ignore"):  # (a finite replacement beyond float32 is inf there)
+        return data.astype(dtype)
+
+
+def _replaced(x: Any, nan: Any, posinf: Any, neginf: Any) -> Any:
+    """Real x with its nan, +inf and −inf elements replaced."""
+    data = raw(x)
+    infinite = np.isinf(data)
+    result = where(np.isnan(data), nan, x)
+    result = where(infinite & (data > 0), posinf, result)
+    return where(infinite & (data < 0), neginf, result)
+
+
+@declare("nan_to_num", numpy=np.nan_to_num, group="selection", cases=_nan_to_num_cases,
+         dtypes=ALL_DTYPES, torch="torch.nan_to_num",
+         domain="∂/∂x = 1 where x is finite, 0 at nan and ±inf (complex x: each part on its "
+                "own, as numpy replaces them); nan=, posinf= and neginf= may be Values (or "
+                "arrays that broadcast to x's shape): each gets the gradient of the elements "
+                "it replaced",
+         notes="copy=False (replacing in place) is refused on Values: the result is always a "
+               "new Value. torch.nan_to_num agrees on real input (checked in "
+               "tests/test_numpy_extras_elementwise.py) but PyTorch has no derivative for "
+               "complex input, which the table's cross-check would call: torch= is left out")
+def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
+               neginf: Any = None) -> Any:
+    """x with nan replaced by `nan`, +inf by `posinf` and −inf by `neginf` (by default 0 and
+    the largest and smallest finite numbers of x's dtype), each part of complex x on its
+    own, as np.nan_to_num  ·  ∂/∂x = 1 where x is finite, 0 elsewhere; each replacement
+    gets the gradient of the elements it replaced"""
+    if not copy:
+        raise TypeError("nan_to_num: copy=False (replacing in place) is not supported on "
+                        "Values: the result is always a new Value; drop copy= and use the "
+                        "result")
+    if not isinstance(x, Value) and not is_duck(x):
+        x = np.asarray(x)
+    dtype = np.result_type(raw(x))
+    if dtype.kind not in "fc":  # (integers and booleans have none to replace, as numpy)
+        return np.array(x, copy=True)
+    part = np.finfo(dtype).dtype  # the real dtype of each part
+    shape = np.shape(raw(x))
+    finite = np.finfo(part)
+    nan = _replacement("nan", nan, 0.0, part, shape)
+    posinf = _replacement("posinf", posinf, finite.max, part, shape)
+    neginf = _replacement("neginf", neginf, finite.min, part, shape)
+    if dtype.kind == "c":
+        return (_replaced(real(x), nan, posinf, neginf)
+                + _replaced(imag(x), nan, posinf, neginf) * 1j)
+    return _replaced(x, nan, posinf, neginf)
 
 
 # --------------------------------------------------------------------------- constants
