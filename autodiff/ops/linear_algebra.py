@@ -854,7 +854,32 @@ def _pinv(a, rcond=None, hermitian=False):
     return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
 
 
+def _refuse_truncating_cutoff(name: str, a: Any, rcond: Any) -> None:
+    """The constant-rank rule (Golub & Pereyra) is the derivative of A⁺ only where the
+    cutoff drops nothing but singular values at rounding level: where it drops a larger one,
+    A⁺ is that of a truncated A, whose derivative also moves the kept subspace, and the rule
+    would give a wrong number. That is refused, naming the values."""
+    data = np.asarray(raw(a))
+    if data.size == 0 or rcond is None:
+        return
+    s = np.linalg.svd(data, compute_uv=False)
+    largest = np.max(s, axis=-1, keepdims=True)
+    cutoff = np.asarray(rcond, dtype=np.float64)[..., None] * largest
+    rounding = np.sqrt(np.finfo(np.result_type(data, np.float32)).eps) * largest
+    dropped = (s <= cutoff) & (s > rounding)
+    if dropped.any():
+        at = tuple(int(i) for i in np.argwhere(dropped)[0])
+        limit = float(cutoff[at[:-1]][0])  # (cutoff has one column per matrix)
+        raise ValueError(
+            f"{name}: no gradient where the cutoff drops a singular value that is not zero "
+            f"(σ = {s[at]:.3g} ≤ rcond·σmax = {limit:.3g}): the derivative "
+            "of a truncated pseudo-inverse also moves the kept singular vectors, which the "
+            "constant-rank rule leaves out. Lower rcond below the smallest singular value "
+            "kept, or differentiate through np.linalg.svd explicitly")
+
+
 def _pinv_vjp(g, out, a, rcond=None, hermitian=False):
+    _refuse_truncating_cutoff("pinv", a, rcond)
     x = out
     m, n = np.shape(raw(a))[-2:]
     ax, xa = a @ x, x @ a
@@ -900,6 +925,7 @@ def _lstsq(a, b, rcond=None):
 
 
 def _lstsq_vjp(argnums, g, out, a, b, rcond=None):
+    _refuse_truncating_cutoff("lstsq", a, _lstsq_cutoff(a, rcond))
     x = _pinv(a, rcond=_lstsq_cutoff(a, rcond))
     result = []
     for i in argnums:
