@@ -898,7 +898,8 @@ def _full_rank(gen):
 
 @declare("linalg.pinv", dask=False, numpy=np.linalg.pinv, group="linear algebra",
          cases=lambda gen: ((_full_rank(gen),), {}),
-         domain="gradients where the rank is constant (full rank)", torch="torch.linalg.pinv")
+         domain="gradients where the rank is constant (full rank); a cutoff that drops a "
+                "nonzero singular value is refused", torch="torch.linalg.pinv")
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Any:
     """The Moore–Penrose pseudo-inverse A⁺ (batched), as np.linalg.pinv  ·  Golub & Pereyra"""
     _matrices(a, "pinv")
@@ -950,7 +951,8 @@ def _lstsq_cutoff(a: Any, rcond: Any) -> float:
 
 
 @declare("linalg.lstsq", dask=False, numpy=np.linalg.lstsq, group="linear algebra",
-         domain="gradients where the rank is constant (full rank)", torch="torch.linalg.lstsq",
+         domain="gradients where the rank is constant (full rank); a cutoff that drops a "
+                "nonzero singular value is refused", torch="torch.linalg.lstsq",
          notes="returns (x, residuals, rank, s): x, residuals and s are differentiable; tuple "
                "output, checked in tests/test_numpy_linalg.py")
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, ...]:
