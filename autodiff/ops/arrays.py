@@ -946,6 +946,15 @@ def unique_all(x: Any) -> Any:
     return result._replace(values=_gathered(x, result.indices, None))
 
 
+def _values_gathered(x: Any, function: Any) -> Any:
+    """numpy's named tuple `function(x)` with its `values` gathered from x's first
+    occurrences (nan values all distinct, as the unique_* functions count them)."""
+    data = _unique_data(x)
+    result = function(data)
+    index = _first_occurrences(data, result.values, None, equal_nan=False)
+    return result._replace(values=_gathered(x, index, None))
+
+
 @declare("unique_counts", dask=False, numpy=np.unique_counts, group="sorting",
          dtypes=ALL_DTYPES,
          domain=_UNIQUE_DOMAIN + "; nan values are all distinct (equal_nan=False, as numpy)",
@@ -953,10 +962,7 @@ def unique_all(x: Any) -> Any:
 def unique_counts(x: Any) -> Any:
     """(values, counts) of the flattened x, as np.unique_counts  ·  each unique value's
     gradient goes to its first occurrence"""
-    data = _unique_data(x)
-    result = np.unique_counts(data)
-    index = _first_occurrences(data, result.values, None, equal_nan=False)
-    return result._replace(values=_gathered(x, index, None))
+    return _values_gathered(x, np.unique_counts)
 
 
 @declare("unique_inverse", dask=False, numpy=np.unique_inverse, group="sorting",
@@ -966,10 +972,7 @@ def unique_counts(x: Any) -> Any:
 def unique_inverse(x: Any) -> Any:
     """(values, inverse_indices) of x, as np.unique_inverse  ·  each unique value's gradient
     goes to its first occurrence"""
-    data = _unique_data(x)
-    result = np.unique_inverse(data)
-    index = _first_occurrences(data, result.values, None, equal_nan=False)
-    return result._replace(values=_gathered(x, index, None))
+    return _values_gathered(x, np.unique_inverse)
 
 
 @declare("unique_values", dask=False, numpy=np.unique_values, group="sorting",
