@@ -291,13 +291,29 @@ def _repeated_matrix():
 
 
 def test_a_symmetric_function_of_repeated_eigenvalues_has_its_gradient():
-    for a in (np.eye(3), _repeated_matrix(), np.array([[1.0, 1.0], [0.0, 1.0]])):
+    for a in (np.eye(3), _repeated_matrix()):
         x = Value(a)
         np.linalg.eigvals(x).sum().backward()  # the trace
         np.testing.assert_allclose(x.grad, np.eye(len(a)), atol=1e-9)
         y = Value(a)
         np.linalg.eig(y).eigenvalues.sum().backward()
         np.testing.assert_allclose(y.grad, np.eye(len(a)), atol=1e-9)
+
+
+JORDAN_BLOCKS = [np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[0.0, 1.0], [0.0, 0.0]]),
+                 np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 4.0], [0.0, 0.0, 5.0]])]
+
+
+@pytest.mark.parametrize("a", JORDAN_BLOCKS, ids=["jordan", "nilpotent", "partly-defective"])
+@pytest.mark.parametrize("loss", [lambda w: (w ** 2).sum(), lambda w: w.prod(), lambda w: w.sum()],
+                         ids=["sum-of-squares", "determinant", "trace"])
+def test_eigenvalues_of_a_defective_matrix_are_refused_not_differentiated_wrongly(a, loss):
+    """At a Jordan block V is singular to working precision: Σλ² got 2I where the gradient
+    (of trace A²) is 2Aᵀ, and the determinant I where it is adj(A)ᵀ, without a word."""
+    for eigenvalues in (np.linalg.eigvals, lambda m: np.linalg.eig(m).eigenvalues):
+        x = Value(a)
+        with pytest.raises(np.linalg.LinAlgError, match="not diagonalizable"):
+            np.real(loss(eigenvalues(x))).backward()
 
 
 @pytest.mark.parametrize("a", [np.eye(3), _repeated_matrix()], ids=["identity", "similar"])

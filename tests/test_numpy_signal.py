@@ -520,3 +520,21 @@ def test_polymul_and_interp_refuse_dask_data_by_name():
         np.polymul(Value(da.from_array(P)), Q)
     with pytest.raises(NotImplementedError, match="interp"):
         np.interp(Value(da.from_array(X)), XP, FP)
+
+
+@pytest.mark.parametrize("after", [np.inf, np.nan, -np.inf])
+def test_interp_on_a_knot_before_an_infinite_value_is_that_knots_value(after):
+    """numpy returns fp[j] for x exactly on knot j before trying the segment: autodiff
+    computed the segment, got inf·0 = nan and returned nan where numpy gives 0."""
+    xp, fp = [0.0, 1.0, 2.0], [0.0, after, 2.0]
+    x = Value(np.array([0.0, 2.0]))
+    got = np.interp(x, xp, Value(fp))
+    np.testing.assert_array_equal(got.data, np.interp(x.data, xp, fp))
+
+
+@pytest.mark.parametrize("function", [np.convolve, np.correlate])
+@pytest.mark.parametrize("mode", [True, False, np.True_])
+def test_a_boolean_mode_is_refused_as_numpy_refuses_it(function, mode):
+    """True and False were read as modes 1 ('same') and 0 ('valid')."""
+    with pytest.raises(TypeError, match="mode not understood"):
+        function(Value(np.array([1.0, 2.0])), np.array([1.0, 1.0]), mode=mode)

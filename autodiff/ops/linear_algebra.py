@@ -459,6 +459,26 @@ def _repeated(w: np.ndarray, a: np.ndarray) -> np.ndarray:
     return (gap <= limit) & ~np.eye(n, dtype=bool)
 
 
+def _refuse_defective(v: Any, a: Any, repeated: np.ndarray, name: str) -> None:
+    """At repeated eigenvalues with too few independent eigenvectors (a defective matrix,
+    a Jordan block) the eigenvector matrix is singular to working precision and V⁻ᵀ … Vᵀ
+    gives a wrong number (2I for Σλ² at [[1, 1], [0, 1]], where the gradient is 2Aᵀ; the
+    cotangents, 2 and 2, cannot tell it from twice the trace): refused. Repeated eigenvalues
+    with a full set of eigenvectors, the identity say, keep the gradients of symmetric
+    functions."""
+    if not repeated.any():
+        return
+    vectors = np.asarray(raw(v))
+    with np.errstate(all="ignore"):
+        condition = np.linalg.cond(vectors) if vectors.shape[-1] else np.zeros(1)
+    if np.any(~(condition < 1 / np.sqrt(_epsilon(a)))):
+        raise np.linalg.LinAlgError(
+            f"{name}: the matrix is not diagonalizable here (a repeated eigenvalue with too "
+            f"few independent eigenvectors, as in a Jordan block; the eigenvector matrix has "
+            f"condition number {float(np.max(condition)):.3g}): its eigenvalues have no "
+            "gradient through an eigendecomposition at such a matrix")
+
+
 def _values_part(w: Any, gw: Any, a: Any, repeated: np.ndarray) -> Any:
     """diag(λ̄) for the eigenvalues' cotangent, refusing unequal cotangents on repeated
     eigenvalues (only a symmetric function of them, e.g. their sum, has a gradient there)."""
@@ -548,6 +568,7 @@ def _eig_vjp(g, out, a):
     gw = getitem(g, (Ellipsis, 0, slice(None)))
     gv = getitem(g, (Ellipsis, slice(1, None), slice(None)))
     repeated = _repeated(raw(w), raw(a))
+    _refuse_defective(v, a, repeated, "eig")
     inner = _values_part(w, gw, a, repeated)
     if isinstance(gv, Value) or np.any(raw(gv) != 0):
         inner = inner + _vectors_part(w, v, gv, a, repeated)
@@ -560,7 +581,8 @@ _eig.defvjp(_eig_vjp)
 @declare("linalg.eig", dask=False, numpy=np.linalg.eig, group="linear algebra",
          dtypes=ALL_DTYPES,
          domain="square matrices (batched), real or complex; gradients where the eigenvalues "
-                "are distinct, of losses invariant to each eigenvector's phase",
+                "are distinct, of losses invariant to each eigenvector's phase; refused at "
+                "a defective matrix (a Jordan block)",
          notes="returns numpy's EigResult (eigenvalues, eigenvectors), real for a real matrix "
                "whose eigenvalues are all real, complex otherwise (data-dependent, as numpy). "
                "Eigenvectors have unit norm and an arbitrary phase: a loss that depends on "
@@ -611,7 +633,9 @@ def _eigvals_vjp(g, out, a):
     packed = _eig(a)
     w = getitem(packed, (Ellipsis, 0, slice(None)))
     v = _in_order(getitem(packed, (Ellipsis, slice(1, None), slice(None))), raw(w), raw(out))
-    inner = _values_part(out, g, a, _repeated(raw(out), raw(a)))
+    repeated = _repeated(raw(out), raw(a))
+    _refuse_defective(v, a, repeated, "eigvals")
+    inner = _values_part(out, g, a, repeated)
     return _from_eigenbasis(inner, v, a)
 
 
@@ -681,7 +705,8 @@ def _eigvals_cases(gen):
 @declare("linalg.eigvals", dask=False, numpy=np.linalg.eigvals, group="linear algebra",
          cases=_eigvals_cases, dtypes=ALL_DTYPES, torch="torch.linalg.eigvals",
          domain="square matrices (batched), real or complex; gradients where the eigenvalues "
-                "are distinct (at repeated ones, of symmetric functions of them only)",
+                "are distinct (at repeated ones, of symmetric functions of them only; "
+                "refused at a defective matrix, a Jordan block)",
          notes="real for a real matrix whose eigenvalues are all real, complex otherwise "
                "(data-dependent, as numpy). The order is numpy's (LAPACK's), unsorted, and "
                "can swap under a small change of A (often for 3×3): gradients are those of "

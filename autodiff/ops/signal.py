@@ -77,7 +77,8 @@ def _mode(function: Any, mode: Any) -> str:
     else gets numpy's own error."""
     if isinstance(mode, str) and mode in _MODES:
         return mode
-    if isinstance(mode, (int, np.integer)) and 0 <= mode <= 2:
+    if isinstance(mode, (int, np.integer)) and not isinstance(mode, (bool, np.bool_)) \
+            and 0 <= mode <= 2:
         return _MODES[int(mode)]
     function(np.zeros(1), np.zeros(1), mode)  # raises numpy's error for this mode
     raise ValueError(f"mode must be one of 'valid', 'same', or 'full'; got {mode!r}")
@@ -275,6 +276,8 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
                 inside = where(unsettled, slope * (x - x1) + f1, inside)
                 flat = np.isnan(raw(inside)) & (raw(f0) == raw(f1))
                 inside = where(unsettled & flat, f0, inside)
+                # an exact hit on a knot is fp[j] in numpy before any of those
+                inside = where(unsettled & (data == x0), f0, inside)
     result = where(data == xp[-1], getitem(fp, -1), inside)
     result = where(data > xp[-1], right, result)
     return where(data < xp[0], left, result)
