@@ -349,3 +349,24 @@ def test_pinv_and_lstsq_refuse_a_gradient_at_a_cutoff_that_truncates():
     singular = Value(_with_singular_values(2.0, 1.0, 0.0))
     np.linalg.pinv(singular).sum().backward()
     assert np.all(np.isfinite(singular.grad))
+
+
+@pytest.mark.parametrize("ord", [0.5, 1.5, 3.0, -1.0, -2.5])
+@pytest.mark.parametrize("data", [[0.0, 1.0, -2.0], [0.0, 0.0, 0.0]], ids=["a-zero", "all-zero"])
+def test_p_norms_have_pytorchs_zero_gradient_at_zero_entries(data, ord):
+    """(Σ|x|ᵖ)^(1/p) through the plain chain rule gave nan at a zero entry for p < 1 and
+    everywhere at the zero vector for p > 1; PyTorch (and the subgradient) give 0 there."""
+    x = Value(np.array(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        norm = np.linalg.norm(x, ord=ord)
+        norm.backward()
+    with np.errstate(all="ignore"):
+        assert norm.item() == np.linalg.norm(np.array(data), ord=ord)
+    expected = np.zeros(3)
+    if data[1] and ord > 0:  # the nonzero entries: sign(x)|x|^(p-1) / ‖x‖^(p-1)
+        magnitude = np.abs(np.array(data))
+        with np.errstate(all="ignore"):
+            expected = np.sign(data) * magnitude ** (ord - 1) / norm.item() ** (ord - 1)
+        expected[magnitude == 0] = 0.0
+    np.testing.assert_allclose(x.grad, expected, atol=1e-15)

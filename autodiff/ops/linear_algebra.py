@@ -1065,8 +1065,19 @@ def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
         return Value(count.astype(np.result_type(raw(magnitude))), requires_grad=False)
     if ord == 1:
         return sum_(magnitude, axis=axis, keepdims=keepdims)
-    ord = float(ord)
-    return power(sum_(power(magnitude, ord), axis=axis, keepdims=keepdims), 1.0 / ord)
+    return _p_norm(magnitude, float(ord), axis, keepdims)
+
+
+def _p_norm(magnitude: Any, p: float, axis: int, keepdims: bool) -> Any:
+    """(Σ|xᵢ|ᵖ)^(1/p)  ·  ∂/∂xᵢ = sign(xᵢ)|xᵢ|ᵖ⁻¹/‖x‖ᵖ⁻¹, and 0 at a zero entry and at a
+    zero vector (PyTorch's convention: the plain chain rule gives ∞·0 = nan there for p < 1
+    and at 0 for p > 1). A zero entry with p < 0 makes the norm 0, as in numpy."""
+    zero = raw(magnitude) == 0  # (constant masks: the gradient there is 0)
+    safe = where(zero, 1.0, magnitude)
+    terms = where(zero, 0.0 if p > 0 else np.inf, power(safe, p))
+    total = sum_(terms, axis=axis, keepdims=keepdims)
+    empty = raw(total) == 0
+    return where(empty, 0.0, power(where(empty, 1.0, total), 1.0 / p))
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any:
@@ -1097,7 +1108,8 @@ _NOT_LAZY_SVD = ("on Dask arrays the matrix norms of ord 2, −2 and 'nuc' (sing
 
 @declare("linalg.norm", numpy=np.linalg.norm, group="linear algebra",
          cases=lambda gen: _norm_cases(gen), dtypes=ALL_DTYPES, torch="torch.linalg.norm",
-         domain="x ≠ 0 (the 2-norm's gradient at 0 is 0, as PyTorch); ord 2, −2, 'nuc': "
+         domain="x ≠ 0 (a p-norm's gradient is 0 at zero entries and at 0, as PyTorch); "
+                "ord 2, −2, 'nuc': "
                 "distinct nonzero singular values, real only; inf/−inf/max: ties share",
          notes=_NOT_LAZY_SVD)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
