@@ -491,3 +491,24 @@ def test_the_example_fits_both_models_and_the_loss_falls(capsys):
     for line in lines:
         first, last = (float(x) for x in line.split("loss ")[1].split(" in ")[0].split(" → "))
         assert last < first, line
+
+
+@pytest.mark.parametrize("index", [
+    (0, slice(None), [0, 1, 2]), (1, Ellipsis, [0, 2]), (0, None, slice(None), [0, 1]),
+    (0, slice(None), np.array([True, False, True])), (np.int64(1), slice(None), [2, 0]),
+], ids=["int-slice-list", "int-ellipsis-list", "int-none-slice-list", "int-slice-mask",
+        "npint-slice-list"])
+def test_an_index_with_an_integer_and_an_array_apart_follows_numpy_on_dask(index):
+    """Dask keeps the advanced axis where it is when an integer and an index array are
+    separated by a slice; numpy moves it to the front. x[0, :, [0, 1, 2]] came out
+    transposed (a square result: a silently wrong loss, 204 for 180) and its gradient was
+    scattered by numpy's rule."""
+    x = np.arange(18.0).reshape(2, 3, 3)
+    lazy, eager = Value(da.from_array(x, chunks=(1, 2, 2))), Value(x)
+    got, want = lazy[index], eager[index]
+    weights = np.arange(want.size, dtype=float).reshape(want.shape)
+    (got * weights).sum().backward()
+    (want * weights).sum().backward()
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(np.asarray(got.data), want.data)
+    np.testing.assert_array_equal(np.asarray(lazy.grad), eager.grad)

@@ -101,7 +101,7 @@ def _gather_lazy(x, index):
     does (Dask's vindex orders the result's axes differently)."""
     parts = index if isinstance(index, tuple) else (index,)
     arrays = [np.ndim(p) for p in parts if isinstance(p, (np.ndarray, list))]
-    if arrays == [1]:  # one 1-d index array: Dask's own, chunked, indexing
+    if arrays == [1] and _advanced_together(parts):  # Dask's own, chunked, indexing
         try:
             return x[tuple(np.asarray(p) if isinstance(p, list) else p for p in parts)]
         except NotImplementedError:
@@ -111,6 +111,16 @@ def _gather_lazy(x, index):
 
     shape = np.broadcast_to(np.empty((), dtype=bool), x.shape)[index].shape  # no copy of x
     return da.from_delayed(dask.delayed(operator.getitem)(x, index), shape, dtype=x.dtype)
+
+
+def _advanced_together(parts: tuple[Any, ...]) -> bool:
+    """Whether the index's advanced parts (arrays, and integers, which numpy counts with
+    them) sit next to each other: numpy then keeps their result where they are, as Dask
+    does; separated by a slice, None or Ellipsis (x[0, :, [0, 1]]), numpy moves it to the
+    front and Dask does not."""
+    advanced = [i for i, p in enumerate(parts)
+                if isinstance(p, (np.ndarray, list, int, np.integer)) and not isinstance(p, bool)]
+    return not advanced or advanced[-1] - advanced[0] == len(advanced) - 1
 
 
 getitem.defvjp(lambda g, out, x, index: scatter_add(g, index, np.shape(raw(x))))
