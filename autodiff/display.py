@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from .backend import is_duck
 from .explain import _mean, _norm
-from .value import Value
+from .value import Value, _describe_lazy
 
 __all__ = ["MAX_ELEMENTS", "summary", "value_html"]
 
@@ -34,6 +35,8 @@ def summary(x: Any) -> str:
     min / mean / max / norm (nan and inf included as numpy computes them)."""
     if isinstance(x, Value):  # a gradient kept as a Value (backward(create_graph=True))
         return f"Value of shape {x.shape}: {summary(x.data)}"
+    if type(x) is not float and is_duck(x):  # lazy (Dask): described, never computed
+        return _describe_lazy(x)
     array = np.asarray(x)
     if array.size <= MAX_ELEMENTS:
         return np.array2string(array, separator=", ", threshold=MAX_ELEMENTS)

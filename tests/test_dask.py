@@ -512,3 +512,13 @@ def test_an_index_with_an_integer_and_an_array_apart_follows_numpy_on_dask(index
     assert got.shape == want.shape
     np.testing.assert_array_equal(np.asarray(got.data), want.data)
     np.testing.assert_array_equal(np.asarray(lazy.grad), eager.grad)
+
+
+def test_the_notebook_display_of_a_lazy_value_computes_nothing():
+    """The notebook card summarised data and gradient through np.asarray: showing a Dask
+    Value computed all of it (twice with its gradient), where repr describes it."""
+    v = Value(da.ones((1000, 16), chunks=100))
+    (v * 2.0).sum().backward()
+    with no_compute():
+        card = v._repr_html_()
+    assert "shape=(1000, 16)" in card and "chunksize=(100, 16)" in card
