@@ -522,3 +522,20 @@ def test_the_notebook_display_of_a_lazy_value_computes_nothing():
     with no_compute():
         card = v._repr_html_()
     assert "shape=(1000, 16)" in card and "chunksize=(100, 16)" in card
+
+
+@pytest.mark.parametrize("function", [np.sum, np.mean, np.prod, np.nansum, np.nanmean, np.var,
+                                      np.std], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_a_dask_where_mask_stays_lazy(function, axis):
+    """A Dask where= mask went through np.asarray: the reductions computed it silently."""
+    x = np.random.default_rng(0).standard_normal((6, 4))
+    mask = x > -0.3
+    lazy, eager = Value(da.from_array(x, chunks=(2, 3))), Value(x)
+    with no_compute():
+        got = function(lazy, axis=axis, where=da.from_array(mask, chunks=(2, 3)))
+        got.sum().backward()
+    want = function(eager, axis=axis, where=mask)
+    want.sum().backward()
+    np.testing.assert_allclose(np.asarray(got.data), want.data, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(lazy.grad), eager.grad, rtol=1e-12, atol=1e-15)

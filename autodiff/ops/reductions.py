@@ -41,7 +41,8 @@ def _mask(where: Any, shape: tuple, name: str) -> np.ndarray | None:
         return None
     if isinstance(where, Value) and where.requires_grad:
         raise TypeError(f"{name}: where= is a constant mask; got a Value that requires grad")
-    mask = np.asarray(raw(where))
+    mask = raw(where)
+    mask = mask if is_duck(mask) else np.asarray(mask)  # (a Dask mask stays lazy)
     if mask.dtype != bool:
         raise TypeError(f"{name}: where= must be a boolean mask; got dtype {mask.dtype}")
     return np.broadcast_to(mask, shape)

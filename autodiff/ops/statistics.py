@@ -450,7 +450,7 @@ def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correctio
         d = _select(mask, x - centre, 0)
         n = np.sum(mask, axis=axis, keepdims=keepdims)
     dof = np.maximum(n - ddof, 0)
-    if np.any(dof <= 0):
+    if not is_lazy(dof) and np.any(dof <= 0):  # (a lazy count is not computed to warn)
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
     with np.errstate(divide="ignore", invalid="ignore"):
         return sum_(_real_square(d), axis=axis, keepdims=keepdims) / dof.astype(real)
