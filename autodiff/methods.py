@@ -49,6 +49,11 @@ def _index(index: Any) -> Any:
                 f"got a Value of shape {part.shape} (Values hold floats: pass .data.astype(int) "
                 "or a comparison such as v > 0, which gives a boolean array)"
             )
+        if is_duck(part):  # (it would be computed here, and its gradient could not scatter)
+            raise TypeError(
+                f"getitem: index with numpy arrays; got a {type(part).__module__.split('.')[0]} "
+                f"array of shape {part.shape} (compute it first: idx.compute(), or "
+                "np.asarray(idx))")
     return index
 
 

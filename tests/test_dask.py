@@ -539,3 +539,31 @@ def test_a_dask_where_mask_stays_lazy(function, axis):
     want.sum().backward()
     np.testing.assert_allclose(np.asarray(got.data), want.data, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(lazy.grad), eager.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_empty_slices_of_dask_values_have_zero_gradients():
+    """Backward through an empty basic slice of a 2-d Dask Value crashed in Dask's item
+    assignment (so did np.array_split into more parts than rows)."""
+    v = Value(da.from_array(np.arange(12.0).reshape(3, 4), chunks=2))
+    v[:, 2:2].sum().backward()
+    np.testing.assert_array_equal(np.asarray(v.grad), np.zeros((3, 4)))
+    w = Value(da.from_array(np.arange(12.0).reshape(3, 4), chunks=2))
+    sum(part.sum() for part in np.array_split(w, 5)).backward()
+    np.testing.assert_array_equal(np.asarray(w.grad), np.ones((3, 4)))
+
+
+def test_multi_dot_refuses_unknown_chunk_sizes_by_name():
+    """multi_dot's cheapest order compared nan costs and recursed forever."""
+    data = da.from_array(np.arange(24.0).reshape(6, 4), chunks=2)
+    filtered = data[data[:, 0] > 3]
+    with pytest.raises(ValueError, match=r"linalg\.multi_dot: a Dask array of unknown chunk"):
+        np.linalg.multi_dot([Value(np.ones((2, 4))), filtered.T, filtered])
+
+
+@pytest.mark.parametrize("data", [np.ones((4, 3)), da.ones((4, 3), chunks=2)],
+                         ids=["numpy", "dask"])
+def test_a_dask_index_array_is_refused_by_name(data):
+    """A Dask index array was computed silently, and backward then crashed in np.add.at."""
+    index = da.from_array(np.array([0, 2]), chunks=1)
+    with pytest.raises(TypeError, match="getitem: index with numpy arrays; got a dask array"):
+        Value(data)[index]

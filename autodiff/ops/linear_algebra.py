@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from ..backend import any_, is_dask, is_lazy, not_lazy
+from ..backend import any_, check_shape, is_dask, is_lazy, not_lazy
 from ..engine import conj, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
@@ -1242,6 +1242,7 @@ def multi_dot(arrays: Any, *, out: Any = None) -> Any:
         if np.ndim(raw(x)) != 2:
             raise ValueError("multi_dot: the arrays must be 2-D (the first and last may be "
                              "1-D)")
+        check_shape(raw(x), "linalg.multi_dot")  # (the order needs every side)
     dims = [np.shape(raw(arrays[0]))[0]] + [np.shape(raw(x))[1] for x in arrays]
     result = _multiply_chain(arrays, _chain_order(dims), 0, len(arrays) - 1)
     if first_vector and last_vector:

@@ -150,6 +150,8 @@ def _scatter_add_lazy(g, index, shape):
     basic = _is_basic(index)
     if basic or not is_dask(g):
         result = np.zeros_like(g, shape=shape)  # in g's own kind of array
+        if 0 in np.shape(g):  # an empty slice adds nothing (Dask's assignment refuses it)
+            return result
         if basic:
             index, g = _without_new_axes(index, g, len(shape))
             result[index] = g
