@@ -118,8 +118,9 @@ def _short(x: Any) -> str:
 
 
 def _pullback(out: Value, inputs: list[Value], nested: bool,
-              create_graph: bool = False) -> Callable[..., Any]:
-    """g ↦ d⟨g, out⟩/d(input) for each input (zeros where out does not depend on it)."""
+              create_graph: bool = False, keep_lazy: bool = False) -> Callable[..., Any]:
+    """g ↦ d⟨g, out⟩/d(input) for each input (zeros where out does not depend on it); with
+    `keep_lazy`, lazy cotangents of eager inputs are left for the caller to compute."""
 
     def vjp_fn(g: Any) -> tuple[Any, ...]:
         higher = create_graph or nested or _is_traced(g)
@@ -129,7 +130,7 @@ def _pullback(out: Value, inputs: list[Value], nested: bool,
             with transform_scope():
                 grads = backprop(out, g, create_graph=higher, wrt=inputs)
             cotangents = [grads.get(x, _zeros_like(x)) for x in inputs]
-            if not higher:
+            if not higher and not keep_lazy:
                 cotangents = _in_kind(cotangents, inputs)
         return tuple(_as_result(c, higher) for c in cotangents)
 
@@ -279,7 +280,7 @@ def jacobian(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
                 "its Jacobian is not defined (as in PyTorch and JAX): take the Jacobians of "
                 "its .real and .imag, or use jvp and vjp"
             )
-        vjp_fn = _pullback(out, inputs, nested)
+        vjp_fn = _pullback(out, inputs, nested, keep_lazy=True)
         picked = which if isinstance(which, tuple) else (which,)
         rows: list[list[Any]] = [[] for _ in picked]
         for k in range(out.size):
@@ -288,6 +289,11 @@ def jacobian(f: Callable[..., Any], argnum: int | Sequence[int] = 0, *,
             cotangents = vjp_fn(basis.reshape(out.shape))
             for row, i in zip(rows, picked, strict=True):
                 row.append(cotangents[i])
+        if not nested:  # every row of every Jacobian in its argument's kind, by one compute
+            flat = _in_kind([r for row in rows for r in row],
+                            [inputs[i] for row, i in zip(rows, picked, strict=True)
+                             for _ in row])
+            rows = [flat[j * out.size:(j + 1) * out.size] for j in range(len(picked))]
         jacobians = tuple(_assembled(r, out.shape, inputs[i], nested)
                           for r, i in zip(rows, picked, strict=True))
         return jacobians if isinstance(which, tuple) else jacobians[0]
@@ -303,6 +309,8 @@ def _assembled(rows: list[Any], out_shape: tuple[int, ...], x: Value, nested: bo
     if nested:
         rows = [r if isinstance(r, Value) else Value(r, requires_grad=False) for r in rows]
         return stack(rows).reshape(out_shape + x.shape)
+    if any(is_duck(r) for r in rows):  # a Dask argument: its Jacobian stays lazy
+        return np.stack(rows).reshape(out_shape + x.shape)
     return np.stack([np.asarray(r) for r in rows]).reshape(out_shape + x.shape)
 
 

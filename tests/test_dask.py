@@ -567,3 +567,21 @@ def test_a_dask_index_array_is_refused_by_name(data):
     index = da.from_array(np.array([0, 2]), chunks=1)
     with pytest.raises(TypeError, match="getitem: index with numpy arrays; got a dask array"):
         Value(data)[index]
+
+
+def test_jacobian_over_dask_data_computes_once_and_keeps_a_dask_argument_lazy():
+    """jacobian computed each row on its own (30 passes over the data for 30 outputs), and
+    returned numpy for a Dask argument, where the transforms promise one dask.compute and a
+    gradient in its argument's kind."""
+    x = np.random.default_rng(0).standard_normal((30, 4))
+    lazy = da.from_array(x, chunks=(10, 4))
+    want = autodiff.jacobian(lambda w: np.tanh(x @ w))(np.ones(4))
+    counter = CountComputes()
+    with counter:
+        eager_argument = autodiff.jacobian(lambda w: np.tanh(lazy @ w))(np.ones(4))
+    assert counter.count == 1 and type(eager_argument) is np.ndarray
+    with no_compute():
+        lazy_argument = autodiff.jacobian(lambda w: np.tanh(lazy @ w))(da.ones(4, chunks=2))
+    assert isinstance(lazy_argument, da.Array)
+    np.testing.assert_allclose(eager_argument, want, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(lazy_argument), want, rtol=1e-12)
