@@ -585,3 +585,14 @@ def test_jacobian_over_dask_data_computes_once_and_keeps_a_dask_argument_lazy():
     assert isinstance(lazy_argument, da.Array)
     np.testing.assert_allclose(eager_argument, want, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(lazy_argument), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda v, unknown: np.polyval(unknown, v), lambda v, unknown: np.polyval(v, unknown),
+    lambda v, unknown: np.meshgrid(v, unknown), lambda v, unknown: np.nan_to_num(v, nan=unknown),
+], ids=["polyval-p", "polyval-x", "meshgrid", "nan_to_num"])
+def test_new_functions_refuse_unknown_chunk_sizes_by_name(call):
+    """They raised "'float' object cannot be interpreted as an integer" from inside."""
+    data = da.from_array(np.arange(12.0), chunks=4)
+    with pytest.raises(ValueError, match="a Dask array of unknown chunk sizes"):
+        call(Value(np.ones(3)), data[data > 3])

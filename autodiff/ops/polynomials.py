@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import check_shape, is_duck
 from ..value import Value, raw
 from .shape import concatenate, getitem, reshape
 from .signal import _cast, _dtype, _filter, _operand
@@ -87,6 +88,9 @@ def polyval(p: Any, x: Any) -> Any:
         raise TypeError("x as a np.poly1d is not supported on Values (compose with "
                         "polymul, or evaluate at an array)")
     p, x = _operand(p), _operand(x)
+    for operand in (p, x):
+        if is_duck(raw(operand)):  # (Dask data of unknown chunk sizes: refused by name)
+            check_shape(raw(operand), "polyval")
     if np.ndim(raw(p)) == 0:
         raise TypeError("iteration over a 0-d array")
     count = np.shape(raw(p))[0]

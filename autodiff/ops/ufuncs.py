@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import is_duck
+from ..backend import check_shape, is_duck
 from ..engine import Primitive, astype, primitive
 from ..value import Value, raw
 from .arithmetic import divide, where
@@ -777,6 +777,9 @@ def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
                         "result")
     if not isinstance(x, Value) and not is_duck(x):
         x = np.asarray(x)
+    for operand in (x, nan, posinf, neginf):
+        if is_duck(raw(operand)):  # (Dask data of unknown chunk sizes: refused by name)
+            check_shape(raw(operand), "nan_to_num")
     dtype = np.result_type(raw(x))
     if dtype.kind not in "fc":  # (integers and booleans have none to replace, as numpy)
         return np.array(x, copy=True)
