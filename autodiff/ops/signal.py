@@ -4,8 +4,8 @@ gradients, built on the op table's primitives.
 * `convolve` and `correlate` are one primitive, the full correlation without conjugation
   (numpy's convolution, O(n + m) memory), sliced to numpy's modes; its VJPs are the same
   primitive on the cotangent (a convolution or correlation with the other signal), so
-  every order is differentiable. On Dask data they are a composite instead, kept lazy: the
-  zero-padded windows of the longer signal (one constant index array) times the shorter.
+  every order is differentiable. On Dask data they are a composite instead, kept lazy and
+  chunked: the shorter signal's taps times slices of the longer one, zero-padded.
 
 The others are composites, so their gradients (of any order) follow from those of getitem,
 concatenate, where and arithmetic:
@@ -31,7 +31,6 @@ from ..engine import astype, conj, primitive
 from ..value import Value, raw
 from .arithmetic import where
 from .arrays import _along, pad
-from .linalg import matmul
 from .shape import concatenate, getitem, reshape
 from .table import ALL_DTYPES, declare
 
@@ -118,23 +117,31 @@ def _full_vjp_w(g, out, x, w):
 _full.defvjp(_full_vjp_x, _full_vjp_w)
 
 
-def _windows(x: Any, w: Any, rows: np.ndarray) -> Any:
-    """Rows `rows` of the same correlation as the windows of x (zero-padded) times w: lazy
-    on Dask data (getitem, pad and matmul are), at the cost of a len(rows) × len(w) array."""
+def _shifted_sum(x: Any, w: Any, start: int, length: int) -> Any:
+    """Entries start … start + length − 1 of the correlation c(x, w) as Σ_j w[j] times x
+    (zero-padded) shifted by j: lazy and chunked on Dask data (pad, slices and products
+    keep x's chunks), m slices of length `length` and no index array; for the longer signal
+    as x (the same sums read from the other end otherwise)."""
     n, m = np.shape(raw(x))[0], np.shape(raw(w))[0]
-    if n < m:  # the same sums, read from the other end: c(x, w)[i] = c(w, x)[n + m − 2 − i]
-        return _windows(w, x, (n + m - 2) - rows)
-    index = rows[:, None] + np.arange(m)  # into x with m − 1 zeros on each side
-    if index.min() >= m - 1 and index.max() < n + m - 1:  # no window reaches the padding
-        return matmul(getitem(x, index - (m - 1)), w)
-    return matmul(getitem(pad(x, ((m - 1, m - 1),)), index), w)
+    if n < m:  # c(x, w)[i] = c(w, x)[n + m − 2 − i]
+        flipped = _shifted_sum(w, x, n + m - 1 - start - length, length)
+        return getitem(flipped, slice(None, None, -1))
+    padded = pad(x, ((m - 1, m - 1),)) if start < m - 1 or start + length > n else None
+    offset = 0 if padded is not None else m - 1  # (no window reaches the padding)
+    source = padded if padded is not None else x
+    total = None
+    for j in range(m):
+        first = start + j - offset
+        term = getitem(source, slice(first, first + length)) * getitem(w, j)
+        total = term if total is None else total + term
+    return total
 
 
 def _correlation(x: Any, w: Any, start: int, length: int) -> Any:
     """Entries start … start + length − 1 of the full correlation c(x, w) (no conjugation):
     numpy's convolution for numpy data, windows for Dask data (kept lazy)."""
     if is_duck(raw(x)) or is_duck(raw(w)):
-        return _windows(x, w, np.arange(start, start + length))
+        return _shifted_sum(x, w, start, length)
     full = _full(x, w)
     n, m = np.shape(raw(x))[0], np.shape(raw(w))[0]
     return full if length == n + m - 1 else getitem(full, slice(start, start + length))
