@@ -17,7 +17,7 @@ import numpy as np
 
 from autodiff.extend import compute, import_optional, is_lazy
 
-from .layers import as_rng
+from .layers import as_rng, floating_dtype
 
 __all__ = ["batches", "load_digits", "make_moons", "make_spirals", "train_test_split"]
 
@@ -108,9 +108,11 @@ def make_spirals(
 def load_digits(dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
     """The 8×8 handwritten digits (1,797 images, classes 0–9) shipped with scikit-learn.
 
-    Returns X of shape (1797, 64), pixel intensities scaled from 0..16 to [0, 1], and y of
-    shape (1797,) with the digit shown.
+    Returns X of shape (1797, 64), pixel intensities scaled from 0..16 to [0, 1], in `dtype`
+    (a floating-point type: TypeError otherwise, as the scaled intensities are fractions),
+    and y of shape (1797,) with the digit shown.
     """
+    dtype = floating_dtype("load_digits", dtype)
     datasets = import_optional("sklearn.datasets", "nn.data.load_digits",
                                "scikit-learn ships the digits images.")
     digits = datasets.load_digits()
@@ -178,6 +180,13 @@ def _stream(X: Any, y: Any, batch_size: int,
             rng: np.random.Generator | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Mini-batches of Dask (or numpy) X and y, one chunk of rows computed at a time."""
     n_x, n_y = np.shape(X)[:1], np.shape(y)[:1]
+    for what, samples, array in (("X", n_x, X), ("y", n_y, y)):
+        if samples and math.isnan(samples[0]):
+            raise ValueError(
+                f"batches: the number of samples in {what} is unknown: it is a Dask array "
+                f"of shape {np.shape(array)} whose chunk sizes are unknown (as after boolean "
+                f"indexing); call {what}.compute_chunk_sizes() first"
+            )
     if not n_x or not n_y or n_x != n_y:
         raise ValueError(f"batches: X and y need the same number of samples; got shapes "
                          f"{np.shape(X)} and {np.shape(y)}")

@@ -135,6 +135,13 @@ class Linear(Module):
                     f"real numbers (a Value, a numpy array, or equal-length rows of numbers); "
                     f"got a {type(x).__name__} that is not one ({error})"
                 ) from None
+        elif x.dtype.kind not in "biuf":  # complex (the output would be complex), text, ...
+            what = ("a numpy array" if isinstance(x, np.ndarray) else "a Value"
+                    if isinstance(x, Value) else f"a {type(x).__name__}")
+            raise TypeError(
+                f"{self.layer_name}: expected input of shape (batch, {self.nin}) holding real "
+                f"numbers (bool, integer or floating point); got {what} of dtype {x.dtype}"
+            )
         shape = x.shape
         if len(shape) not in (1, 2) or shape[-1] != self.nin:
             raise ValueError(

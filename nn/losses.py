@@ -11,6 +11,10 @@ differentiated again (`backward(create_graph=True)`, `autodiff.hessian`). The
 cross-entropy's forward pass hands the softmax it computed to its backward pass (through a
 dict given as a keyword parameter), so a training step computes it once.
 
+A loss is a number of its inputs' dtype; float16 inputs are computed and summed in float32
+(2,000 squared errors of 100 sum past float16's 65,504, though their mean is 100) and the
+result rounded to float16.
+
 Dask: predictions and targets may be Dask arrays (or Values holding them); the loss and its
 gradient stay lazy. The checks of target values that would need the data (labels in range,
 probabilities in [0, 1], hinge labels ±1) become nan instead: a lazy target out of range
@@ -65,6 +69,30 @@ def _size(x: Any) -> int:
     return math.prod(np.shape(raw(x)))
 
 
+def _scaled_sum(terms: Any, scale: float, *inputs: Any, add: Any = np.sum) -> Any:
+    """scale · Σ terms(*inputs) (`add` sums), a number of the inputs' dtype; float16 inputs
+    computed and summed in float32 and the result rounded to float16 (2,000 squared errors
+    of 100 summed in float16 are inf, past 65,504, though their mean is 100; numpy's mean
+    accumulates float16 in float32 too)."""
+    for x in inputs:
+        if getattr(x, "dtype", None) is _HALF:
+            wide = (_widened(x, np.float32) for x in inputs)
+            return (add(terms(*wide)) * scale).astype(_HALF)
+    return add(terms(*inputs)) * scale
+
+
+_HALF = np.dtype(np.float16)
+
+
+def _widened(x: Any, dtype: Any) -> Any:
+    """`x` in `dtype` if it is an array or a numpy number (a Python number stays as it is)."""
+    return x.astype(dtype) if hasattr(x, "astype") else x
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
 def _nan_unless(valid: Any, x: Any) -> Any:
     """x where `valid` holds, nan elsewhere (a lazy check: the data is never looked at)."""
     return np.where(valid, x, np.nan)
@@ -88,8 +116,12 @@ def _paired(loss: str, prediction: Any, target: Any, what: str = "target") -> An
 @primitive(name="mse_loss")
 def _squared_error(prediction, target, scale):
     """scale · Σ (prediction − target)²  ·  ∂/∂prediction = 2·scale·(prediction − target)"""
+    return _scaled_sum(_squared_differences, scale, prediction, target)
+
+
+def _squared_differences(prediction, target):
     difference = prediction - target
-    return np.sum(difference * difference) * scale
+    return difference * difference
 
 
 _squared_error.defvjp(
@@ -158,7 +190,7 @@ def _softmax_cross_entropy(logits, labels, scale):
     probabilities /= normaliser[:, None]
     losses = np.log(normaliser)
     losses -= picked
-    return total(losses) * scale, (probabilities, rows)
+    return _scaled_sum(_same, scale, losses, add=total), (probabilities, rows)
 
 
 def _cross_entropy_vjp(g, out, logits, labels, scale, residuals):
@@ -221,7 +253,10 @@ def _lazy_cross_entropy(logits: Any, labels: Any, batch: int, classes: int,
     onehot = _nan_unless(valid[:, None], onehot.astype(np.result_type(raw(logits))))
     if not isinstance(logits, Value):
         logits = Value(logits, requires_grad=False)
-    return (autodiff.log_softmax(logits, axis=1) * onehot).sum() * -scale
+    picked = autodiff.log_softmax(logits, axis=1) * onehot
+    if picked.dtype == np.float16:  # summed in float32: a float16 sum overflows at 65,504
+        return (picked.sum(dtype=np.float32) * -scale).astype(np.float16)
+    return picked.sum() * -scale
 
 
 # --------------------------------------------------------------------------- binary cross-entropy
@@ -230,8 +265,11 @@ def _lazy_cross_entropy(logits: Any, labels: Any, batch: int, classes: int,
 @primitive(name="binary_cross_entropy_with_logits")
 def _sigmoid_cross_entropy(logits, targets, scale):
     """scale · Σ (max(z, 0) − z·t + log(1 + e^−|z|))  ·  ∂/∂z = scale · (σ(z) − t)"""
-    return np.sum(np.maximum(logits, 0) - logits * targets
-                  + np.log1p(np.exp(-np.abs(logits)))) * scale
+    return _scaled_sum(_sigmoid_cross_entropies, scale, logits, targets)
+
+
+def _sigmoid_cross_entropies(logits, targets):
+    return np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
 
 
 _sigmoid_cross_entropy.defvjp(
@@ -263,7 +301,11 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
 @primitive(name="hinge_loss")
 def _hinge(scores, labels, scale):
     """scale · Σ max(0, 1 − y·s)  ·  ∂/∂s = −scale · y where 1 − y·s > 0, else 0"""
-    return np.sum(np.maximum(1 - labels * scores, 0)) * scale
+    return _scaled_sum(_hinges, scale, scores, labels)
+
+
+def _hinges(scores, labels):
+    return np.maximum(1 - labels * scores, 0)
 
 
 def _hinge_vjp(g, out, scores, labels, scale):

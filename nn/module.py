@@ -101,6 +101,17 @@ class Module:
     training: bool = True
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if ("." in name or not name) and isinstance(value, (Value, Module, list, tuple)):
+            # Parameter names are dotted paths: "layers.0" would give this attribute's
+            # parameters the names of item 0 of a list `layers`, and an empty name those of
+            # this module's own; state_dict would keep one of each pair.
+            raise ValueError(
+                f"{type(self).__name__}: the attribute name {name!r} "
+                f"{'contains a dot' if name else 'is empty'}; parameters are named by their "
+                "dotted path (layers.0.W), so the names of parameters held under it could "
+                "be another parameter's, and saving or loading would silently drop one. Use "
+                "a name without dots, or hold the modules in a list"
+            )
         hidden = _hidden_state(value)
         if hidden is not None:
             held, container = hidden
@@ -327,7 +338,10 @@ def _mismatches(
     """Every difference between a model's parameters and a state's (shape, dtype) by name."""
     problems = []
     missing = [name for name in own if name not in declared]
-    unexpected = [name for name in declared if name not in own]
+    # A key that is not a str (a state's keys are whatever the caller put there) is shown
+    # by its repr, with its type: it can never match a parameter's name.
+    unexpected = [name if isinstance(name, str) else f"{name!r} ({type(name).__name__}, "
+                  "not a str name)" for name in declared if name not in own]
     if missing:
         problems.append(f"missing: {', '.join(missing)}")
     if unexpected:

@@ -26,6 +26,14 @@ a single Value in place of a list, and a Module in place of `model.parameters()`
 
 Weight decay is the classical L2 penalty: `weight_decay · p` is added to the gradient.
 
+float16 parameters are updated in float32 arithmetic, and rounded to float16 once, when the
+new value is written: SGD's velocity and Adam's moments are kept in float32. In float16
+Adam's eps (1e-8) is 0 and the square of a gradient below 2.4e-4 underflows to 0, so a zero
+gradient gave 0/0 = nan weights and a small one −inf; a momentum or weight-decay term past
+65,504 was inf. So no finite gradient makes a non-finite parameter, unless the new weight
+itself is beyond the parameter's range. (Adam computes in float64 where eps is 0 even in
+float32: eps < 1e-45.)
+
 An array parameter is updated block by block (at most `BLOCK` elements at a time, through
 a few scratch arrays of that size kept by the optimiser), so a step allocates no
 full-size temporary and the optimiser keeps nothing parameter-sized beyond its state
@@ -87,6 +95,25 @@ def _setting(owner: str, name: str, value: object, allowed: tuple[Any, ...],
     if not in_range(number):
         raise ValueError(f"{owner}: {name} must {rule}; {got} (allowed: {words})")
     return number
+
+
+def _working(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype an update of data in `dtype` is computed in: float32 at least (float16 is
+    widened; an integer gradient counts as float64)."""
+    if dtype.kind == "f":
+        return dtype if dtype.itemsize >= 4 else _SINGLE
+    return _DOUBLE
+
+
+_SINGLE, _DOUBLE = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _widened(x: Any) -> Any:
+    """`x` in float32 if it holds float16 (an array or a numpy number), else `x` itself."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 4:
+        return x.astype(np.float32)
+    return x
 
 
 def _label(p: Value, index: int) -> str:
@@ -283,8 +310,9 @@ class Optimizer:
                 p.data = data  # the same array, a new version: a graph that read it is stale
                 self._update_array(index, data, g)  # (numpy's in-place ufuncs: no graph)
             else:  # a float, lazy data, or a read-only array: the whole-value formula
+                g = _widened(g)  # float16: computed in float32 (see the module docstring)
                 with no_grad():
-                    self._update_number(index, p, g + decay * data if decay else g)
+                    self._update_number(index, p, g + decay * _widened(data) if decay else g)
 
     def _update_array(self, index: int, data: np.ndarray, g: np.ndarray) -> None:
         """The update rule for parameter `index`, written into its array `data` block by
@@ -299,26 +327,30 @@ class Optimizer:
         raise NotImplementedError
 
     def _gradient_dtype(self, g: np.ndarray, data: np.ndarray) -> np.dtype[Any]:
-        """The dtype of g + weight_decay·p (an integer gradient counts as float64)."""
+        """The dtype of g + weight_decay·p and of the optimiser's state (an integer
+        gradient counts as float64, float16 as float32)."""
         dtype = g.dtype if g.dtype.kind == "f" else np.dtype(np.float64)
-        return np.result_type(dtype, data.dtype) if self.weight_decay else dtype
+        return _working(np.result_type(dtype, data.dtype) if self.weight_decay else dtype)
 
     def _gradient_block(self, g: np.ndarray, data: np.ndarray) -> np.ndarray:
         """One block of g + weight_decay·p (g itself without weight decay), in scratch.
 
         Bit for bit the whole-array `g + weight_decay * p`: weight_decay·p in p's dtype,
-        then the sum in the common dtype. An integer gradient is converted to float64.
+        then the sum in the common dtype (float16 in float32: `_gradient_dtype`). An
+        integer gradient is converted to float64; a float16 one without weight decay is
+        returned as it is (the callers compute with it in float32).
         """
         if g.dtype.kind != "f":
             g = g.astype(np.float64)
         decay = self.weight_decay
         if not decay:
             return g
-        decayed = self._buffer(data.dtype, 1, data)
-        np.multiply(data, decay, out=decayed)
-        dtype = np.result_type(g.dtype, data.dtype)
+        product = _working(data.dtype)
+        decayed = self._buffer(product, 1, data)
+        np.multiply(data, decay, out=decayed, dtype=product)
+        dtype = self._gradient_dtype(g, data)
         total = decayed if dtype == decayed.dtype else self._buffer(dtype, 2, data)
-        return np.add(g, decayed, out=total)
+        return np.add(g, decayed, out=total, dtype=dtype)
 
     def _buffer(self, dtype: np.dtype[Any], slot: int, like: np.ndarray) -> np.ndarray:
         """Scratch of `like`'s shape in `dtype`: a view of the optimiser's buffer number
@@ -335,9 +367,14 @@ class Optimizer:
         return view
 
     def _descend_block(self, data: np.ndarray, step: np.ndarray, factor: float) -> None:
-        """data ← data − factor·step, for one block (factor·step in step's dtype)."""
-        scaled = self._buffer(step.dtype, 0, data)
-        np.multiply(step, factor, out=scaled)
+        """data ← data − factor·step, for one block (factor·step in step's dtype, float16
+        in float32; the difference in the wider dtype, rounded to data's)."""
+        dtype = _working(step.dtype)
+        scaled = self._buffer(dtype, 0, data)
+        if dtype is step.dtype:
+            np.multiply(step, factor, out=scaled)
+        else:
+            np.multiply(step, factor, out=scaled, dtype=dtype)
         np.subtract(data, scaled, out=data)
 
 
@@ -513,8 +550,7 @@ class Adam(Optimizer):
                                   or m.shape != data.shape):
                 self._check_state(index, "first moment", m, data)
             if type(g) is not np.ndarray:
-                dtype = np.result_type(g)
-                dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+                dtype = self._arithmetic_dtype(np.result_type(g))
                 self._check_square(index, g, dtype)
                 if decay and type(data) is float:
                     self._check_square(index, g + decay * data, dtype, decayed=True)
@@ -532,8 +568,19 @@ class Adam(Optimizer):
                                                                      -float(data.min()))
         if bound > limit:
             with np.errstate(over="ignore"):  # (an inf here is refused by the check)
-                decayed = g + decay * data
+                decayed = np.add(g, np.multiply(data, decay, dtype=_working(data.dtype)),
+                                 dtype=dtype)  # (as `_gradient_block` computes it)
             self._check_square(index, decayed, dtype, decayed=True)
+
+    def _arithmetic_dtype(self, dtype: np.dtype[Any]) -> np.dtype[Any]:
+        """The dtype Adam computes in for a gradient of `dtype`: float32 at least, float64
+        where eps is 0 in it (eps < 1e-45 in float32: a zero gradient would give 0/0)."""
+        dtype = _working(dtype)
+        return np.dtype(np.float64) if dtype.type(self.eps) == 0 else dtype
+
+    def _gradient_dtype(self, g: np.ndarray, data: np.ndarray) -> np.dtype[Any]:
+        """The dtype of g + weight_decay·p and of the moments (see `_arithmetic_dtype`)."""
+        return self._arithmetic_dtype(super()._gradient_dtype(g, data))
 
     def _check_finite(self, index: int, g: object) -> None:
         """Also refuse an array gradient whose square overflows the second moment's dtype
@@ -570,19 +617,20 @@ class Adam(Optimizer):
             dtype = self._gradient_dtype(g, data)
             m = self.first[index] = np.empty(g.shape, dtype)
             v = self.second[index] = np.empty(g.shape, dtype)
+        work = m.dtype  # the arithmetic's dtype (float32 for float16 parameters)
         for block, g_block, m_block, v_block in _blocks(data, g, m, v):
             g_block = self._gradient_block(g_block, block)
-            scratch = self._buffer(g_block.dtype, 0, block)
+            scratch = self._buffer(work, 0, block)
             if starting:  # m ← (1−β₁)g, v ← (1−β₂)g²
-                np.multiply(g_block, 1 - beta1, out=m_block)
-                np.multiply(g_block, g_block, out=v_block)
+                np.multiply(g_block, 1 - beta1, out=m_block, dtype=work)
+                np.multiply(g_block, g_block, out=v_block, dtype=work)
                 v_block *= 1 - beta2
             else:
                 m_block *= beta1  # m ← β₁m + (1−β₁)g
-                np.multiply(g_block, 1 - beta1, out=scratch)
+                np.multiply(g_block, 1 - beta1, out=scratch, dtype=work)
                 m_block += scratch
                 v_block *= beta2  # v ← β₂v + (1−β₂)g²
-                np.multiply(g_block, g_block, out=scratch)
+                np.multiply(g_block, g_block, out=scratch, dtype=work)
                 scratch *= 1 - beta2
                 v_block += scratch
             np.divide(v_block, correction, out=scratch)  # step_size · m / (√v̂ + ε)
@@ -590,9 +638,12 @@ class Adam(Optimizer):
             scratch += eps
             np.divide(m_block, scratch, out=scratch)
             scratch *= step_size
-            np.subtract(block, scratch, out=block)
+            np.subtract(block, scratch, out=block)  # in `work`, rounded to the parameter's
 
     def _update_number(self, index: int, p: Value, g: Any) -> None:
+        given = np.result_type(g)
+        if given.kind == "f" and self._arithmetic_dtype(given) != given:  # eps is 0 in it
+            g = np.asarray(g, dtype=self._arithmetic_dtype(given))
         beta1, beta2 = self.beta1, self.beta2
         m, v = self.first[index], self.second[index]
         t = self.steps[index] = self.steps[index] + 1

@@ -723,3 +723,218 @@ def test_save_and_load_refuse_a_path_that_is_not_a_path_naming_themselves(method
     with pytest.raises(TypeError, match=rf"Linear\.{method}: path must be a str or "
                                         rf"os\.PathLike.*got {type(path).__name__}"):
         getattr(model, method)(path)
+
+
+# ------------------------------------------------- 11. float16, keys, names, inputs, chunk sizes
+
+def _float16_sums_past_65504():
+    """(loss of x, x in float16, its mean in float64): each sum of terms is past float16's
+    largest number, 65,504, but the mean is not."""
+    logits = np.tile(np.array([5.0, -5.0], dtype=np.float16), (20000, 1))
+    return {
+        "mse": (lambda x: nn.mse_loss(x, np.zeros(2000, np.float16)),
+                np.full(2000, 10, np.float16), 100.0),
+        "hinge": (lambda x: nn.hinge_loss(x, np.ones(20000)),
+                  np.full(20000, -5, np.float16), 6.0),
+        "bce": (lambda x: nn.binary_cross_entropy_with_logits(x, np.ones(20000, np.float16)),
+                np.full(20000, -5, np.float16), np.log1p(np.exp(5.0))),
+        "cross_entropy": (lambda x: nn.cross_entropy(x, np.ones(20000, dtype=np.int64)),
+                          logits, 10.0 + np.log1p(np.exp(-10.0))),
+    }
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["numpy", "dask"])
+@pytest.mark.parametrize("loss", ["mse", "hinge", "bce", "cross_entropy"])
+def test_float16_mean_losses_do_not_overflow_where_the_mean_fits(loss, lazy):
+    """Before: the losses summed every term in float16 and then multiplied by 1/n, so the
+    sum overflowed and reduction="mean" gave inf (2,000 squared errors of 100, 20,000
+    hinge terms of 6, ...) where PyTorch gives the mean. The mean is now a float16 number
+    computed without the overflow; its dtype and its gradient are as they were."""
+    make, data, expected = _float16_sums_past_65504()[loss]
+    x = Value(data)
+    if lazy:
+        da = pytest.importorskip("dask.array")
+        x = Value(da.from_array(data, chunks=500))
+    value = make(x)
+    value.backward()
+    result, grad = value.data, x.grad
+    if lazy:
+        import dask
+
+        result, grad = dask.compute(result, grad)
+    assert np.asarray(result).dtype == np.float16
+    np.testing.assert_allclose(float(result), expected, rtol=1e-3)
+    # the gradient: float16, the float64 loss's gradient rounded
+    wide = Value(data.astype(np.float64))
+    make(wide).backward()
+    assert np.asarray(grad).dtype == np.float16
+    np.testing.assert_allclose(np.asarray(grad, dtype=np.float64), wide.grad, rtol=2e-3)
+
+
+def _float16_model_and_gradients():
+    model = nn.MLP(2, [16, 2], activation="relu", rng=3, dtype=np.float16)
+    X = np.abs(np.random.default_rng(0).normal(size=(4, 2))).astype(np.float16)
+    nn.cross_entropy(model(X), np.array([0, 1, 0, 1])).backward()
+    return model
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_adam_on_float16_parameters_computes_in_float32_and_keeps_every_weight_finite(
+        weight_decay):
+    """Before: in float16 Adam's eps (1e-8) is 0, so a zero gradient (a dead ReLU unit's)
+    gave m / (√v + eps) = 0/0 = nan weights, and a gradient whose square underflows gave
+    −inf, silently (only numpy's RuntimeWarning). The choice made: Adam does its arithmetic
+    for float16 parameters in float32 (its moments are kept in float32) and rounds each new
+    weight to float16 once. Refusing the step instead would make every float16 model with a
+    zero gradient untrainable; a careful PyTorch user expects the step to work, as it does in
+    float32 (PyTorch itself gives nan here)."""
+    model = _float16_model_and_gradients()
+    assert any((p.grad == 0).any() for p in model.parameters())  # a dead unit's zeros
+    reference = nn.MLP(2, [16, 2], activation="relu", rng=3, dtype=np.float32)
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        q.data, q.grad = p.data.astype(np.float32), p.grad.astype(np.float32)
+    optimizer = nn.Adam(model.parameters(), lr=1e-3, weight_decay=weight_decay)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer.step()
+    nn.Adam(reference.parameters(), lr=1e-3, weight_decay=weight_decay).step()
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        assert p.dtype == np.float16 and np.isfinite(p.data).all()
+        np.testing.assert_allclose(p.data, q.data.astype(np.float16), rtol=1e-3, atol=1e-4)
+    assert all(m.dtype == np.float32 for m in optimizer.first + optimizer.second)
+
+
+@pytest.mark.parametrize("pending", [False, True], ids=["in-place", "whole-value"])
+@pytest.mark.parametrize("grad", [0.0, 1e-5, 1e-3])
+def test_adam_steps_a_float16_weight_with_a_zero_or_tiny_gradient_to_a_finite_value(
+        grad, pending):
+    """Before: 0 (eps is 0 in float16: 0/0) gave nan, and 1e-5 and 1e-3 (their squares
+    underflow to 0 in float16: m / 0) gave −inf, by both the in-place block update and the
+    whole-value formula (a read-only array, while a graph that read it waits)."""
+    weight = Value(np.ones(3, dtype=np.float16))
+    optimizer = nn.Adam([weight], lr=0.1)
+    graphs = []
+    for _ in range(3):
+        weight.grad = np.full(3, grad, dtype=np.float16)
+        if pending:
+            graphs.append(weight * 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            optimizer.step()
+    assert weight.dtype == np.float16 and np.isfinite(weight.data).all()
+    expected = 1.0 if grad == 0 else 1.0 - 3 * 0.1  # Adam's step is about lr·sign(g)
+    np.testing.assert_allclose(weight.data, expected, atol=0.05)
+
+
+@pytest.mark.parametrize(("settings", "start", "grad", "steps"), [
+    ({"lr": 1e-4, "momentum": 0.9}, 1.0, 60000.0, 30),
+    ({"lr": 1e-6, "weight_decay": 1e6}, 1.0, 0.0, 1),
+    ({"lr": 2.0}, 60000.0, 40000.0, 1),
+], ids=["momentum", "weight-decay", "lr-times-gradient"])
+@pytest.mark.parametrize("pending", [False, True], ids=["in-place", "whole-value"])
+def test_sgd_on_float16_parameters_computes_its_update_in_float32(settings, start, grad, steps,
+                                                                  pending):
+    """Before: SGD computed in float16, so a momentum velocity past 65,504 (a steady
+    gradient of 60,000 with momentum 0.9), weight_decay·p past it (1e6 · 1) or lr·g past it
+    (2 · 40,000) was inf and made the weight −inf, though the new weight itself fits float16
+    easily. The update is now computed in float32 (the velocity kept in float32) and rounded
+    to float16 once; only a new weight beyond float16's range is inf."""
+    weight = Value(np.full(3, start, dtype=np.float16))
+    reference = Value(np.full(3, start))  # the same steps in float64
+    optimizer, exact = nn.SGD([weight], **settings), nn.SGD([reference], **settings)
+    graphs = []
+    for _ in range(steps):
+        weight.grad, reference.grad = np.full(3, grad, dtype=np.float16), np.full(3, grad)
+        if pending:  # the whole-value formula (a read-only array while a graph waits)
+            graphs.append(weight * 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            optimizer.step()
+        exact.step()
+    assert weight.dtype == np.float16 and np.isfinite(weight.data).all()
+    if settings.get("momentum"):
+        assert optimizer.velocity[0].dtype == np.float32
+    np.testing.assert_allclose(weight.data.astype(np.float64), reference.data, rtol=2e-3)
+
+
+def test_adam_with_an_eps_that_is_zero_in_float32_keeps_a_float32_weight_finite():
+    """Before: eps=1e-50 is 0 in float32, so a zero gradient gave 0/0 = nan weights; Adam
+    now computes in float64 when its eps is 0 in the parameter's precision."""
+    weight = Value(np.ones(3, dtype=np.float32))
+    optimizer = nn.Adam([weight], lr=0.1, eps=1e-50)
+    weight.grad = np.zeros(3, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer.step()
+    assert weight.dtype == np.float32
+    np.testing.assert_array_equal(weight.data, np.ones(3))
+
+
+def test_load_state_dict_lists_a_key_that_is_not_a_str_as_unexpected():
+    """Before: a non-str key crashed inside str.join (TypeError: sequence item 0: expected
+    str instance, int found) instead of the usual ValueError listing the difference."""
+    layer = nn.Linear(2, 2, rng=0)
+    before = layer.state_dict()
+    with pytest.raises(ValueError, match=r"load_state_dict: the state does not match Linear; "
+                                         r"unexpected: 0 \(int, not a str name\)"):
+        layer.load_state_dict({"W": np.zeros((2, 2)), "b": np.zeros(2), 0: np.zeros(1)})
+    for name, array in layer.state_dict().items():
+        np.testing.assert_array_equal(array, before[name])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, int, bool, np.complex128, "U3"])
+def test_load_digits_refuses_a_dtype_that_is_not_floating_point(dtype):
+    """Before: the dtype was only used to divide by 16, so uint8, int and bool gave float64
+    and complex gave complex128 (with a ComplexWarning), none of them what was asked for."""
+    with pytest.raises(TypeError, match=r"load_digits: dtype must be a floating-point type"):
+        nn.data.load_digits(dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["layers.0", "head.W", ""])
+def test_a_module_refuses_an_attribute_name_that_would_give_two_parameters_one_name(name):
+    """Before: `setattr(model, "layers.0", nn.Linear(...))` named its parameters
+    layers.0.W and layers.0.b, the names of the first layer in the list `layers`; state_dict
+    kept one of each pair and save/load silently dropped the other (an empty name gave the
+    names of the module's own parameters)."""
+    model = nn.Sequential(nn.Linear(2, 2, rng=0))
+    model.head = nn.Linear(2, 2, rng=1)
+    names = [p_name for p_name, _ in model.named_parameters()]
+    with pytest.raises(ValueError, match=r"Sequential: the attribute name .* (contains a dot|"
+                                         r"is empty); parameters are named by their dotted"):
+        setattr(model, name, nn.Linear(2, 2, rng=2))
+    assert name not in vars(model)
+    assert [p_name for p_name, _ in model.named_parameters()] == names
+    assert len(model.state_dict()) == len(model.parameters()) == 4
+
+
+@pytest.mark.parametrize("x", [np.ones((3, 2), dtype=np.complex128), np.array([["a", "b"]]),
+                               Value(np.ones((3, 2), dtype=np.complex128))],
+                         ids=["complex", "text", "complex-value"])
+def test_linear_refuses_a_complex_or_text_array_naming_itself(x):
+    """Before: a complex array went through and gave a complex output (a complex loss,
+    complex gradients for real weights), and a text array failed inside the linear
+    primitive with numpy's matmul message, naming only "linear"."""
+    model = nn.Sequential(nn.Linear(2, 2, rng=0))
+    with pytest.raises(TypeError, match=r"Linear 'layers\.0': expected input of shape "
+                                        r"\(batch, 2\) holding real numbers.*got a (numpy "
+                                        r"array|Value) of dtype"):
+        model(x)
+
+
+def test_batches_of_dask_arrays_with_unknown_chunk_sizes_says_so():
+    """Before: after boolean indexing (shapes (nan, 2) and (nan,)) batches said "X and y
+    need the same number of samples; got shapes (nan, 2) and (nan,)", which they may well
+    have; the chunk sizes are unknown, and compute_chunk_sizes() makes them known."""
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(np.arange(20.0).reshape(10, 2), chunks=3)
+    y = da.from_array(np.arange(10), chunks=3)
+    keep = y > 3
+    with pytest.raises(ValueError, match=r"batches: the number of samples in X is unknown.*"
+                                         r"chunk sizes are unknown.*"
+                                         r"X\.compute_chunk_sizes\(\)"):
+        nn.data.batches(X[keep], y[keep], batch_size=2)
+    with pytest.raises(ValueError, match=r"in y is unknown.*y\.compute_chunk_sizes\(\)"):
+        nn.data.batches(X[keep].compute_chunk_sizes(), y[keep], batch_size=2)
+    batches = list(nn.data.batches(X[keep].compute_chunk_sizes(),
+                                   y[keep].compute_chunk_sizes(), batch_size=2))
+    assert sum(len(b) for b, _ in batches) == 6
