@@ -587,6 +587,12 @@ def test_jacobian_over_dask_data_computes_once_and_keeps_a_dask_argument_lazy():
     assert isinstance(lazy_argument, da.Array)
     np.testing.assert_allclose(eager_argument, want, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(lazy_argument), want, rtol=1e-12)
+    counter = CountComputes()  # hessian is jacobian of grad: one pass too (it made 4)
+    with dask.config.set(scheduler="threads"), counter:
+        hessian = autodiff.hessian(lambda w: np.tanh(lazy @ w).sum())(np.ones(4))
+    assert counter.count == 1
+    np.testing.assert_allclose(hessian, autodiff.hessian(lambda w: np.tanh(x @ w).sum())(
+        np.ones(4)), rtol=1e-12)
 
 
 @pytest.mark.parametrize("call", [
