@@ -80,8 +80,9 @@ def namespace(x: Any) -> Any:
 
 def check_shape(x: Any, caller: str) -> Any:
     """`x` itself, unless it is a Dask array of unknown chunk sizes: ValueError naming the
-    operation (every operation and its gradient need shapes)."""
-    shape = x.shape
+    operation (every operation and its gradient need shapes). Anything without a shape (a
+    number, None) passes."""
+    shape = getattr(x, "shape", ())
     if any(isinstance(n, float) and math.isnan(n) for n in shape):
         raise ValueError(
             f"{caller}: a Dask array of unknown chunk sizes (shape {shape}), as boolean "

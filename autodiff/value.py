@@ -179,6 +179,12 @@ def raw(x: Any) -> Any:
     return x._data if isinstance(x, Value) else x
 
 
+def value_or_array(x: Any) -> Any:
+    """An operand as an operation takes it: a Value or a duck array (Dask) as it is,
+    anything else (a list, a number) as the numpy array numpy's own function makes of it."""
+    return x if isinstance(x, Value) or is_duck(x) else np.asarray(x)
+
+
 # --------------------------------------------------------------------------- the node
 
 

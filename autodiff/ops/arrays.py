@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from ..backend import check_shape, is_duck
+from ..backend import check_shape
 from ..engine import primitive
-from ..value import Value, raw
+from ..value import Value, raw, value_or_array
 from .arithmetic import where
 from .shape import (
     _reshape,
@@ -420,10 +420,9 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
     input"""
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', not {indexing!r}")
-    arrays = [x if isinstance(x, Value) or is_duck(x) else np.asarray(x) for x in xi]
+    arrays = [value_or_array(x) for x in xi]
     for a in arrays:
-        if is_duck(raw(a)):  # (Dask data of unknown chunk sizes: refused by name)
-            check_shape(raw(a), "meshgrid")
+        check_shape(raw(a), "meshgrid")  # (Dask data of unknown chunk sizes: refused)
     axes = list(range(len(arrays)))
     if indexing == "xy" and len(axes) > 1:
         axes[0], axes[1] = 1, 0

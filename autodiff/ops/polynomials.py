@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import check_shape, is_duck
-from ..value import Value, raw
+from ..backend import check_shape
+from ..value import Value, raw, value_or_array
 from .shape import concatenate, getitem, reshape
-from .signal import _cast, _dtype, _filter, _operand
+from .signal import _cast, _dtype, _filter
 from .table import ALL_DTYPES, declare
 
 __all__ = ["polyadd", "polyder", "polyint", "polymul", "polysub", "polyval"]
@@ -36,7 +36,7 @@ __all__ = ["polyadd", "polyder", "polyint", "polymul", "polysub", "polyval"]
 
 
 def _at_least_1d(a: Any) -> Any:
-    a = _operand(a)
+    a = value_or_array(a)
     return reshape(a, (1,)) if np.ndim(raw(a)) == 0 else a
 
 
@@ -87,10 +87,9 @@ def polyval(p: Any, x: Any) -> Any:
     if isinstance(x, np.poly1d):
         raise TypeError("x as a np.poly1d is not supported on Values (compose with "
                         "polymul, or evaluate at an array)")
-    p, x = _operand(p), _operand(x)
+    p, x = value_or_array(p), value_or_array(x)
     for operand in (p, x):
-        if is_duck(raw(operand)):  # (Dask data of unknown chunk sizes: refused by name)
-            check_shape(raw(operand), "polyval")
+        check_shape(raw(operand), "polyval")  # (Dask data of unknown chunk sizes: refused)
     if np.ndim(raw(p)) == 0:
         raise TypeError("iteration over a 0-d array")
     count = np.shape(raw(p))[0]
@@ -174,7 +173,7 @@ def polyder(p: Any, m: Any = 1) -> Any:
     m = int(m)
     if m < 0:
         raise ValueError("Order of derivative must be positive (see polyint)")
-    p = _operand(p)
+    p = value_or_array(p)
     for _ in range(m):
         power = _length(p) - 1
         p = getitem(p, slice(None, -1)) * np.arange(power, 0, -1)
@@ -212,7 +211,7 @@ def polyint(p: Any, m: Any = 1, k: Any = None) -> Any:
         constants = getitem(constants, 0) * np.ones(m, dtype=float)
     if _length(constants) < m:
         raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
-    p = _operand(p)
+    p = value_or_array(p)
     for i in range(m):
         divided = p / np.arange(_length(p), 0, -1)
         p = concatenate([divided, getitem(constants, slice(i, i + 1))])

@@ -28,7 +28,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..backend import is_duck
 from ..engine import astype, conj, primitive
-from ..value import Value, raw
+from ..value import Value, raw, value_or_array
 from .arithmetic import where
 from .arrays import _along, pad
 from .shape import concatenate, getitem, reshape
@@ -38,12 +38,6 @@ __all__ = ["convolve", "correlate", "gradient", "interp"]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _operand(a: Any) -> Any:
-    """Values and duck arrays (Dask) unchanged; anything else (lists, numbers) as the numpy
-    array numpy's own function would make of it."""
-    return a if isinstance(a, Value) or is_duck(a) else np.asarray(a)
 
 
 def _dtype(a: Any) -> np.dtype:
@@ -86,7 +80,7 @@ def _mode(function: Any, mode: Any) -> str:
 def _signals(function: Any, a: Any, v: Any, promote_scalars: bool) -> tuple[Any, Any]:
     """The two 1-D, non-empty signals (numbers as length-1 signals where numpy allows it);
     numpy's own error otherwise."""
-    a, v = _operand(a), _operand(v)
+    a, v = value_or_array(a), value_or_array(v)
     if promote_scalars:
         a, v = (reshape(x, (1,)) if np.ndim(raw(x)) == 0 else x for x in (a, v))
     shapes = (np.shape(raw(a)), np.shape(raw(v)))
@@ -244,7 +238,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     segment's slope, ∂/∂fp = the two hat-function weights of x's segment"""
     xp = np.asarray(_constant("interp", "xp", xp))
     period = _constant("interp", "period", period)
-    x, fp = _operand(x), _operand(fp)
+    x, fp = value_or_array(x), value_or_array(fp)
     _interp_checked(x, xp, fp, period)
     dtype = np.dtype(np.complex128 if _dtype(fp).kind == "c" else np.float64)
     x, fp, xp = _cast(x, np.dtype(np.float64)), _cast(fp, dtype), xp.astype(np.float64)
@@ -264,8 +258,8 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
                             f"got an array of shape {np.shape(raw(bound))}")
         if bound is not None and dtype.kind == "f" and _dtype(bound).kind == "c":
             raise TypeError(f"{name} must be real for real fp (numpy converts it to float64)")
-    left = getitem(fp, 0) if left is None else _cast(_operand(left), dtype)
-    right = getitem(fp, -1) if right is None else _cast(_operand(right), dtype)
+    left = getitem(fp, 0) if left is None else _cast(value_or_array(left), dtype)
+    right = getitem(fp, -1) if right is None else _cast(value_or_array(right), dtype)
     data = np.asarray(raw(x))
     n = xp.shape[0]
     if n == 1:
@@ -301,12 +295,12 @@ def _spacings(varargs: tuple[Any, ...], axes: tuple[int, ...],
     if not varargs:
         return [1.0] * len(axes)
     if len(varargs) == 1 and np.ndim(raw(varargs[0])) == 0:
-        return [_operand(varargs[0])] * len(axes)
+        return [value_or_array(varargs[0])] * len(axes)
     if len(varargs) != len(axes):
         raise TypeError("invalid number of arguments")
     steps = []
     for axis, distances in zip(axes, varargs, strict=True):
-        distances = _operand(distances)
+        distances = value_or_array(distances)
         ndim = np.ndim(raw(distances))
         if ndim == 0:
             steps.append(distances)
@@ -405,7 +399,7 @@ def _gradient_cases(gen):
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     """∂f/∂xₖ by second-order central differences inside and one-sided differences of
     `edge_order` at the ends, along each axis, as np.gradient  ·  linear in f"""
-    f = _operand(f)
+    f = value_or_array(f)
     shape = np.shape(raw(f))
     axes = tuple(range(len(shape))) if axis is None else normalize_axis_tuple(axis, len(shape))
     steps = _spacings(varargs, axes, shape)

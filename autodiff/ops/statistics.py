@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from ..backend import any_, is_duck, is_lazy
+from ..backend import any_, is_lazy
 from ..engine import astype, broadcast_to, conj, primitive
-from ..value import Value, raw
+from ..value import Value, raw, value_or_array
 from .arithmetic import divide
 from .arithmetic import where as _select
 from .arrays import _along
@@ -69,11 +69,6 @@ def _keep(keepdims: Any) -> bool:
 
 def _dtype_of(x: Any) -> np.dtype:
     return np.result_type(raw(x))
-
-
-def _as_value_or_array(a: Any) -> Any:
-    """Values unchanged; anything else as a numpy array (lists, numbers)."""
-    return a if isinstance(a, Value) or is_duck(a) else np.asarray(a)
 
 
 def _to_last(x: Any, axes: tuple) -> tuple[Any, tuple, tuple]:
@@ -174,7 +169,7 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
          initial: Any = _NO, where: Any = _NO) -> Any:
     """Π a over `axis`, as np.prod  ·  ∂/∂aᵢ = Π_{j≠i} aⱼ (exact with zeros)"""
     refuse("prod", out=out)
-    x = _cast(_as_value_or_array(a), dtype)
+    x = _cast(value_or_array(a), dtype)
     mask = _mask(where, np.shape(raw(x)), "prod")
     if mask is not None:
         x = _select(mask, x, 1)
@@ -195,7 +190,7 @@ _cumsum.defvjp(lambda g, out, x, axis: _reverse_cumsum(g, axis))
 
 
 def _flatten_for_cumulative(a, axis, dtype, name):
-    x = _cast(_as_value_or_array(a), dtype)
+    x = _cast(value_or_array(a), dtype)
     if axis is None:
         return reshape(x, (-1,)), 0
     axis = _int_axis(axis, name)
@@ -427,7 +422,7 @@ def _variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correctio
         raise TypeError(f"{name}: mean= (a precomputed mean) is not supported on Values; "
                         "drop it")
     ddof = raw(_ddof(ddof, correction, name))
-    a = _as_value_or_array(a)
+    a = value_or_array(a)
     if dtype is not None and np.dtype(dtype).kind == "f" and _dtype_of(a).kind == "c":
         raise TypeError(f"{name}: a real dtype ({np.dtype(dtype)}) for complex input is not "
                         "supported on Values: numpy takes the mean of the real parts only "
@@ -521,7 +516,7 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
 def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO) -> Any:
     """max a − min a over `axis`, as np.ptp  ·  +1 at the maximum, −1 at the minimum"""
     refuse("ptp", out=out)
-    a = _as_value_or_array(a)
+    a = value_or_array(a)
     keepdims = _keep(keepdims)
     return max_(a, axis=axis, keepdims=keepdims) - min_(a, axis=axis, keepdims=keepdims)
 
@@ -558,7 +553,7 @@ def _cast_to(x: Any, dtype: np.dtype) -> Any:
 def average(a: Any, axis: Any = None, weights: Any = None, returned: Any = False, *,
             keepdims: Any = _NO) -> Any:
     """Σ w·a / Σ w over `axis`, as np.average  ·  ∂/∂aᵢ = wᵢ/Σw, ∂/∂wᵢ = (aᵢ − avg)/Σw"""
-    a = _as_value_or_array(a)
+    a = value_or_array(a)
     keepdims = _keep(keepdims)
     shape = np.shape(raw(a))
     if isinstance(axis, list):  # numpy normalizes axis to a tuple first (np.mean takes no list)
@@ -568,7 +563,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: Any = False
         count = math.prod(shape[i] for i in _axes(axis, len(shape)))
         scale = np.full(np.shape(raw(avg)), count, dtype=_dtype_of(avg))
     else:
-        w = _as_value_or_array(weights)
+        w = value_or_array(weights)
         # In numpy's result dtype, as np.average: a 0-d float64 intermediate is a Python
         # float, which a float32 array would otherwise pull down to float32.
         result = _average_dtype(a, w)
@@ -624,7 +619,7 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdim
            initial: Any = _NO, where: Any = _NO) -> Any:
     """Σ a over `axis`, nan taken as 0, as np.nansum  ·  ∂/∂aᵢ = 1 (0 at nan)"""
     refuse("nansum", out=out)
-    x = _cast(_as_value_or_array(a), dtype)
+    x = _cast(value_or_array(a), dtype)
     keep = _not_nan(x, where, "nansum")
     result = sum_(_select(keep, x, 0), axis=axis, keepdims=_keep(keepdims))
     return result + raw(initial) if _given(initial) else result
@@ -637,7 +632,7 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
             where: Any = _NO) -> Any:
     """Σ a / n over the non-nan entries, as np.nanmean  ·  ∂/∂aᵢ = 1/n (0 at nan)"""
     refuse("nanmean", out=out)
-    x = _cast(_as_value_or_array(a), dtype)
+    x = _cast(value_or_array(a), dtype)
     keep = _not_nan(x, where, "nanmean")
     keepdims = _keep(keepdims)
     count = np.sum(keep, axis=axis, keepdims=keepdims)
@@ -651,7 +646,7 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
 def _nan_extremum(name, reduce, fill, a, axis, out, keepdims, initial, where):
     refuse(name, out=out, initial=None if initial is _NO else initial,
            where=None if where is _NO or where is True else where)
-    x = _as_value_or_array(a)
+    x = value_or_array(a)
     nan = np.isnan(raw(x))
     keepdims = _keep(keepdims)
     if not any_(nan):
@@ -737,7 +732,7 @@ def _quantile(name, a, q, axis, keepdims):
     if isinstance(q, Value) and q.requires_grad:
         raise TypeError(f"{name}: q is a constant here; got a Value that requires grad "
                         "(pass q.data)")
-    x = _as_value_or_array(a)
+    x = value_or_array(a)
     q = np.asarray(raw(q), dtype=np.float64)
     if not np.all((q >= 0) & (q <= 1)):
         raise ValueError("Quantiles must be in the range [0, 1]" if name == "quantile"
@@ -809,7 +804,7 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: Any = Fal
     """the middle value of sorted a over `axis` (mean of the two middle ones for an even
     count), as np.median  ·  the gradient goes to the middle element(s)"""
     refuse("median", out=out)
-    x = _as_value_or_array(a)
+    x = value_or_array(a)
     x_shape = np.shape(raw(x))
     gather, batch, n, has_nan, axes = _sorted_gather(x, axis)
     middle = gather([(n - 1) // 2, n // 2])

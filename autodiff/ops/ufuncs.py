@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import check_shape, is_duck
+from ..backend import check_shape
 from ..engine import Primitive, astype, primitive
-from ..value import Value, raw
+from ..value import Value, raw, value_or_array
 from .arithmetic import divide, where
 from .complex import imag, real
 from .elementwise import exp, power, sqrt
@@ -727,8 +727,7 @@ def _replacement(name: str, value: Any, default: Any, dtype: np.dtype[Any],
     stores it into x, so it must be real and broadcast to x's shape."""
     if value is None:
         return dtype.type(default)
-    if not isinstance(value, Value) and not is_duck(value):
-        value = np.asarray(value)
+    value = value_or_array(value)
     data = raw(value)
     if np.iscomplexobj(data):
         raise TypeError(f"nan_to_num: {name}= must be real (it replaces the real and the "
@@ -775,11 +774,9 @@ def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
         raise TypeError("nan_to_num: copy=False (replacing in place) is not supported on "
                         "Values: the result is always a new Value; drop copy= and use the "
                         "result")
-    if not isinstance(x, Value) and not is_duck(x):
-        x = np.asarray(x)
+    x = value_or_array(x)
     for operand in (x, nan, posinf, neginf):
-        if is_duck(raw(operand)):  # (Dask data of unknown chunk sizes: refused by name)
-            check_shape(raw(operand), "nan_to_num")
+        check_shape(raw(operand), "nan_to_num")  # (Dask data of unknown chunk sizes: refused)
     dtype = np.result_type(raw(x))
     if dtype.kind not in "fc":  # (integers and booleans have none to replace, as numpy)
         return np.array(x, copy=True)
