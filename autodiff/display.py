@@ -35,7 +35,7 @@ def summary(x: Any) -> str:
     min / mean / max / norm (nan and inf included as numpy computes them)."""
     if isinstance(x, Value):  # a gradient kept as a Value (backward(create_graph=True))
         return f"Value of shape {x.shape}: {summary(x.data)}"
-    if type(x) is not float and is_duck(x):  # lazy (Dask): described, never computed
+    if is_duck(x):  # lazy (Dask): described, never computed
         return _describe_lazy(x)
     array = np.asarray(x)
     if array.size <= MAX_ELEMENTS:

@@ -951,8 +951,9 @@ def _lstsq(a, b, rcond=None):
 
 
 def _lstsq_vjp(argnums, g, out, a, b, rcond=None):
-    _refuse_truncating_cutoff("lstsq", a, _lstsq_cutoff(a, rcond))
-    x = _pinv(a, rcond=_lstsq_cutoff(a, rcond))
+    cutoff = _lstsq_cutoff(a, rcond)
+    _refuse_truncating_cutoff("lstsq", a, cutoff)
+    x = _pinv(a, rcond=cutoff)
     result = []
     for i in argnums:
         if i == 1:

@@ -106,11 +106,11 @@ class _Tolerance:
     rtol: float
     atol: float  # without the differences' noise, which comes with each comparison
     floor: float  # noise within ten times this is atol's scale: atol or the default one
-    guarded: bool  # noise too large is an error (float64 steps; float32 steps are excused)
+    # float32 steps: their noise is excused (float64 steps: noise too large is an error),
+    # and the differences are taken at h and at 2h too, 4/3 of their gap added to each
+    # element's noise (see `_with_doubled_step`)
+    float32_steps: bool
     scale: float = 1.0  # the cotangent of a scalar output, divided out before comparing
-    # float32 steps: the differences are taken at h and at 2h too, and 4/3 of their gap is
-    # added to each element's noise (see `_with_doubled_step`)
-    doubled: bool = False
 
 
 @dataclass
@@ -176,7 +176,7 @@ def _compare(
     differences' own rounding error (a number, or one per element), is added to atol; where
     it is above a tenth of the largest derivative compared and far above atol (ten times
     `tol.floor`), a wrong gradient of that size would pass: nothing is checked, and that is
-    an AssertionError too (unless `tol.guarded` is false: float32 steps)."""
+    an AssertionError too (unless `tol.float32_steps`: their noise is excused)."""
     rtol = tol.rtol
     kind = np.complex128 if np.iscomplexobj(computed) or np.iscomplexobj(reference) \
         else np.float64
@@ -193,7 +193,7 @@ def _compare(
     signal = float(np.max(magnitudes, initial=0.0, where=np.isfinite(magnitudes)))
     noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), reference.shape)
     loudest = float(np.max(noise))
-    if tol.guarded and loudest > max(_NOISE_FRACTION * signal, 10 * tol.floor):
+    if not tol.float32_steps and loudest > max(_NOISE_FRACTION * signal, 10 * tol.floor):
         raise AssertionError(
             f"check_grad: {what} cannot be checked here: the finite differences' rounding "
             f"error (about {loudest:.3g}) is above {_NOISE_FRACTION:g} of the largest "
@@ -427,8 +427,7 @@ def check_grad(
         )
         chosen_atol = default_atol if atol is None else atol
         tol = _Tolerance(default_rtol if rtol is None else rtol, chosen_atol,
-                         max(chosen_atol, default_atol), fd_precision == "float64", scale,
-                         doubled=fd_precision == "float32")
+                         max(chosen_atol, default_atol), fd_precision == "float32", scale)
         if current == 2 and fd_precision == "float32" and abs(h) != step:
             # float32 steps: the rounding over this order's own (larger) step, where a
             # value that f rounds to float32 can step from one float32 number to the next
@@ -609,14 +608,14 @@ def _check_reverse(call, arguments, point, base64, cotangent, reduced64, h, tol,
 def _with_doubled_step(differences: Callable[[float], np.ndarray], h: float, noise: Any,
                        tol: _Tolerance) -> tuple[np.ndarray, Any]:
     """The differences at step h, and the noise to allow them. With float32 steps
-    (`tol.doubled`) they are taken at 2h as well, and 4/3 of the gap between the two is
+    (`tol.float32_steps`) they are taken at 2h as well, and 4/3 of the gap between the two is
     added, element by element: rounding that f does in float32 can step from one float32
     number to the next inside one stencil and not another (a slowly changing value rounded
     to float32 is a staircase), which no measurement at a few points foresees, while the
     gap shows it where it happens. For a smooth f the gap is the truncation error's, three
     times that at h: 4/3 of it covers it."""
     reference = differences(h)
-    if not tol.doubled:
+    if not tol.float32_steps:
         return reference, noise
     with np.errstate(all="ignore"):
         gap = np.abs(reference - differences(2 * h))

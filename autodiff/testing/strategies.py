@@ -33,6 +33,7 @@ import numpy as np
 import autodiff
 from autodiff import Value
 from autodiff._extras import missing_extra
+from autodiff.extend import raw
 
 try:
     from hypothesis import assume
@@ -804,8 +805,7 @@ def _jumps_nearby(step: _Step, env: dict[str, Any], result: np.ndarray) -> bool:
                 value = step.apply(shifted)
         except Exception:  # refused a little way off: too close to the edge of its domain
             return True
-        moved.append(np.asarray(value.data if isinstance(value, Value) else value,
-                                dtype=np.float64))
+        moved.append(np.asarray(raw(value), dtype=np.float64))
     with np.errstate(all="ignore"):
         second = np.abs(moved[0] - 2 * result + moved[1])
     return bool(second.shape != result.shape or not np.all(second <= _JUMP_SIZE))
