@@ -76,17 +76,12 @@ def _scaled_sum(terms: Any, scale: float, *inputs: Any, add: Any = np.sum) -> An
     accumulates float16 in float32 too)."""
     for x in inputs:
         if getattr(x, "dtype", None) is _HALF:
-            wide = (_widened(x, np.float32) for x in inputs)
+            wide = (x.astype(np.float32) if hasattr(x, "astype") else x for x in inputs)
             return (add(terms(*wide)) * scale).astype(_HALF)
     return add(terms(*inputs)) * scale
 
 
 _HALF = np.dtype(np.float16)
-
-
-def _widened(x: Any, dtype: Any) -> Any:
-    """`x` in `dtype` if it is an array or a numpy number (a Python number stays as it is)."""
-    return x.astype(dtype) if hasattr(x, "astype") else x
 
 
 def _same(x: Any) -> Any:

@@ -642,8 +642,9 @@ class Adam(Optimizer):
 
     def _update_number(self, index: int, p: Value, g: Any) -> None:
         given = np.result_type(g)
-        if given.kind == "f" and self._arithmetic_dtype(given) != given:  # eps is 0 in it
-            g = np.asarray(g, dtype=self._arithmetic_dtype(given))
+        work = self._arithmetic_dtype(given)
+        if given.kind == "f" and work != given:  # float16, or eps is 0 in it
+            g = np.asarray(g, dtype=work)
         beta1, beta2 = self.beta1, self.beta2
         m, v = self.first[index], self.second[index]
         t = self.steps[index] = self.steps[index] + 1
