@@ -898,7 +898,7 @@ def _gathered(ar: Any, index: np.ndarray, axis: int | None) -> Any:
 
 
 def _unique_data(ar: Any) -> np.ndarray:
-    return np.asarray(raw(ar) if isinstance(ar, Value) else ar)
+    return np.asarray(raw(ar))
 
 
 def _unique_cases(gen):

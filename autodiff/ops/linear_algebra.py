@@ -710,10 +710,10 @@ def _eigvals_cases(gen):
          notes="real for a real matrix whose eigenvalues are all real, complex otherwise "
                "(data-dependent, as numpy). The order is numpy's (LAPACK's), unsorted, and "
                "can swap under a small change of A (often for 3×3): gradients are those of "
-               "the order at A; the cases keep away from swaps. PyTorch's "
-               "torch.linalg.eigvals always returns complex tensors (and refuses a real "
-               "cotangent for them), so it is not named as this entry's torch equivalent; "
-               "gradients are cross-checked against it in tests/test_numpy_eig.py")
+               "the order at A; the cases keep away from swaps. torch.linalg.eigvals always "
+               "returns complex tensors (and refuses a real cotangent for them): the "
+               "table's cross-check runs for complex128 only, and tests/test_numpy_eig.py "
+               "cross-checks real input")
 def eigvals(a: Any) -> Any:
     """Eigenvalues of a square matrix (batched), as np.linalg.eigvals  ·  Ā = V⁻ᵀ diag(λ̄) Vᵀ"""
     _finite_square(a, "eigvals")

@@ -761,9 +761,8 @@ def _replaced(x: Any, nan: Any, posinf: Any, neginf: Any) -> Any:
                 "arrays that broadcast to x's shape): each gets the gradient of the elements "
                 "it replaced",
          notes="copy=False (replacing in place) is refused on Values: the result is always a "
-               "new Value. torch.nan_to_num agrees on real input (checked in "
-               "tests/test_numpy_extras_elementwise.py) but PyTorch has no derivative for "
-               "complex input, which the table's cross-check would call: torch= is left out")
+               "new Value. PyTorch has no derivative for complex input: the table's "
+               "cross-check runs for real input only")
 def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None,
                neginf: Any = None) -> Any:
     """x with nan replaced by `nan`, +inf by `posinf` and −inf by `neginf` (by default 0 and
