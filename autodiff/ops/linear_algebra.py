@@ -119,15 +119,16 @@ def _real_only(name: str, *xs: Any) -> None:
                                       "(real float64/float32 only)")
 
 
-def _refuse_non_finite(name: str, *xs: Any) -> None:
-    """LinAlgError for a matrix holding inf or nan, before LAPACK's SVD drivers see it: on
-    such input they fail to converge, and with some OpenBLAS builds never return (numpy's
-    own svd, pinv and lstsq hang on a matrix holding inf)."""
+def _refuse_non_finite(name: str, *xs: Any,
+                       why: str = "on which the SVD does not converge; make it finite first"
+                       ) -> None:
+    """LinAlgError for a matrix holding inf or nan, before LAPACK sees it: on such input its
+    SVD drivers fail to converge, and with some OpenBLAS builds never return (numpy's own
+    svd, pinv and lstsq hang on a matrix holding inf); its geev refuses it."""
     for x in xs:
         if not is_lazy(x) and not np.isfinite(x).all():
             raise np.linalg.LinAlgError(
-                f"{name}: the matrix of shape {np.shape(x)} holds inf or nan, on which the "
-                "SVD does not converge; make it finite first")
+                f"{name}: the matrix of shape {np.shape(x)} holds inf or nan, {why}")
 
 
 def _pack(*arrays: np.ndarray) -> np.ndarray:
@@ -438,10 +439,7 @@ def _finite_square(a: Any, name: str) -> int:
     """The side n of a batch of square matrices with finite entries (LinAlgError naming
     `name` otherwise: numpy's geev refuses inf and nan)."""
     n = _square(a, name)
-    data = raw(a)
-    if not is_lazy(data) and not np.isfinite(data).all():
-        raise np.linalg.LinAlgError(f"{name}: the matrix of shape {np.shape(data)} holds inf "
-                                    "or nan; eigenvalues need finite entries")
+    _refuse_non_finite(name, raw(a), why="and eigenvalues need finite entries")
     return n
 
 
